@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdbstub: a GDB remote serial protocol (RSP) server core for x86-64
+ * targets. It knows nothing of KVM: a backend implements struct
+ * gdb_target_ops, and a transport feeds received bytes in with
+ * gdb_stub_input() and sends whatever the stub hands to its output
+ * function (gdb_stub_set_output()).
+ *
+ * Threads are numbered 1..nr_threads (thread N is vCPU N-1). The stub is
+ * all-stop: when the backend reports a stop with gdb_stub_stopped(), every
+ * thread must already be stopped.
+ *
+ * Locking: one gdb_stub is driven from one thread at a time (the caller
+ * serialises gdb_stub_input(), gdb_stub_stopped() and gdb_stub_reset()).
+ * Target ops are called from within those functions.
+ */
+#ifndef KVMDBG_GDBSTUB_H
+#define KVMDBG_GDBSTUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest packet payload we accept and advertise (qSupported PacketSize). */
+#define GDB_PACKET_SIZE		(128 * 1024)
+#define GDB_MAX_THREADS		256
+
+/*
+ * The one register layout the stub uses from reset on, whatever mode the
+ * guest is in (a 64-bit amd64 layout with system registers appended), so
+ * the size of a 'g' reply never changes.
+ */
+struct gdb_x86_regs {
+	uint64_t gpr[16];	/* rax rbx rcx rdx rsi rdi rbp rsp r8..r15 */
+	uint64_t rip;
+	uint32_t eflags;
+	uint32_t seg[6];	/* cs ss ds es fs gs selectors */
+	uint64_t fs_base, gs_base, k_gs_base;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint8_t st[8][10];	/* x87 registers, 80-bit */
+	uint32_t fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr;
+};
+
+enum gdb_stop_reason {
+	GDB_STOP_SIGNAL,	/* plain stop: Ctrl-C, step done, attach */
+	GDB_STOP_SWBREAK,	/* hit a software breakpoint we inserted */
+	GDB_STOP_HWBREAK,	/* hit a hardware breakpoint */
+	GDB_STOP_WATCH,		/* write watchpoint, addr is the data address */
+	GDB_STOP_RWATCH,	/* read watchpoint */
+	GDB_STOP_AWATCH,	/* access watchpoint */
+	GDB_STOP_EXITED,	/* guest exited; exit_code holds its status */
+};
+
+struct gdb_stop {
+	enum gdb_stop_reason reason;
+	int thread;		/* 1-based thread that stopped */
+	int signal;		/* GDB signal number: 5 SIGTRAP, 2 SIGINT */
+	uint64_t addr;		/* data address for the watch reasons */
+	int exit_code;		/* for GDB_STOP_EXITED */
+};
+
+enum gdb_bp_type {		/* the Z/z packet type numbers */
+	GDB_BP_SW = 0,
+	GDB_BP_HW = 1,
+	GDB_WP_WRITE = 2,
+	GDB_WP_READ = 3,
+	GDB_WP_ACCESS = 4,
+};
+
+enum gdb_action {
+	GDB_ACT_NONE,		/* stay stopped */
+	GDB_ACT_CONT,
+	GDB_ACT_STEP,
+};
+
+struct gdb_resume {
+	/* Index i is thread i + 1; entries past nr_threads are unused. */
+	enum gdb_action action[GDB_MAX_THREADS];
+	int signal[GDB_MAX_THREADS];	/* 0, or a GDB signal to deliver */
+};
+
+/* Output callback for monitor commands: appends text to the reply. */
+typedef void (*gdb_print_fn)(void *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * The backend. Every callback returns 0 (or a count where stated) or a
+ * negative errno; the stub turns errors into E replies (E14 for -EFAULT,
+ * E22 for -EINVAL, E28 for -ENOSPC, ...). ctx is gdb_stub_new()'s ctx.
+ */
+struct gdb_target_ops {
+	int (*nr_threads)(void *ctx);
+	int (*read_regs)(void *ctx, int thread, struct gdb_x86_regs *regs);
+	int (*write_regs)(void *ctx, int thread,
+			  const struct gdb_x86_regs *regs);
+	/*
+	 * Guest memory through @thread's page tables, or guest-physical when
+	 * @phys. Returns bytes transferred (a short count at the first
+	 * unmapped byte) or -EFAULT when nothing could be.
+	 */
+	int (*read_mem)(void *ctx, int thread, bool phys, uint64_t addr,
+			void *buf, size_t len);
+	int (*write_mem)(void *ctx, int thread, bool phys, uint64_t addr,
+			 const void *buf, size_t len);
+	/* kind is the Z packet's kind (length for watchpoints). -ENOSPC when
+	 * the hardware slots are exhausted.
+	 */
+	int (*insert_bp)(void *ctx, enum gdb_bp_type type, uint64_t addr,
+			 uint64_t kind);
+	int (*remove_bp)(void *ctx, enum gdb_bp_type type, uint64_t addr,
+			 uint64_t kind);
+	/* Start threads per @r and return at once; a later stop is reported
+	 * through gdb_stub_stopped().
+	 */
+	int (*resume)(void *ctx, const struct gdb_resume *r);
+	/* Ask every thread to stop (Ctrl-C); reported via gdb_stub_stopped(). */
+	int (*interrupt)(void *ctx);
+	/* Client left ('D' or disconnect): remove every breakpoint and
+	 * watchpoint, and let every thread run.
+	 */
+	void (*detach)(void *ctx);
+	void (*kill)(void *ctx);
+	/* One line for qThreadExtraInfo, e.g. "vCPU 0 halted". */
+	int (*thread_info)(void *ctx, int thread, char *buf, size_t len);
+	/* qOffsets: text/data slide; may be NULL (reported as 0). */
+	int (*offsets)(void *ctx, uint64_t *text, uint64_t *data);
+	/*
+	 * qRcmd: a backend monitor command. Returns 0 when handled, -ENOENT
+	 * when @cmd is not the backend's (the stub then says so), or -errno.
+	 * @help set: print the backend's command list instead.
+	 */
+	int (*monitor)(void *ctx, const char *cmd, bool help,
+		       gdb_print_fn print, void *out);
+};
+
+struct gdb_stub;
+
+struct gdb_stub *gdb_stub_new(const struct gdb_target_ops *ops, void *ctx);
+void gdb_stub_free(struct gdb_stub *stub);
+
+/* Where replies go: the transport's writer (may block). 0 or -errno. */
+typedef int (*gdb_output_fn)(void *arg, const void *buf, size_t len);
+void gdb_stub_set_output(struct gdb_stub *stub, gdb_output_fn fn, void *arg);
+
+/*
+ * Bytes received from the client. Returns 0, or -EPIPE once the client
+ * has detached or killed the target (the transport then closes the
+ * connection). Malformed input never fails this call: it is NAKed,
+ * answered with an error, or dropped.
+ */
+int gdb_stub_input(struct gdb_stub *stub, const void *buf, size_t len);
+
+/* The backend's report that all threads have stopped. */
+void gdb_stub_stopped(struct gdb_stub *stub, const struct gdb_stop *stop);
+
+/*
+ * A new client connected: forget the previous session's protocol state
+ * (ack mode, selected threads, phys mode). If the target is running, a
+ * '?' from the client is answered when the backend reports the stop it
+ * was asked for (the backend stops the target on connect).
+ */
+void gdb_stub_reset(struct gdb_stub *stub);
+
+/* The connection dropped without 'D': calls ops->detach(). */
+void gdb_stub_disconnected(struct gdb_stub *stub);
+
+/* True between a resume and the matching stop report. */
+bool gdb_stub_running(const struct gdb_stub *stub);
+
+#endif /* KVMDBG_GDBSTUB_H */

@@ -1,0 +1,1 @@
+# Rules for selftests/: appended to $(ALL) and $(CLEAN) by the owner of this part.
