@@ -79,3 +79,6 @@ ALL		+= $(KMOD_VM_TESTS)
 .PHONY: check-vm
 check-vm: all
 	selftests/vm/run.sh
+
+# The debug backend's unit tests (selftests/gdb/).
+include selftests/gdb/build.mk
