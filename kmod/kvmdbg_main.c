@@ -9,19 +9,55 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <uapi/linux/kvmdbg.h>
+#include "kvmdbg.h"
+
+/* The ABI is fixed: sizes checked here and in the selftests. */
+static_assert(sizeof(struct kvmdbg_attach) == 56);
+static_assert(sizeof(struct kvmdbg_kick_signal) == 32);
+static_assert(sizeof(struct kvmdbg_msrs) == 72);
+static_assert(sizeof(struct kvmdbg_vcpu_state) == 1168);
+static_assert(sizeof(struct kvmdbg_range) == 48);
+static_assert(sizeof(struct kvmdbg_snapshot) == 208);
+static_assert(sizeof(struct kvmdbg_guest_debug) == 104);
 
 static long kvmdbg_check_extension(unsigned long cap)
 {
 	switch (cap) {
 	case KVMDBG_CAP_VERSION:
+	case KVMDBG_CAP_ATTACH:
+	case KVMDBG_CAP_KICK_SIGNAL:
+	case KVMDBG_CAP_FREEZE:
+	case KVMDBG_CAP_SNAPSHOT:
+	case KVMDBG_CAP_RANGES:
+	case KVMDBG_CAP_GUEST_DEBUG:
 		return 1;
 	default:
 		return 0;
 	}
+}
+
+static long kvmdbg_attach(void __user *argp)
+{
+	struct kvmdbg_attach at;
+	struct fd f;
+	long r;
+
+	if (copy_from_user(&at, argp, sizeof(at)))
+		return -EFAULT;
+	if (at.flags || memchr_inv(at.reserved, 0, sizeof(at.reserved)))
+		return -EINVAL;
+	f = fdget(at.vm_fd);
+	if (!f.file)
+		return -EBADF;
+	r = -EINVAL;
+	if (file_is_kvm(f.file))
+		r = kvmdbg_session_create(f.file);
+	fdput(f);
+	return r;
 }
 
 static long kvmdbg_dev_ioctl(struct file *file, unsigned int cmd,
@@ -34,6 +70,8 @@ static long kvmdbg_dev_ioctl(struct file *file, unsigned int cmd,
 		return KVMDBG_API_VERSION;
 	case KVMDBG_CHECK_EXTENSION:
 		return kvmdbg_check_extension(arg);
+	case KVMDBG_ATTACH:
+		return kvmdbg_attach((void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -15,6 +15,7 @@
 
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#include <linux/kvm.h>
 
 #define KVMDBG_DEVICE_NAME	"kvmdbg"
 
@@ -35,7 +36,133 @@
  */
 #define KVMDBG_CHECK_EXTENSION	_IO(KVMDBGIO, 0x01)
 
+/*
+ * KVMDBG_ATTACH: binds a new session to a VM.
+ * Argument: struct kvmdbg_attach (in). Returns a new session fd (O_CLOEXEC).
+ * The caller must be the process that created the VM (same mm), else -EIO.
+ * Several sessions may be attached to one VM at once.
+ */
+struct kvmdbg_attach {
+	__u32 vm_fd;		/* in: a KVM VM fd of the caller */
+	__u32 flags;		/* in: must be 0 */
+	__u64 reserved[6];	/* in: must be 0 */
+};
+
+#define KVMDBG_ATTACH		_IOW(KVMDBGIO, 0x02, struct kvmdbg_attach)
+
 /* Capabilities, queried with KVMDBG_CHECK_EXTENSION. */
 #define KVMDBG_CAP_VERSION	0	/* the two ioctls above */
+#define KVMDBG_CAP_ATTACH	1	/* KVMDBG_ATTACH */
+#define KVMDBG_CAP_KICK_SIGNAL	2	/* KVMDBG_SET_KICK_SIGNAL */
+#define KVMDBG_CAP_FREEZE	3	/* KVMDBG_FREEZE, KVMDBG_THAW */
+#define KVMDBG_CAP_SNAPSHOT	4	/* KVMDBG_SNAPSHOT: vCPU state */
+#define KVMDBG_CAP_RANGES	5	/* KVMDBG_SNAPSHOT: guest ranges */
+#define KVMDBG_CAP_GUEST_DEBUG	6	/* KVMDBG_SET_GUEST_DEBUG */
+
+/* ---- Session fd ioctls ---- */
+
+/*
+ * KVMDBG_SET_KICK_SIGNAL: the signal the VMM uses to kick its vCPU
+ * threads out of KVM_RUN. The module sends it to each vCPU's own thread
+ * when it freezes the VM; the VMM must handle it (a no-op handler is
+ * enough) and must leave kvm_run->immediate_exit set while frozen.
+ * Required before FREEZE, SNAPSHOT or SET_GUEST_DEBUG (else -EINVAL).
+ */
+struct kvmdbg_kick_signal {
+	__u32 signo;		/* in: 1..64, not SIGKILL/SIGSTOP */
+	__u32 flags;		/* in: must be 0 */
+	__u64 reserved[3];	/* in: must be 0 */
+};
+
+#define KVMDBG_SET_KICK_SIGNAL	_IOW(KVMDBGIO, 0x10, struct kvmdbg_kick_signal)
+
+/*
+ * KVMDBG_FREEZE: no argument (must be 0). Stops every vCPU of the VM and
+ * keeps it out of the guest (kvm_run->immediate_exit) until KVMDBG_THAW.
+ * -EBUSY when already frozen. KVMDBG_THAW: no argument (must be 0);
+ * -EINVAL when not frozen. Closing the session thaws.
+ */
+#define KVMDBG_FREEZE		_IO(KVMDBGIO, 0x11)
+#define KVMDBG_THAW		_IO(KVMDBGIO, 0x12)
+
+/* MSRs captured in every record, in this order. */
+#define KVMDBG_NR_MSRS		4	/* EFER, FS_BASE, GS_BASE, KERNEL_GS_BASE */
+
+/* Same layout as struct kvm_msrs with KVMDBG_NR_MSRS entries. */
+struct kvmdbg_msrs {
+	__u32 nmsrs;		/* out: KVMDBG_NR_MSRS */
+	__u32 pad;		/* out: 0 */
+	struct kvm_msr_entry entries[KVMDBG_NR_MSRS];	/* out */
+};
+
+/* One vCPU's state: what the KVM_GET_* vCPU ioctls return. All out. */
+struct kvmdbg_vcpu_state {
+	__u32 vcpu_id;		/* KVM vCPU id */
+	__u32 flags;		/* 0 for now */
+	__u64 reserved[3];	/* 0 */
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_debugregs debugregs;
+	struct kvm_fpu fpu;
+	struct kvm_vcpu_events events;
+	struct kvmdbg_msrs msrs;
+};
+
+/* A guest range to copy. */
+#define KVMDBG_RANGE_GPA	0	/* addr is guest-physical */
+#define KVMDBG_RANGE_GVA	(1u << 0)	/* addr is guest-virtual */
+#define KVMDBG_RANGE_VALID_FLAGS	KVMDBG_RANGE_GVA
+
+struct kvmdbg_range {
+	__u32 flags;		/* in: KVMDBG_RANGE_GPA or KVMDBG_RANGE_GVA */
+	__u32 vcpu_id;		/* in: vCPU whose page tables translate a GVA */
+	__u64 addr;		/* in: guest address */
+	__u64 len;		/* in: bytes */
+	__u64 buf;		/* in: user pointer to len bytes */
+	__u64 reserved[2];	/* in: must be 0 */
+};
+
+#define KVMDBG_MAX_RANGES	64		/* per call, else -E2BIG */
+#define KVMDBG_MAX_RANGE_BYTES	(16u << 20)	/* sum of len per call */
+#define KVMDBG_MASK_WORDS	16		/* vCPU ids 0..1023 */
+#define KVMDBG_NO_RANGE		0xffffffffu
+
+/*
+ * KVMDBG_SNAPSHOT: freezes the VM (unless already frozen), captures the
+ * selected vCPUs and the ranges at one point in time, and thaws again
+ * (unless frozen by KVMDBG_FREEZE). Records are written in vCPU index
+ * (creation) order.
+ */
+struct kvmdbg_snapshot {
+	__u32 flags;		/* in: must be 0 */
+	__u32 nr_vcpus;		/* in: records room; out: records written
+				 * (or needed, with -E2BIG) */
+	__u32 vcpu_stride;	/* in: bytes between records, multiple of 8,
+				 * >= sizeof(struct kvmdbg_vcpu_state) */
+	__u32 nr_ranges;	/* in: entries at ranges */
+	__u64 vcpus;		/* in: user pointer to the records */
+	__u64 ranges;		/* in: user pointer to struct kvmdbg_range[] */
+	__u64 vcpu_mask[KVMDBG_MASK_WORDS];	/* in: bit = vCPU id; all 0 = all */
+	__u64 stopped_ns;	/* out: ns the vCPUs were held stopped */
+	__u32 failed_range;	/* out: index of the failing range, or
+				 * KVMDBG_NO_RANGE */
+	__u32 nr_retries;	/* out: captures redone because a vCPU ran */
+	__u64 reserved[4];	/* in: must be 0 */
+};
+
+#define KVMDBG_SNAPSHOT		_IOWR(KVMDBGIO, 0x13, struct kvmdbg_snapshot)
+
+/*
+ * KVMDBG_SET_GUEST_DEBUG: applies one struct kvm_guest_debug to every vCPU
+ * while the VM is frozen, as KVM_SET_GUEST_DEBUG would on each vCPU.
+ */
+struct kvmdbg_guest_debug {
+	__u32 flags;		/* in: must be 0 */
+	__u32 pad;		/* in: must be 0 */
+	__u64 reserved[3];	/* in: must be 0 */
+	struct kvm_guest_debug dbg;	/* in */
+};
+
+#define KVMDBG_SET_GUEST_DEBUG	_IOW(KVMDBGIO, 0x14, struct kvmdbg_guest_debug)
 
 #endif /* _UAPI_LINUX_KVMDBG_H */
