@@ -1,0 +1,62 @@
+#!/bin/sh
+# /init of the test VM; selftests/vm/run.sh builds the initramfs around it.
+#
+# Talks to the host through console lines that start with "@kvmdbg@ ".
+# Everything a test prints between its "test-begin" and "test-end" lines
+# is that test's own output (TAP). Nothing here may stop early: the host
+# wants every result, then the kernel log, then "end".
+
+export PATH=/kvmdbg/build:/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root TERM=dumb
+# The tree's top inside the VM (run.sh copies build/ and kmod/ under it).
+TOP=/kvmdbg
+
+say() {
+	echo "@kvmdbg@ $*"
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+# Console: only EMERG and ALERT (panics, oopses), so the module's log
+# lines do not split TAP lines; dmesg at the end still has every message.
+echo 2 >/proc/sys/kernel/printk
+
+echo	# ends the firmware's last line
+say begin "$(uname -r)"
+
+# KVM_MODULES: paths under /lib/modules/<ver>/, dependencies first.
+# shellcheck source=/dev/null
+. /etc/kvmdbg/vm.conf
+moddir=/lib/modules/$(uname -r)
+for m in $KVM_MODULES; do
+	insmod "$moddir/$m"
+	say insmod "$(basename "$m" .ko)" $?
+done
+if [ -c /dev/kvm ]; then say devkvm yes; else say devkvm no; fi
+
+insmod "$TOP/kmod/kvmdbg.ko"
+rc=$?
+[ $rc -eq 0 ] && [ ! -c /dev/kvmdbg ] && rc=no-dev
+say kvmdbg $rc
+
+cd "$TOP" || say fatal "no $TOP"
+export KVMDBG_KO=$TOP/kmod/kvmdbg.ko KVMDBG_IN_VM=1
+for t in $(find build/selftests/vm selftests/vm/tests.d -type f 2>/dev/null | sort); do
+	[ -x "$t" ] || continue
+	say test-begin "$t"
+	"./$t" </dev/null 2>&1
+	say test-end "$t" $?
+done
+
+say dmesg-begin
+dmesg
+say dmesg-end
+say end
+sync
+poweroff -f

@@ -1,0 +1,355 @@
+#!/bin/bash
+# Run the VM tests: boot Debian's kernel, the one kmod/kvmdbg.ko was built
+# against, in a QEMU TCG VM with nested SVM, load kvm.ko, kvm-amd.ko and
+# kvmdbg.ko there, run every VM test and print their TAP output, then our
+# own results ("ok - vm: ..."). Exits non-zero on any failed test, a test
+# that exits non-zero, a timeout, a kernel panic or a splat in the guest's
+# kernel log.
+#
+# What goes into the VM, under /kvmdbg (its copy of the tree's top, the
+# tests' working directory):
+#   build/selftests/vm/**     every file; every executable is run, sorted
+#                             by path (static kselftest binaries: see
+#                             selftests/build.mk)
+#   selftests/vm/tests.d/*    every executable is run too (busybox sh
+#                             scripts, or anything that runs in the VM)
+#   kmod/kvmdbg.ko            loaded before the tests; $KVMDBG_KO names it
+#   build/kvmdbg-launch       when built, on $PATH
+#   build/examples/           when built
+# Dynamically linked executables get the libraries ldd lists, and the
+# loader. Tests see KVMDBG_IN_VM=1. /lib/modules/<ver>/ holds the kvm
+# modules and extra/kvmdbg.ko with a modules.dep, for libkmod users.
+#
+# Environment: VM_TIMEOUT (seconds for the whole boot, default 300),
+# QEMU (default qemu-system-x86_64). Offline use: put the linux-image
+# .deb into build/vm/cache/ beforehand.
+set -eu
+cd "$(dirname "$0")/../.."
+
+VM=build/vm
+CACHE=$VM/cache
+ROOT=$VM/initramfs
+KO=kmod/kvmdbg.ko
+TIMEOUT=${VM_TIMEOUT:-300}
+QEMU=${QEMU:-qemu-system-x86_64}
+# The guest's control lines; see selftests/vm/init.sh.
+TAG='@kvmdbg@ '
+
+die() {
+	echo "not ok - vm: $*"
+	exit 1
+}
+
+need_tools() {
+	local t
+	for t in "$QEMU" busybox cpio gzip modinfo depmod dpkg-deb apt-get ldd; do
+		command -v "$t" >/dev/null ||
+			die "$t is missing: run scripts/deps.sh as root"
+	done
+	# A dynamic busybox cannot run in the initramfs.
+	! ldd "$(command -v busybox)" >/dev/null 2>&1 ||
+		die "$(command -v busybox) is not static: run 'apt-get install busybox-static' as root"
+}
+
+# Sets KVER: the kernel release kvmdbg.ko was built for, from its vermagic.
+module_kver() {
+	local vm
+	[ -f "$KO" ] || die "no $KO: run 'make' first"
+	vm=$(modinfo -F vermagic "$KO") || die "modinfo cannot read $KO: run 'make kmod' again"
+	KVER=${vm%% *}
+}
+
+# The linux-image .deb for a kernel release in the cache, signed or not.
+cached_deb() {
+	local f
+	for f in "$CACHE/linux-image-$1"{,-unsigned}_*.deb; do
+		[ -f "$f" ] && echo "$f" && return
+	done
+	return 0
+}
+
+# Sets TREE: linux-image-<kver> downloaded (once) and unpacked (once).
+fetch_kernel() {
+	local kver=$1 tree=$CACHE/linux-image-$1 deb pkg
+	if [ ! -f "$tree/.unpacked" ]; then
+		mkdir -p "$CACHE"
+		deb=$(cached_deb "$kver")
+		if [ -z "$deb" ]; then
+			: >"$CACHE/apt.log"
+			for pkg in "linux-image-$kver" "linux-image-$kver-unsigned"; do
+				echo "# vm: apt-get download $pkg"
+				(cd "$CACHE" && apt-get download -q "$pkg") >>"$CACHE/apt.log" 2>&1 && break
+			done
+			deb=$(cached_deb "$kver")
+			[ -n "$deb" ] ||
+				die "apt-get download found neither linux-image-$kver nor linux-image-$kver-unsigned (see $CACHE/apt.log): run 'apt-get update' as root, or build kvmdbg.ko against headers of a kernel Debian still ships (make KDIR=...)"
+		fi
+		rm -rf "$tree" "$tree.tmp"
+		dpkg-deb -x "$deb" "$tree.tmp" || die "cannot unpack $deb: delete it and run again"
+		basename "$deb" >"$tree.tmp/.unpacked"
+		mv "$tree.tmp" "$tree"
+	fi
+	[ -f "$tree/boot/vmlinuz-$kver" ] || die "$tree has no boot/vmlinuz-$kver: delete $CACHE and run again"
+	TREE=$tree
+}
+
+# Copies module NAME (and, first, what it depends on) from the unpacked
+# image into the initramfs, uncompressed, and appends it to MODS.
+MODS=()
+declare -A SEEN=()
+add_module() {
+	local name=${1//-/_} tree=$2 kver=$3 src rel dst dep
+	[ -z "${SEEN[$name]:-}" ] || return 0
+	SEEN[$name]=1
+	src=$(find "$tree/lib/modules/$kver/kernel" -name "$name.ko*" -o -name "${name//_/-}.ko*" |
+		head -n 1)
+	[ -n "$src" ] || die "module $1 is not in linux-image-$kver: delete $CACHE and run again"
+	rel=${src#"$tree/lib/modules/$kver/"}
+	dst=$ROOT/lib/modules/$kver/${rel%.ko*}.ko
+	mkdir -p "$(dirname "$dst")"
+	case $src in
+	*.ko) cp "$src" "$dst" ;;
+	*.ko.xz) xz -dc "$src" >"$dst" ;;
+	*.ko.zst) zstd -qdc "$src" >"$dst" ;;
+	*.ko.gz) gzip -dc "$src" >"$dst" ;;
+	*) die "cannot read $src: unknown compression" ;;
+	esac
+	for dep in $(modinfo -F depends "$dst" | tr , ' '); do
+		add_module "$dep" "$tree" "$kver"
+	done
+	MODS+=("${rel%.ko*}.ko")
+}
+
+# Copies the libraries and loader a dynamic executable needs. Only ELF
+# files with an interpreter reach ldd (guest images must not).
+add_libs() {
+	local lib
+	readelf -l "$1" 2>/dev/null | grep -q 'Requesting program interpreter' || return 0
+	for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		[ -e "$ROOT$lib" ] && continue
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+}
+
+add_busybox() {
+	local bb applet
+	bb=$(command -v busybox)
+	mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,root,etc/kvmdbg}
+	cp "$bb" "$ROOT/bin/busybox"
+	for applet in $(busybox --list-full); do
+		[ -e "$ROOT/$applet" ] || ln -s /bin/busybox "$ROOT/$applet"
+	done
+}
+
+# Copies SRC (a file or folder of the tree) to the VM's /kvmdbg/SRC.
+add_tree() {
+	local src=$1 f
+	[ -e "$src" ] || return 0
+	mkdir -p "$ROOT/kvmdbg/$(dirname "$src")"
+	cp -a "$src" "$ROOT/kvmdbg/$src"
+	find "$ROOT/kvmdbg/$src" -type f \( -name '*.d' -o -name '*.o' \) -delete
+	while IFS= read -r f; do
+		add_libs "$f"
+	done < <(find "$ROOT/kvmdbg/$src" -type f -perm -u+x)
+}
+
+build_initramfs() {
+	local tree=$1 kver=$2 m
+	rm -rf "$ROOT"
+	add_busybox
+	for m in kvm kvm_amd; do
+		add_module "$m" "$tree" "$kver"
+	done
+	echo "KVM_MODULES='${MODS[*]}'" >"$ROOT/etc/kvmdbg/vm.conf"
+	mkdir -p "$ROOT/kvmdbg/kmod" "$ROOT/lib/modules/$kver/extra"
+	cp "$KO" "$ROOT/lib/modules/$kver/extra/kvmdbg.ko"
+	ln -s "/lib/modules/$kver/extra/kvmdbg.ko" "$ROOT/kvmdbg/$KO"
+	cp "$tree/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$ROOT/lib/modules/$kver/"
+	depmod -b "$ROOT" "$kver" || die "depmod failed on the initramfs in $ROOT"
+	add_tree build/selftests/vm
+	add_tree selftests/vm/tests.d
+	add_tree build/kvmdbg-launch
+	add_tree build/examples
+	install -m 0755 selftests/vm/init.sh "$ROOT/init"
+	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
+		gzip -1 >"$VM/initramfs.cpio.gz"
+}
+
+# Prints a result line and keeps it in results (for the exit status).
+result() {
+	printf '%s\n' "$*" | tee -a "$VM/results"
+}
+
+# Reads the console (qemu's stdout): keeps it in console.log, prints the
+# tests' output and our results as they come, records the guest's control
+# lines in events.
+stream() {
+	local line in_test='' in_dmesg='' w
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line" >>"$VM/console.log"
+		# Firmware escapes can precede a control line: match it anywhere.
+		case $line in
+		*"$TAG"*) ;;
+		"not ok "*)
+			[ -n "$in_test" ] && result "$line"
+			continue ;;
+		*)
+			[ -n "$in_test" ] && printf '%s\n' "$line"
+			[ -n "$in_dmesg" ] && printf '%s\n' "$line" >>"$VM/dmesg.log"
+			continue ;;
+		esac
+		read -r -a w <<<"${line#*"$TAG"}"
+		printf '%s\n' "${w[*]}" >>"$VM/events"
+		case ${w[0]} in
+		begin) echo "# vm: guest kernel ${w[1]} up, /init running" ;;
+		test-begin)
+			in_test=${w[1]}
+			echo "# vm: running ${w[1]}" ;;
+		test-end)
+			in_test=
+			if [ "${w[2]}" = 0 ]; then
+				result "ok - vm: ${w[1]} exited with status 0"
+			else
+				result "not ok - vm: ${w[1]} exited with status ${w[2]}"
+			fi ;;
+		dmesg-begin) in_dmesg=1 ;;
+		dmesg-end) in_dmesg= ;;
+		esac
+	done
+}
+
+# Splats, and the expected exceptions (an unsigned out-of-tree module).
+SPLAT='WARNING:|BUG:|Oops|Call Trace|general protection fault|possible circular locking|INFO: |KASAN|UBSAN|Kernel panic|soft lockup|hard LOCKUP|kernel BUG'
+BENIGN='loading out-of-tree module taints kernel|module verification failed'
+
+# The first control line starting with the given words.
+event() {
+	grep -m 1 "^$1\\b" "$VM/events" 2>/dev/null || true
+}
+
+report_boot() {
+	local ev
+	ev=$(event begin)
+	if [ -z "$ev" ]; then
+		result "not ok - vm: guest kernel never ran /init; console ends with:"
+		tail -n 5 "$VM/console.log" | sed 's/^/#   /'
+	elif [ "${ev#begin }" = "$KVER" ]; then
+		result "ok - vm: booted Debian kernel $KVER ($(cat "$TREE/.unpacked"))"
+	else
+		result "not ok - vm: booted kernel ${ev#begin } (should be $KVER)"
+	fi
+}
+
+# kvm-amd alone may fail, and only for want of (nested) SVM.
+report_kvm() {
+	local m ev bad=
+	[ -n "$(event devkvm)" ] || {
+		result "not ok - vm: guest stopped before loading the kvm modules"
+		return
+	}
+	for m in "${MODS[@]}"; do
+		m=$(basename "$m" .ko)
+		ev=$(event "insmod $m")
+		[ "$ev" = "insmod $m 0" ] || [ "$m" = kvm-amd ] || bad="$bad $m"
+	done
+	if [ -n "$bad" ]; then
+		result "not ok - vm: insmod failed for:$bad (see $VM/console.log)"
+	elif [ "$(event devkvm)" = "devkvm yes" ]; then
+		result "ok - vm: kvm.ko and kvm-amd.ko loaded, /dev/kvm present"
+	elif [ "$(event devkvm)" = "devkvm no" ] &&
+		grep -q "no hardware support\|SVM not supported\|svm not supported" "$VM/dmesg.log"; then
+		result "ok - vm: kvm.ko and kvm-amd.ko loaded, /dev/kvm present # SKIP no /dev/kvm in test VM (nested SVM hardware missing)"
+	else
+		result "not ok - vm: kvm-amd.ko did not load, and not for want of SVM (see $VM/dmesg.log)"
+	fi
+}
+
+report_kvmdbg() {
+	local ev
+	ev=$(event kvmdbg)
+	case ${ev#kvmdbg } in
+	0) result "ok - vm: kvmdbg.ko loaded, /dev/kvmdbg present" ;;
+	no-dev) result "not ok - vm: kvmdbg.ko loaded but /dev/kvmdbg did not appear" ;;
+	"") result "not ok - vm: guest stopped before loading kvmdbg.ko" ;;
+	*) result "not ok - vm: insmod kvmdbg.ko failed with status ${ev#kvmdbg } (see $VM/console.log)" ;;
+	esac
+}
+
+# Scans the guest's dmesg, or the whole console when it never came.
+report_splats() {
+	local log=$VM/console.log splats
+	[ -z "$(event dmesg-end)" ] || log=$VM/dmesg.log
+	splats=$(grep -E "$SPLAT" "$log" | grep -vE "$BENIGN" || true)
+	if [ -z "$splats" ]; then
+		result "ok - vm: no kernel splat in guest log"
+	else
+		result "not ok - vm: kernel splat in guest log ($log):"
+		head -n 20 <<<"$splats" | sed 's/^/#   /'
+	fi
+}
+
+# ", while TEST ran" when the guest stopped inside a test.
+running_test() {
+	local last
+	last=$(grep '^test-' "$VM/events" | tail -n 1)
+	case $last in
+	test-begin*) echo ", while ${last#test-begin } ran" ;;
+	esac
+}
+
+report_end() {
+	local qrc=$1 panic
+	panic=$(grep -m 1 -o 'Kernel panic.*' "$VM/console.log" || true)
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		result "not ok - vm: guest did not finish within $TIMEOUT s$(running_test) (timeout; raise VM_TIMEOUT if it was only slow)"
+	elif [ -n "$panic" ]; then
+		result "not ok - vm: kernel panic$(running_test): $panic"
+	elif [ -z "$(event end)" ]; then
+		result "not ok - vm: guest stopped before the end of its tests$(running_test) (qemu status $qrc; see $VM/console.log)"
+	else
+		result "ok - vm: guest ran every test and powered off"
+	fi
+}
+
+boot() {
+	timeout -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu max -m 1G -smp 2 \
+		-nographic -no-reboot -nodefaults -serial stdio \
+		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
+		</dev/null 2>&1
+}
+
+main() {
+	local qrc start
+	need_tools
+	module_kver
+	mkdir -p "$VM"
+	exec 9>"$VM/lock"
+	if ! flock -n 9; then
+		echo "# vm: waiting for another run.sh using $VM"
+		flock -w "$TIMEOUT" 9 || die "another run.sh holds $VM/lock for over $TIMEOUT s"
+	fi
+	fetch_kernel "$KVER"
+	build_initramfs "$TREE" "$KVER"
+	rm -f "$VM"/{console.log,dmesg.log,events,results}
+	touch "$VM"/{console.log,dmesg.log,events,results}
+	echo "# vm: booting Debian kernel $KVER ($(cat "$TREE/.unpacked")) under QEMU TCG, timeout $TIMEOUT s"
+	start=$SECONDS
+	set +e
+	# Without the firmware's terminal escapes and the serial line's CRs.
+	boot | sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g' | stream
+	qrc=${PIPESTATUS[0]}
+	set -e
+	echo "# vm: guest ran for $((SECONDS - start)) s; console log in $VM/console.log"
+	report_boot
+	if [ -n "$(event begin)" ]; then
+		report_kvm
+		report_kvmdbg
+	fi
+	report_splats
+	report_end "$qrc"
+	! grep -q '^not ok' "$VM/results"
+}
+
+main "$@"
