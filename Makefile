@@ -57,3 +57,4 @@ clean:
 	rm -rf $(O) $(CLEAN)
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order .*.cmd Module.symvers modules.order
+-include selftests/kvmdbg/build.mk
