@@ -1,1 +1,54 @@
-# Rules for user/: appended to $(ALL) and $(CLEAN) by the owner of this part.
+# SPDX-License-Identifier: GPL-2.0
+#
+# user/: the VMM core library and the kvmdbg-launch command.
+#
+#   $(O)/libkvmdbg-vmm.a        every user/*.c except the command layer
+#                               (main.c, builtin-*.c): the VMM core, the
+#                               loaders and the debug backend (debug*.c,
+#                               x86_*.c), so tests can link the VMM alone
+#   $(O)/kvmdbg-launch          the command: main.c + builtin-*.c + the
+#                               libraries
+#   $(O)/asan/...               the same, built with $(SAN_CFLAGS)
+
+USER_SRCS	:= $(wildcard user/*.c)
+USER_CLI_SRCS	:= $(filter user/main.c user/builtin-%.c,$(USER_SRCS))
+USER_LIB_SRCS	:= $(filter-out $(USER_CLI_SRCS),$(USER_SRCS))
+
+USER_LIB	:= $(O)/libkvmdbg-vmm.a
+USER_ASAN_LIB	:= $(O)/asan/libkvmdbg-vmm.a
+LAUNCH		:= $(O)/kvmdbg-launch
+ASAN_LAUNCH	:= $(O)/asan/kvmdbg-launch
+
+# Link the RSP library once gdbstub/build.mk builds it (it lands in
+# parallel with this part).
+GDBSTUB_LIB	:= $(if $(findstring libgdbstub.a,$(file < gdbstub/build.mk)),$(O)/libgdbstub.a)
+GDBSTUB_ASAN_LIB := $(if $(GDBSTUB_LIB),$(O)/asan/libgdbstub.a)
+
+user_objs	= $(patsubst user/%.c,$(1)/user/%.o,$(2))
+
+ALL		+= $(USER_LIB) $(USER_ASAN_LIB) $(LAUNCH) $(ASAN_LAUNCH)
+
+$(O)/user/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/asan/user/%.o: user/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(USER_LIB): $(call user_objs,$(O),$(USER_LIB_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(USER_ASAN_LIB): $(call user_objs,$(O)/asan,$(USER_LIB_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(LAUNCH): $(call user_objs,$(O),$(USER_CLI_SRCS)) $(USER_LIB) $(GDBSTUB_LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(ASAN_LAUNCH): $(call user_objs,$(O)/asan,$(USER_CLI_SRCS)) $(USER_ASAN_LIB) \
+		$(GDBSTUB_ASAN_LIB)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(wildcard $(O)/user/*.d $(O)/asan/user/*.d)

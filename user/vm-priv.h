@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the VMM core, shared by user/vm.c, vcpu.c, boot.c,
+ * loader.c, ioport.c and kvm.c. Not for users of user/vm.h.
+ */
+#ifndef KVMDBG_USER_VM_PRIV_H
+#define KVMDBG_USER_VM_PRIV_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include "user/vm.h"
+
+#define PAGE_SIZE		0x1000ULL
+#define HUGE_SIZE		(2ULL << 20)
+
+/* Guest-physical layout; see the table in user/vm.h. */
+#define GPA_GDT			0x1000ULL
+#define GPA_PML4		0x2000ULL
+#define GPA_PDPT		0x3000ULL
+#define GPA_PT0			0x4000ULL
+#define GPA_TSS			0x5000ULL
+#define GPA_PD			0x6000ULL	/* one page per GiB of RAM */
+#define GPA_STACKS		0x80000ULL
+
+#define SEL_CODE		0x08
+#define SEL_DATA		0x10
+#define SEL_TSS			0x18
+
+struct vcpu {
+	struct vm *vm;
+	int idx;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;		/* thread exists (joinable) */
+	pid_t tid;
+	/* The fields below are protected by vm->lock. */
+	bool parked;		/* outside KVM_RUN, waiting for vm->wake */
+	bool allowed;		/* debugger's run set (vm__resume) */
+	bool halted;
+	/* Last exit needs KVM_RUN to complete it (PIO/MMIO); vCPU thread only. */
+	bool need_complete;
+};
+
+struct vm {
+	char *name;
+	int kvm_fd, vm_fd;
+	void *mem;
+	uint64_t mem_size;
+	uint64_t entry;
+	int nr_vcpus;
+	struct vcpu *vcpus;
+	size_t run_size;
+	int console_fd;
+	bool verbose;
+	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fetched once */
+
+	/*
+	 * lock protects the run state: paused, quiesce, exiting, status,
+	 * nr_parked, nr_halted, stop_gen and every vcpu's parked / allowed /
+	 * halted. vCPU threads wait on wake for permission to run; pause,
+	 * quiesce, stop and wait sleep on changed for vCPUs to park or exit.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t wake, changed;
+	bool started;
+	bool waited;
+	bool paused;		/* vm__pause() or a reported stop */
+	int quiesce;		/* VMM-internal short pauses (memslot rewrite) */
+	bool exiting;
+	int status;
+	int nr_started;		/* vCPU threads spawned */
+	int nr_parked;
+	int nr_halted;
+	unsigned int stop_gen;	/* bumped by each stop; detects a racing resume */
+
+	struct vm_debug_hooks hooks;
+	void *hooks_ctx;
+
+	/* Read-only pages (sorted GPAs) and the memslots they split RAM into;
+	 * protected by slots_lock, rewritten only while quiesced.
+	 */
+	pthread_mutex_t slots_lock;
+	uint64_t *ro_pages;
+	size_t nr_ro, cap_ro;
+	int nr_slots;
+
+	/* Ports already reported as unhandled (--verbose), one bit each. */
+	uint8_t warned_ports[65536 / 8];
+};
+
+/* kvm.c */
+const char *kvm__device(void);
+int kvm__open(char *err, size_t err_len);
+int kvm__check_caps(int kvm_fd, char *err, size_t err_len);
+int kvm__max_cpus(int kvm_fd);
+
+/* boot.c: long-mode page tables, GDT and vCPU registers. */
+void boot__build_tables(struct vm *vm);
+int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu);
+
+/* loader.c */
+int loader__load(struct vm *vm, const struct vm_config *cfg,
+		 char *err, size_t err_len);
+
+/* ioport.c: default exit handling. Returns 0, or > 0: guest exit status
+ * + 1 (port 0xF4 write).
+ */
+int ioport__handle(struct vcpu *vcpu);
+void mmio__handle(struct vcpu *vcpu);
+
+/* vm.c */
+int vm__set_slots(struct vm *vm);
+void vm__quiesce(struct vm *vm);
+void vm__unquiesce(struct vm *vm);
+
+/* vcpu.c */
+int vcpu__start(struct vcpu *vcpu);
+void vm__kick_all(struct vm *vm);	/* vm->lock held */
+void vm__end_locked(struct vm *vm, int status);
+void vm__crash(struct vcpu *vcpu, const char *what);
+
+/* Formats a one-line error into err (may be NULL). */
+void vm__errf(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* KVMDBG_USER_VM_PRIV_H */
