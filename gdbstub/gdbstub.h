@@ -28,19 +28,25 @@
 /*
  * The one register layout the stub uses from reset on, whatever mode the
  * guest is in (a 64-bit amd64 layout with system registers appended), so
- * the size of a 'g' reply never changes.
+ * the size of a 'g' reply never changes. The fields are in gdb's amd64
+ * register order (the order of the 'g' packet and of the regnums in the
+ * stub's target.xml): gdb's standard features first, then fs_base and
+ * gs_base (org.gnu.gdb.i386.segments), then the system registers (feature
+ * org.kvmdbg.x86.sys). Backends fill fields by name; the order is the
+ * stub's business. Values are as the guest sees them: 32-bit fields hold
+ * zero-extended selectors / eflags, st[] the 80-bit x87 format.
  */
 struct gdb_x86_regs {
 	uint64_t gpr[16];	/* rax rbx rcx rdx rsi rdi rbp rsp r8..r15 */
 	uint64_t rip;
 	uint32_t eflags;
 	uint32_t seg[6];	/* cs ss ds es fs gs selectors */
-	uint64_t fs_base, gs_base, k_gs_base;
-	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 	uint8_t st[8][10];	/* x87 registers, 80-bit */
 	uint32_t fctrl, fstat, ftag, fiseg, fioff, foseg, fooff, fop;
 	uint8_t xmm[16][16];
 	uint32_t mxcsr;
+	uint64_t fs_base, gs_base, k_gs_base;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
 };
 
 enum gdb_stop_reason {

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gdbstub internals shared by the files of the protocol core. Nothing here
+ * is API: backends and transports use gdbstub.h / server.h only.
+ *
+ * One file per concern:
+ *   packet.c       framing state machine, acks, retransmit, reply builder
+ *   hex.c          hex / number parsing and encoding
+ *   dispatch.c     packet table lookup and argument parsing
+ *   stub.c         life cycle (new, free, reset, disconnect)
+ *   regs.c         register layout, target.xml, g/G/p/P, qRegisterInfo
+ *   memory.c       m/M/X
+ *   threads.c      thread ids, H, T, qfThreadInfo, qC, qThreadExtraInfo
+ *   run.c          resume (vCont, c/s), stop replies, ?, D, k, Ctrl-C
+ *   breakpoints.c  Z/z
+ *   monitor.c      qRcmd
+ *   query.c        qSupported, no-ack mode and other general queries
+ */
+#ifndef KVMDBG_GDBSTUB_INTERNAL_H
+#define KVMDBG_GDBSTUB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdbstub/gdbstub.h"
+
+/* Framed packet: ack slot, '$', payload, '#', two checksum digits. */
+#define GDB_TX_SIZE		(GDB_PACKET_SIZE + 5)
+/* Scratch for decoded hex arguments and memory transfers: a packet of
+ * GDB_PACKET_SIZE hex digits never carries more than half that.
+ */
+#define GDB_SCRATCH_SIZE	(GDB_PACKET_SIZE / 2)
+/* Monitor output is sent hex encoded in one packet. */
+#define GDB_TEXT_SIZE		(GDB_PACKET_SIZE / 2)
+
+enum gdb_rx_state {
+	RX_IDLE,		/* between packets: acks, 0x03, noise */
+	RX_PAYLOAD,		/* after '$' */
+	RX_ESCAPE,		/* after '}' */
+	RX_RLE,			/* after '*': the repeat count follows */
+	RX_CSUM1,		/* after '#' */
+	RX_CSUM2,
+};
+
+struct gdb_stub {
+	const struct gdb_target_ops *ops;
+	void *ctx;
+	gdb_output_fn out;
+	void *out_arg;
+
+	/* Receiver. rx holds the decoded payload, NUL-terminated. */
+	enum gdb_rx_state rx_state;
+	char *rx;
+	size_t rx_len;
+	uint8_t rx_sum;		/* running sum of the raw payload bytes */
+	uint8_t rx_csum;	/* checksum digits received */
+	bool rx_csum_bad;	/* a checksum digit was not hex */
+	bool rx_overflow;	/* decoded payload exceeded GDB_PACKET_SIZE */
+	bool rx_bad;		/* malformed escape or run-length */
+
+	/*
+	 * Transmitter. tx[0] is reserved for a '+' acking the packet being
+	 * answered, so ack and reply leave in one write; the reply payload
+	 * is built in place at tx + 2. tx_last is the framed length (from
+	 * tx + 1) of the last packet sent, 0 once the buffer is reused;
+	 * a '-' from the client resends it.
+	 */
+	char *tx;
+	size_t reply_len;
+	size_t tx_last;
+	bool reply_overflow;	/* a reply did not fit: sent as an error */
+	bool reply_deferred;	/* the handler answers later (or never) */
+	bool ack_pending;	/* owe the client a '+' */
+	bool no_ack;		/* QStartNoAckMode accepted */
+
+	/* Session state, reset for each client. */
+	int g_thread;		/* Hg: 0 any, -1 all, else a thread */
+	int c_thread;		/* Hc */
+	int pkt_thread;		/* ;thread:N; suffix: 0 none, -2 malformed */
+	bool phys;		/* monitor phys on */
+	bool client_swbreak;	/* client announced swbreak+ */
+	bool client_hwbreak;
+	bool thread_suffix;	/* QThreadSuffixSupported accepted */
+	bool list_threads;	/* QListThreadsInStopReply accepted */
+	bool detached;		/* D or k seen: input returns -EPIPE */
+
+	/* Target state, kept across clients. */
+	bool running;		/* resumed, stop not yet reported */
+	bool await_stop;	/* the client waits for a stop reply */
+	struct gdb_stop last_stop;
+
+	uint8_t *scratch;
+	char *text;		/* monitor output */
+	size_t text_len;
+	char *xml;		/* target.xml */
+	size_t xml_len;
+};
+
+/* Arguments parsed from a packet by its table entry's schema. */
+struct gdb_args {
+	uint64_t num[4];	/* 'L' fields, in order */
+	int nnum;
+	int tid;		/* 'T' field: -1 all, 0 any, else a thread */
+	const uint8_t *data;	/* 'X' (decoded into scratch) or 'B' field */
+	size_t len;
+	const char *str;	/* 'S' field: rest of the packet */
+	size_t str_len;
+	char word[64];		/* 'W' field, NUL-terminated */
+};
+
+typedef int (*gdb_handler_fn)(struct gdb_stub *stub,
+			      const struct gdb_args *a);
+
+enum gdb_match {
+	GDB_EXACT,		/* the payload is exactly the name */
+	GDB_PREFIX,		/* the name, then arguments per the schema */
+};
+
+#define GDB_CMD_THREAD_SUFFIX	0x1	/* accepts lldb's ";thread:N;" */
+
+/*
+ * A packet table entry. The schema is parsed over the payload after the
+ * name before the handler runs; a mismatch is answered E22 without
+ * calling the handler. Schema characters:
+ *   L  a hex number (up to 64 bits)
+ *   T  a thread id: hex, "0" (any) or "-1" (all)
+ *   X  hex-encoded bytes up to the end (decoded into stub->scratch)
+ *   B  binary bytes up to the end (already unescaped by the framer)
+ *   S  the rest of the payload as text
+ *   W  a word up to the next schema character (at most 63 bytes)
+ *   [  what follows is optional: the payload may end here
+ *   ]  ignored (closes '[' for readability)
+ * Any other character must appear literally. The whole payload must be
+ * consumed. A handler returns 0 after building its reply (an empty reply
+ * is legal), or -errno, which is answered E<errno>.
+ */
+struct gdb_cmd {
+	const char *name;
+	enum gdb_match match;
+	const char *schema;
+	gdb_handler_fn handler;
+	unsigned int flags;
+};
+
+/* Tables of the concern files, each ended by a NULL name. */
+extern const struct gdb_cmd gdb_regs_cmds[];
+extern const struct gdb_cmd gdb_memory_cmds[];
+extern const struct gdb_cmd gdb_threads_cmds[];
+extern const struct gdb_cmd gdb_run_cmds[];
+extern const struct gdb_cmd gdb_breakpoint_cmds[];
+extern const struct gdb_cmd gdb_monitor_cmds[];
+extern const struct gdb_cmd gdb_query_cmds[];
+
+/* dispatch.c */
+void gdb_dispatch(struct gdb_stub *stub, char *pkt, size_t len);
+int gdb_parse_args(struct gdb_stub *stub, const char *schema,
+		   const char *p, const char *end, struct gdb_args *a);
+
+/* packet.c: the reply under construction, and sending it. */
+void gdb_reply_begin(struct gdb_stub *stub);
+void gdb_reply_mem(struct gdb_stub *stub, const void *data, size_t len);
+void gdb_reply_str(struct gdb_stub *stub, const char *s);
+void gdb_reply_printf(struct gdb_stub *stub, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void gdb_reply_hex(struct gdb_stub *stub, const void *data, size_t len);
+size_t gdb_reply_binary(struct gdb_stub *stub, const void *data,
+			size_t len);
+void gdb_reply_error(struct gdb_stub *stub, int err);
+size_t gdb_reply_room(const struct gdb_stub *stub);
+void gdb_send_reply(struct gdb_stub *stub);
+void gdb_send_ack(struct gdb_stub *stub);
+void gdb_rx_reset(struct gdb_stub *stub);
+
+/* hex.c */
+int gdb_hexval(int c);
+void gdb_hex_encode(char *dst, const void *src, size_t len);
+int gdb_hex_decode(uint8_t *dst, size_t cap, const char *src,
+		   size_t srclen);
+int gdb_parse_hex64(const char **p, const char *end, uint64_t *val);
+int gdb_parse_thread_id(const char **p, const char *end, int *tid);
+
+/* threads.c */
+int gdb_nr_threads(struct gdb_stub *stub);
+int gdb_current_thread(struct gdb_stub *stub);
+int gdb_regs_thread(struct gdb_stub *stub);
+bool gdb_thread_valid(struct gdb_stub *stub, int tid);
+
+/* regs.c */
+#define GDB_XML_SIZE		(16 * 1024)
+size_t gdb_regs_count(void);
+int gdb_target_xml(char *buf, size_t cap);
+/* Append "NN:value;" for the registers gdb wants expedited in a stop. */
+void gdb_reply_expedited(struct gdb_stub *stub,
+			 const struct gdb_x86_regs *regs);
+
+/* run.c */
+void gdb_interrupt(struct gdb_stub *stub);
+
+#endif /* KVMDBG_GDBSTUB_INTERNAL_H */
