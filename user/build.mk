@@ -52,3 +52,5 @@ $(ASAN_LAUNCH): $(call user_objs,$(O)/asan,$(USER_CLI_SRCS)) $(USER_ASAN_LIB) \
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(wildcard $(O)/user/*.d $(O)/asan/user/*.d)
+
+include selftests/launch/build.mk

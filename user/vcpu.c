@@ -193,7 +193,7 @@ void vm__crash(struct vcpu *vcpu, const char *what)
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
 		rip = regs.rip;
-	fprintf(stderr, "%s: %s: vCPU %d: %s at RIP %#llx; guest stopped (status %d)\n",
+	fprintf(stderr, "%s: %s: vCPU %d: %s at RIP %#llx; the guest ends with status %d\n",
 		program_invocation_short_name, vcpu->vm->name, vcpu->idx, what,
 		rip, VM_STATUS_CRASH + (int)vcpu->run->exit_reason);
 	vm__kill(vcpu->vm, VM_STATUS_CRASH + (int)vcpu->run->exit_reason);

@@ -2,7 +2,8 @@
 /*
  * The kvmdbg VMM core: one struct vm per guest, any number per process.
  * A guest is a static ELF64 or flat binary started in 64-bit long mode on
- * every vCPU (identity-mapped paging over all RAM, RDI = vCPU index).
+ * every vCPU (identity-mapped paging over all RAM, RSP = top of the
+ * vCPU's own stack, RDI = vCPU index, RSI = number of vCPUs).
  *
  * Threads. vm__start() spawns one thread per vCPU. Every other entry point
  * is called from non-vCPU threads (main thread, a gdb thread) unless it

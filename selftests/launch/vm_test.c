@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The VMM library (libkvmdbg-vmm.a) on the host's /dev/kvm: several VMs in
+ * one process, stop-the-world with vm__pause / vm__resume, the all-stop
+ * debug hooks, start_paused and write-protected pages.
+ *
+ * Most tests run spin_guest.S (flat, 2 vCPUs): each vCPU counts in
+ * counters[cpu] until the test sets `go`.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "user/vm.h"
+
+#define SPIN_LOAD	0x100000ULL
+#define SPIN_DATA	(SPIN_LOAD + 0x1000)	/* go, crash, counters[8] */
+#define SPIN_GO		(SPIN_DATA + 0)
+#define SPIN_CRASH	(SPIN_DATA + 8)
+#define SPIN_COUNTERS	(SPIN_DATA + 16)
+#define SPIN_STATUS	7
+
+extern const char spin_guest_start[], spin_guest_end[];
+
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static bool have_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The embedded guest as a file, since vm_config takes a path. */
+static void write_spin_guest(struct __test_metadata *_metadata, char *path)
+{
+	int fd = mkstemp(path);
+	size_t len = spin_guest_end - spin_guest_start;
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ((ssize_t)len, write(fd, spin_guest_start, len));
+	close(fd);
+}
+
+static volatile uint64_t *counter(struct vm *vm, int cpu)
+{
+	return vm__gpa_to_hva(vm, SPIN_COUNTERS + 8 * cpu, 8);
+}
+
+static void set_flag(struct vm *vm, uint64_t gpa)
+{
+	__atomic_store_n((uint64_t *)vm__gpa_to_hva(vm, gpa, 8), 1, __ATOMIC_SEQ_CST);
+}
+
+/* Wait (up to 10 s) until the counter passes @min. */
+static bool counter_passes(struct vm *vm, int cpu, uint64_t min)
+{
+	for (int i = 0; i < 10000; i++) {
+		if (*counter(vm, cpu) > min)
+			return true;
+		msleep(1);
+	}
+	return false;
+}
+
+static uint64_t vcpu_rip(struct vm *vm, int cpu)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(vm__vcpu_fd(vm, cpu), KVM_GET_REGS, &regs))
+		return 0;
+	return regs.rip;
+}
+
+/* Everything the guest printed (the console is a pipe). */
+static void read_console(int fd, char *buf, size_t len)
+{
+	ssize_t n, got = 0;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	while ((size_t)got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += n;
+	buf[got] = '\0';
+}
+
+FIXTURE(spin) {
+	char path[64];
+	int console[2];
+	struct vm *vm;
+	char err[256];
+	struct vm_config cfg;
+};
+
+/* The harness runs a TEST_F body even after its setup skipped: skip here. */
+#define REQUIRE_KVM() do { \
+	if (!have_kvm()) \
+		SKIP(return, "no /dev/kvm on this host"); \
+} while (0)
+
+FIXTURE_SETUP(spin)
+{
+	strcpy(self->path, "/tmp/kvmdbg-spin-XXXXXX");
+	write_spin_guest(_metadata, self->path);
+	ASSERT_EQ(0, pipe(self->console));
+	self->cfg = (struct vm_config) {
+		.image = self->path, .flat = true, .load_addr = SPIN_LOAD,
+		.nr_cpus = 2, .console_fd = self->console[1],
+		.err = self->err, .err_len = sizeof(self->err),
+	};
+}
+
+FIXTURE_TEARDOWN(spin)
+{
+	vm__destroy(self->vm);
+	close(self->console[0]);
+	close(self->console[1]);
+	unlink(self->path);
+}
+
+/* Let the guest finish: set go, expect status 7 and "go\n". */
+static void finish(struct __test_metadata *_metadata, struct vm *vm, int console)
+{
+	char out[64];
+	int status = -1;
+
+	set_flag(vm, SPIN_GO);
+	ASSERT_EQ(0, vm__wait(vm, &status));
+	EXPECT_EQ(SPIN_STATUS, status);
+	read_console(console, out, sizeof(out));
+	EXPECT_STREQ("go\n", out);
+}
+
+TEST_F(spin, pause_freezes_every_vcpu)
+{
+	uint64_t rip[2], count[2];
+
+	REQUIRE_KVM();
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
+	ASSERT_TRUE(counter_passes(self->vm, 1, 10));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	ASSERT_TRUE(vm__paused(self->vm));
+	for (int i = 0; i < 2; i++) {
+		rip[i] = vcpu_rip(self->vm, i);
+		count[i] = *counter(self->vm, i);
+		ASSERT_NE(0, rip[i]);
+	}
+	msleep(20);
+	ASSERT_EQ(0, vm__pause(self->vm));	/* idempotent */
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(rip[i], vcpu_rip(self->vm, i)) TH_LOG("vCPU %d moved", i);
+		EXPECT_EQ(count[i], *counter(self->vm, i));
+	}
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	EXPECT_TRUE(counter_passes(self->vm, 0, count[0]));
+	EXPECT_TRUE(counter_passes(self->vm, 1, count[1]));
+	finish(_metadata, self->vm, self->console[0]);
+}
+
+TEST_F(spin, resume_runs_only_the_chosen_vcpus)
+{
+	const bool only_1[2] = { false, true };
+	uint64_t count0;
+
+	REQUIRE_KVM();
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	count0 = *counter(self->vm, 0);
+	ASSERT_EQ(0, vm__resume(self->vm, only_1));
+	ASSERT_TRUE(counter_passes(self->vm, 1, *counter(self->vm, 1) + 100));
+	EXPECT_EQ(count0, *counter(self->vm, 0));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	finish(_metadata, self->vm, self->console[0]);
+}
+
+TEST_F(spin, start_paused_waits_at_entry)
+{
+	REQUIRE_KVM();
+	self->cfg.start_paused = true;
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(SPIN_LOAD, vm__entry(self->vm));
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_EQ(0, vm__pause(self->vm));	/* returns once both are parked */
+	msleep(20);
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(SPIN_LOAD, vcpu_rip(self->vm, i));
+		EXPECT_EQ(0, *counter(self->vm, i));
+	}
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	finish(_metadata, self->vm, self->console[0]);
+}
+
+struct stop_log {
+	sem_t stopped;
+	int vcpu;
+	bool world_paused;
+	int shutdowns;
+	int exit_status;
+};
+
+static enum vm_hook_ret stop_on_shutdown(void *ctx, struct vm *vm, int vcpu,
+					 struct kvm_run *run)
+{
+	struct stop_log *log = ctx;
+
+	(void)vm;
+	(void)vcpu;
+	if (run->exit_reason != KVM_EXIT_SHUTDOWN)
+		return VM_HOOK_UNHANDLED;
+	__atomic_fetch_add(&log->shutdowns, 1, __ATOMIC_SEQ_CST);
+	return VM_HOOK_STOP;
+}
+
+static void log_stopped(void *ctx, struct vm *vm, int vcpu)
+{
+	struct stop_log *log = ctx;
+
+	log->vcpu = vcpu;
+	log->world_paused = vm__paused(vm);
+	sem_post(&log->stopped);
+}
+
+static void log_exit(void *ctx, struct vm *vm, int status)
+{
+	(void)vm;
+	((struct stop_log *)ctx)->exit_status = status;
+}
+
+TEST_F(spin, hook_stop_stops_the_world)
+{
+	struct vm_debug_hooks hooks = {
+		.on_exit = stop_on_shutdown, .on_stopped = log_stopped,
+		.on_vm_exit = log_exit,
+	};
+	struct stop_log log = { .vcpu = -1, .exit_status = -1 };
+	uint64_t count0;
+	int status = -1;
+
+	REQUIRE_KVM();
+	sem_init(&log.stopped, 0, 0);
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__set_debug_hooks(self->vm, &hooks, &log));
+	ASSERT_EQ(0, vm__start(self->vm));
+	EXPECT_EQ(-EBUSY, vm__set_debug_hooks(self->vm, NULL, NULL));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
+	set_flag(self->vm, SPIN_CRASH);		/* vCPU 1 triple-faults */
+	ASSERT_EQ(0, sem_wait(&log.stopped));
+	EXPECT_EQ(1, log.vcpu);
+	EXPECT_TRUE(log.world_paused);
+	count0 = *counter(self->vm, 0);
+	msleep(20);
+	EXPECT_EQ(count0, *counter(self->vm, 0)) TH_LOG("vCPU 0 ran during the stop");
+	vm__kill(self->vm, 3);
+	ASSERT_EQ(0, vm__wait(self->vm, &status));
+	EXPECT_EQ(3, status);
+	EXPECT_EQ(3, log.exit_status);
+	EXPECT_EQ(1, log.shutdowns);
+	EXPECT_EQ(-ESRCH, vm__pause(self->vm));
+	sem_destroy(&log.stopped);
+}
+
+struct mmio_log {
+	int writes;
+	bool other;		/* an MMIO exit outside vCPU 0's counter */
+};
+
+static enum vm_hook_ret count_mmio(void *ctx, struct vm *vm, int vcpu,
+				   struct kvm_run *run)
+{
+	struct mmio_log *log = ctx;
+
+	(void)vm;
+	if (run->exit_reason != KVM_EXIT_MMIO)
+		return VM_HOOK_UNHANDLED;
+	if (vcpu == 0 && run->mmio.is_write && run->mmio.len == 8 &&
+	    run->mmio.phys_addr == SPIN_COUNTERS)
+		__atomic_fetch_add(&log->writes, 1, __ATOMIC_SEQ_CST);
+	else if (vcpu == 0)
+		log->other = true;
+	return VM_HOOK_UNHANDLED;	/* the VMM applies the store */
+}
+
+TEST_F(spin, protected_page_traps_stores_and_applies_them)
+{
+	struct vm_debug_hooks hooks = { .on_exit = count_mmio };
+	struct mmio_log log = { 0 };
+	uint64_t count0;
+
+	REQUIRE_KVM();
+	self->cfg.nr_cpus = 1;
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__set_debug_hooks(self->vm, &hooks, &log));
+	EXPECT_EQ(-EINVAL, vm__protect_page(self->vm, vm__mem_size(self->vm), true));
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
+	ASSERT_EQ(0, vm__protect_page(self->vm, SPIN_DATA, true));
+	count0 = *counter(self->vm, 0);
+	ASSERT_TRUE(counter_passes(self->vm, 0, count0 + 20));
+	ASSERT_EQ(0, vm__protect_page(self->vm, SPIN_DATA, false));
+	EXPECT_GE(__atomic_load_n(&log.writes, __ATOMIC_SEQ_CST), 20);
+	EXPECT_FALSE(log.other);
+	finish(_metadata, self->vm, self->console[0]);
+}
+
+TEST(gpa_to_hva_checks_bounds)
+{
+	char path[] = "/tmp/kvmdbg-spin-XXXXXX", err[256];
+	struct vm_config cfg = {
+		.image = path, .flat = true, .load_addr = SPIN_LOAD,
+		.mem_size = 4 << 20, .console_fd = 1, .err = err, .err_len = sizeof(err),
+	};
+	struct vm *vm;
+
+	REQUIRE_KVM();
+	write_spin_guest(_metadata, path);
+	ASSERT_EQ(0, vm__create(&cfg, &vm)) TH_LOG("%s", err);
+	unlink(path);
+	EXPECT_NE(NULL, vm__gpa_to_hva(vm, 0, 4 << 20));
+	EXPECT_EQ(NULL, vm__gpa_to_hva(vm, 1, 4 << 20));
+	EXPECT_EQ(NULL, vm__gpa_to_hva(vm, 4 << 20, 1));
+	EXPECT_EQ(NULL, vm__gpa_to_hva(vm, UINT64_MAX, 2));
+	EXPECT_EQ(0, memcmp(spin_guest_start, vm__gpa_to_hva(vm, SPIN_LOAD, 16), 16));
+	vm__destroy(vm);
+}
+
+/* One VM of the multi-VM test: its own console pipe and expected text. */
+struct guest_run {
+	const char *image;
+	int cpus;
+	const char *expect;
+	int console[2];
+	struct vm *vm;
+};
+
+TEST(several_vms_in_one_process)
+{
+	struct guest_run g[] = {
+		{ .image = "build/examples/hello.elf", .cpus = 1,
+		  .expect = "Hello from kvmdbg guest\n" },
+		{ .image = "build/examples/counters.elf", .cpus = 2,
+		  .expect = "cpu 0: 1000\ncpu 1: 1000\ntotal: 2000\n" },
+		{ .image = "build/examples/smp.elf", .cpus = 2,
+		  .expect = "cpu 0 up\ncpu 1 up\nall 2 vCPUs up\n" },
+	};
+	const int n = sizeof(g) / sizeof(g[0]);
+	char err[256], out[256];
+
+	REQUIRE_KVM();
+	for (int i = 0; i < n; i++) {
+		struct vm_config cfg = {
+			.image = g[i].image, .nr_cpus = g[i].cpus, .err = err,
+			.err_len = sizeof(err),
+		};
+
+		ASSERT_EQ(0, pipe(g[i].console));
+		cfg.console_fd = g[i].console[1];
+		ASSERT_EQ(0, vm__create(&cfg, &g[i].vm)) TH_LOG("%s", err);
+	}
+	for (int i = 0; i < n; i++)
+		ASSERT_EQ(0, vm__start(g[i].vm));
+	for (int i = 0; i < n; i++) {
+		int status = -1;
+
+		ASSERT_EQ(0, vm__wait(g[i].vm, &status));
+		EXPECT_EQ(0, status);
+		read_console(g[i].console[0], out, sizeof(out));
+		EXPECT_STREQ(g[i].expect, out) TH_LOG("%s", g[i].image);
+		vm__destroy(g[i].vm);
+		close(g[i].console[0]);
+		close(g[i].console[1]);
+	}
+}
+
+TEST_HARNESS_MAIN
