@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The debug backend: a gdb stub (gdbstub/) serving one VM, with its own
+ * listener and gdb thread, implemented on the VMM core (user/vm.h).
+ * State is per VM; any number of VMs in one process may be debugged at
+ * once, each on its own socket.
+ */
+#ifndef KVMDBG_USER_DEBUG_H
+#define KVMDBG_USER_DEBUG_H
+
+struct vm;
+
+/*
+ * Between vm__create() and vm__start(): listen on @gdb_spec ("PORT",
+ * "HOST:PORT" or "unix:PATH"), install the VM's debug hooks and start its
+ * gdb thread. The VM then starts paused: every vCPU waits at the entry
+ * point until a client attaches and resumes it.
+ *
+ * When the address is in use the VM runs without a debugger: one line
+ * "gdb: 127.0.0.1:1234 in use; running without a debugger" goes to
+ * stderr and 0 is returned. Other failures print one line to stderr
+ * ("gdb: ...") and return -errno; the VM is left as it was.
+ */
+int debug__start(struct vm *vm, const char *gdb_spec);
+
+/*
+ * After vm__wait() has returned (the guest is over): tell an attached
+ * client the guest exited, close the connection and the listener, join
+ * the gdb thread and free the backend. A no-op for a VM without one.
+ * Must not be called while the VM still runs (its hooks point here).
+ */
+void debug__stop(struct vm *vm);
+
+#endif /* KVMDBG_USER_DEBUG_H */

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The gdb_target_ops table: registers, memory, threads and monitor
+ * commands. Thread N is vCPU N-1. Called on the gdb thread with the world
+ * stopped.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "user/debug_priv.h"
+
+static int vcpu_of(struct debug *d, int thread)
+{
+	return thread >= 1 && thread <= d->nr_vcpus ? thread - 1 : -ESRCH;
+}
+
+static int nr_threads(void *ctx)
+{
+	return ((struct debug *)ctx)->nr_vcpus;
+}
+
+static int read_regs(void *ctx, int thread, struct gdb_x86_regs *regs)
+{
+	struct debug *d = ctx;
+	struct x86_kvm_state *s;
+	int v = vcpu_of(d, thread), r;
+
+	if (v < 0)
+		return v;
+	r = debug_regs__get(d, v, &s);
+	if (r)
+		return r;
+	x86_regs__from_kvm(s, regs);
+	return 0;
+}
+
+static int write_regs(void *ctx, int thread, const struct gdb_x86_regs *regs)
+{
+	struct debug *d = ctx;
+	struct x86_kvm_state *s;
+	unsigned int dirty;
+	uint64_t old_rip;
+	int v = vcpu_of(d, thread), r;
+
+	if (v < 0)
+		return v;
+	r = debug_regs__get(d, v, &s);
+	if (r)
+		return r;
+	old_rip = s->regs.rip;
+	dirty = x86_regs__to_kvm(regs, s);
+	if (!dirty)
+		return 0;
+	r = debug_regs__put(d, v, dirty);
+	/* A halted vCPU sent elsewhere by the client is no longer halted. */
+	if (!r && regs->rip != old_rip)
+		vm__vcpu_wake(d->vm, v);
+	return r;
+}
+
+static int read_mem(void *ctx, int thread, bool phys, uint64_t addr,
+		    void *buf, size_t len)
+{
+	struct debug *d = ctx;
+	int v = vcpu_of(d, thread);
+
+	return v < 0 ? v : debug_mem__read(d, v, phys, addr, buf, len);
+}
+
+static int write_mem(void *ctx, int thread, bool phys, uint64_t addr,
+		     const void *buf, size_t len)
+{
+	struct debug *d = ctx;
+	int v = vcpu_of(d, thread);
+
+	return v < 0 ? v : debug_mem__write(d, v, phys, addr, buf, len);
+}
+
+static int thread_info(void *ctx, int thread, char *buf, size_t len)
+{
+	struct debug *d = ctx;
+	int v = vcpu_of(d, thread);
+	const char *state;
+
+	if (v < 0)
+		return v;
+	if (vm__vcpu_halted(d->vm, v))
+		state = "halted";
+	else if (vm__paused(d->vm))
+		state = "stopped";
+	else
+		state = "running";
+	snprintf(buf, len, "vCPU %d %s", v, state);
+	return 0;
+}
+
+/* These guests run where they were linked (identity-mapped, no slide). */
+static int offsets(void *ctx, uint64_t *text, uint64_t *data)
+{
+	(void)ctx;
+	*text = 0;
+	*data = 0;
+	return 0;
+}
+
+static const char *cpu_mode(const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & 1))
+		return "real mode";
+	if (s->efer & (1ull << 10))	/* EFER.LMA */
+		return s->cs.l ? "long mode (64-bit)" : "long mode (compat)";
+	return s->cs.db ? "protected mode (32-bit)" : "protected mode (16-bit)";
+}
+
+static const char *paging_mode(const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & (1ull << 31)))
+		return "no paging";
+	if (s->efer & (1ull << 10))
+		return (s->cr4 & (1ull << 12)) ? "5-level paging" : "4-level paging";
+	return (s->cr4 & (1ull << 5)) ? "PAE paging" : "32-bit paging";
+}
+
+static int info_vcpus(struct debug *d, gdb_print_fn print, void *out)
+{
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct x86_kvm_state *s;
+		int r = debug_regs__get(d, i, &s);
+
+		if (r)
+			return r;
+		print(out, "vCPU %d: rip 0x%" PRIx64 " %s, %s, %s\n", i,
+		      (uint64_t)s->regs.rip,
+		      vm__vcpu_halted(d->vm, i) ? "halted" : "not halted",
+		      cpu_mode(&s->sregs), paging_mode(&s->sregs));
+	}
+	return 0;
+}
+
+/* "translate ADDR [VCPU]": the page walk, as the debugger does it. */
+static int translate(struct debug *d, const char *args, gdb_print_fn print,
+		     void *out)
+{
+	char *end;
+	uint64_t addr = strtoull(args, &end, 0);
+	long v = 0;
+	struct x86_paging p;
+	struct x86_walk w;
+	int r;
+
+	if (end == args || (*end && *end != ' '))
+		goto usage;
+	if (*end)
+		v = strtol(end, &end, 0);
+	if (*end || v < 0 || v >= d->nr_vcpus)
+		goto usage;
+	r = debug_regs__paging(d, (int)v, &p);
+	if (r)
+		return r;
+	if (debug_mem__walk(d, &p, addr, &w)) {
+		print(out, "0x%" PRIx64 ": not mapped (level %d entry not present, %d-level paging)\n",
+		      addr, w.level, w.levels);
+		return 0;
+	}
+	if (!w.levels)
+		print(out, "0x%" PRIx64 " -> 0x%" PRIx64 " (paging off)\n", addr, w.gpa);
+	else
+		print(out, "0x%" PRIx64 " -> 0x%" PRIx64 " (%" PRIu64 "K page, %d-level paging)\n",
+		      addr, w.gpa, w.page_size >> 10, w.levels);
+	return 0;
+usage:
+	print(out, "usage: translate ADDR [VCPU]\n");
+	return -EINVAL;
+}
+
+static const char backend_help[] =
+	"info vcpus     every vCPU: RIP, halted or not, CPU and paging mode\n"
+	"translate ADDR [VCPU]\n"
+	"               guest-virtual to guest-physical through a vCPU's\n"
+	"               page tables (vCPU 0 by default)\n";
+
+static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
+		   void *out)
+{
+	struct debug *d = ctx;
+
+	if (help) {
+		print(out, "%s", backend_help);
+		return 0;
+	}
+	if (!strcmp(cmd, "info vcpus"))
+		return info_vcpus(d, print, out);
+	if (!strncmp(cmd, "translate ", 10))
+		return translate(d, cmd + 10, print, out);
+	return -ENOENT;
+}
+
+const struct gdb_target_ops debug_target_ops = {
+	.nr_threads = nr_threads,
+	.read_regs = read_regs,
+	.write_regs = write_regs,
+	.read_mem = read_mem,
+	.write_mem = write_mem,
+	.insert_bp = debug_bp__insert,
+	.remove_bp = debug_bp__remove,
+	.resume = debug_run__resume,
+	.interrupt = debug_run__interrupt,
+	.detach = debug_run__detach,
+	.kill = debug_run__kill,
+	.thread_info = thread_info,
+	.offsets = offsets,
+	.monitor = monitor,
+};

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the debug backend, shared by user/debug*.c.
+ *
+ * Threads. The gdb thread runs gdb_server_run() and every target op; the
+ * vCPU threads run the on_exit/on_stopped hooks; the VMM's caller runs
+ * on_vm_exit. Target ops other than interrupt and detach are only called
+ * while the world is stopped (all-stop): the gdb thread alone then
+ * changes guest memory, breakpoints and vCPU state.
+ *
+ * Locking. d->lock protects the breakpoint tables, the watch list, the
+ * per-vCPU pending stops and the report state below. It is never held
+ * across a vm__*() call that waits for vCPUs (pause, resume,
+ * protect_page): a vCPU inside on_exit may be waiting for it.
+ */
+#ifndef KVMDBG_USER_DEBUG_PRIV_H
+#define KVMDBG_USER_DEBUG_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gdbstub/gdbstub.h"
+#include "gdbstub/server.h"
+#include "user/debug.h"
+#include "user/debug_swbp.h"
+#include "user/vm.h"
+#include "user/x86_debugreg.h"
+#include "user/x86_pagewalk.h"
+#include "user/x86_regs.h"
+
+#define DEBUG_PAGE		4096ull
+/* A page-protection watchpoint covers at most this many bytes. */
+#define DEBUG_WATCH_MAX		(1u << 20)
+/* How long an internal single-step (stepping over a breakpoint) may take. */
+#define DEBUG_STEP_TIMEOUT_S	10
+
+/* A write watchpoint kept by page protection (see debug_bp.c). */
+struct debug_watch {
+	uint64_t addr, len;	/* guest-virtual range, as gdb gave it */
+	size_t nr_pages;
+	uint64_t *gpa;		/* physical page of each virtual page */
+	bool hw;		/* fallback: a DR7 write slot instead */
+};
+
+/* A read-only guest page and how many watchpoints need it. */
+struct debug_ro_page {
+	uint64_t gpa;
+	int refs;
+};
+
+struct debug_vcpu {
+	/* A stop this vCPU hit that has not been reported yet (the VMM
+	 * reports only the first of simultaneous stops).
+	 */
+	bool has_pending;
+	struct gdb_stop pending;
+	/* Register cache, valid from a stop until the next resume. */
+	bool cached;
+	struct x86_kvm_state state;
+	/* Last KVM_SET_GUEST_DEBUG sent, to skip identical ones. */
+	bool dbg_set;
+	struct kvm_guest_debug dbg;
+	bool stepping;		/* resumed with SINGLESTEP */
+};
+
+struct debug {
+	struct vm *vm;
+	int nr_vcpus;
+	struct gdb_stub *stub;
+	struct gdb_server *srv;
+	pthread_t thread;
+	bool thread_started;
+	int event_fd;		/* vCPU threads -> gdb thread: a stop to report */
+	uint32_t dbg_flags;	/* optional KVM_GUESTDBG_* flags KVM supports */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* internal step done, exit report sent */
+
+	/* gdb thread only (world stopped), read by on_exit under lock. */
+	struct swbp_table sw;
+	struct x86_hw_slots hw;
+	struct debug_watch *watches;
+	size_t nr_watches;
+	struct debug_ro_page *ro;
+	size_t nr_ro;
+
+	/* Under lock. */
+	struct debug_vcpu *vcpus;
+	bool attached;		/* a client controls the VM */
+	bool resumed;		/* running on the client's behalf: a stop is owed */
+	bool report_ready;	/* report waits for the gdb thread */
+	struct gdb_stop report;
+	int step_vcpu;		/* internal single-step in progress, or -1 */
+	bool step_done;
+	bool vm_over;		/* on_vm_exit seen */
+	int exit_status;
+	bool exit_owed;		/* the client waits for an exit report */
+};
+
+extern const struct gdb_target_ops debug_target_ops;
+
+/* debug.c */
+void debug__report(struct debug *d, const struct gdb_stop *stop); /* lock held */
+void debug__log(struct debug *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* debug_regs.c: vCPU state through the register cache. */
+int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s);
+int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty);
+int debug_regs__set_rip(struct debug *d, int vcpu, uint64_t rip);
+void debug_regs__invalidate(struct debug *d);
+int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p);
+/* Program KVM_SET_GUEST_DEBUG for @vcpu (skipped when unchanged). */
+int debug_regs__guest_debug(struct debug *d, int vcpu, bool step,
+			    int skip_hw_slot);
+
+/* debug_mem.c: guest memory as the client sees it. */
+int debug_mem__walk(struct debug *d, const struct x86_paging *p,
+		    uint64_t addr, struct x86_walk *w);
+int debug_mem__translate(struct debug *d, const struct x86_paging *p,
+			 uint64_t addr, uint64_t *gpa);
+int debug_mem__read(struct debug *d, int vcpu, bool phys, uint64_t addr,
+		    void *buf, size_t len);
+int debug_mem__write(struct debug *d, int vcpu, bool phys, uint64_t addr,
+		     const void *buf, size_t len);
+/* Store into guest-physical memory, keeping our int3s in place. lock held. */
+int debug_mem__store_phys(struct debug *d, uint64_t gpa, const void *buf,
+			  size_t len);
+
+/* debug_bp.c */
+int debug_bp__insert(void *ctx, enum gdb_bp_type type, uint64_t addr,
+		     uint64_t kind);
+int debug_bp__remove(void *ctx, enum gdb_bp_type type, uint64_t addr,
+		     uint64_t kind);
+void debug_bp__remove_all(struct debug *d);
+/* The watchpoint a trapped store at [gpa, gpa+len) touches. lock held. */
+bool debug_bp__watch_hit(struct debug *d, uint64_t gpa, uint64_t len,
+			 uint64_t *addr);
+bool debug_bp__page_protected(struct debug *d, uint64_t gpa);
+
+/* debug_exit.c: the on_exit hook. */
+enum vm_hook_ret debug_exit__on_exit(void *ctx, struct vm *vm, int vcpu,
+				     struct kvm_run *run);
+
+/* debug_run.c */
+int debug_run__resume(void *ctx, const struct gdb_resume *r);
+int debug_run__interrupt(void *ctx);
+void debug_run__detach(void *ctx);
+void debug_run__kill(void *ctx);
+void debug_run__on_stopped(void *ctx, struct vm *vm, int vcpu);
+void debug_run__on_connect(void *ctx);
+
+#endif /* KVMDBG_USER_DEBUG_PRIV_H */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Execution control: resume (continue/step per vCPU), stepping off a
+ * breakpoint, Ctrl-C, the stop reports, detach, kill, and what happens
+ * when a client connects.
+ *
+ * All-stop. Every stop parks the whole VM (a hook's VM_HOOK_STOP or
+ * vm__pause) and is reported once: d->resumed is true from a resume until
+ * its report. The VMM reports only the first of simultaneous stops; the
+ * others stay pending on their vCPUs and are reported at the next resume
+ * of that vCPU, without running anything, so no breakpoint hit is lost.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "user/debug_priv.h"
+
+#define GDB_SIGINT	2
+#define GDB_SIGTRAP	5
+/* vm__kill status for the client's 'k': like a process killed by SIGKILL. */
+#define DEBUG_KILL_STATUS	(128 + 9)
+
+/* lock held. Report the pending stop of @vcpu. */
+static void report_pending(struct debug *d, int vcpu)
+{
+	struct debug_vcpu *v = &d->vcpus[vcpu];
+
+	v->has_pending = false;
+	debug__report(d, &v->pending);
+}
+
+/* lock held. A vCPU with a pending stop among those @run lets go, or -1. */
+static int pending_vcpu(struct debug *d, const bool *run)
+{
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpus[i].has_pending && (!run || run[i]))
+			return i;
+	return -1;
+}
+
+/*
+ * lock held. A breakpoint hit still pending when the client has removed
+ * that breakpoint is forgotten: RIP is on the restored instruction, which
+ * simply runs (what gdb's own Linux backend does with such stops).
+ */
+static void drop_stale(struct debug *d)
+{
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct debug_vcpu *v = &d->vcpus[i];
+		struct x86_kvm_state *s;
+		uint64_t rip;
+
+		if (!v->has_pending || debug_regs__get(d, i, &s))
+			continue;
+		rip = s->regs.rip;
+		if ((v->pending.reason == GDB_STOP_SWBREAK &&
+		     !swbp__find(&d->sw, rip)) ||
+		    (v->pending.reason == GDB_STOP_HWBREAK &&
+		     x86_hw__find_exec(&d->hw, rip) < 0))
+			v->has_pending = false;
+	}
+}
+
+static void run_only(struct debug *d, int vcpu, bool *run)
+{
+	for (int i = 0; i < d->nr_vcpus; i++)
+		run[i] = i == vcpu;
+}
+
+/* Wait for the internal single-step of debug_run__step_off to end. */
+static bool wait_step(struct debug *d)
+{
+	struct timespec deadline;
+	bool done;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += DEBUG_STEP_TIMEOUT_S;
+	pthread_mutex_lock(&d->lock);
+	while (!d->step_done && !d->vm_over && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&d->cond, &d->lock, &deadline);
+	done = d->step_done;
+	d->step_vcpu = -1;
+	pthread_mutex_unlock(&d->lock);
+	return done;
+}
+
+/*
+ * @vcpu is about to run with RIP on one of our breakpoints: it would stop
+ * there again at once. Take the breakpoint out (the original byte, or the
+ * DR slot), single-step this vCPU alone with the others parked, put the
+ * breakpoint back. Returns true when the step ended in a stop to report.
+ */
+static bool step_off(struct debug *d, int vcpu, bool *run)
+{
+	struct x86_kvm_state *s;
+	struct swbp *b;
+	uint8_t *hva = NULL;
+	int slot;
+
+	if (debug_regs__get(d, vcpu, &s))
+		return false;
+	b = swbp__find(&d->sw, s->regs.rip);
+	slot = x86_hw__find_exec(&d->hw, s->regs.rip);
+	if (!b && slot < 0)
+		return false;
+	if (b)
+		hva = vm__gpa_to_hva(d->vm, b->gpa, 1);
+	if (hva)
+		*hva = b->orig;
+	debug_regs__guest_debug(d, vcpu, true, slot);
+	debug_regs__invalidate(d);
+	pthread_mutex_lock(&d->lock);
+	d->step_vcpu = vcpu;
+	d->step_done = false;
+	pthread_mutex_unlock(&d->lock);
+	run_only(d, vcpu, run);
+	if (vm__resume(d->vm, run) || !wait_step(d))
+		vm__pause(d->vm);	/* halted, or the guest ended */
+	if (hva)
+		*hva = X86_INT3;
+	return true;
+}
+
+/*
+ * lock held. After stepping @vcpu off a breakpoint: a step the client
+ * asked for is done (report it); for a continue, the step's own SIGTRAP
+ * is internal, but anything else it hit (a watchpoint) is reported.
+ */
+static bool after_step_off(struct debug *d, int vcpu, bool client_step,
+			   const bool *run)
+{
+	struct debug_vcpu *v = &d->vcpus[vcpu];
+	int p;
+
+	if (!client_step && v->has_pending &&
+	    v->pending.reason == GDB_STOP_SIGNAL)
+		v->has_pending = false;
+	if (client_step && !v->has_pending) {
+		/* It did not stop by itself (HLT): still a finished step. */
+		v->pending = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL,
+			.thread = vcpu + 1, .signal = GDB_SIGTRAP };
+		v->has_pending = true;
+	}
+	p = pending_vcpu(d, run);
+	if (p < 0 || d->vm_over)
+		return false;
+	d->resumed = true;
+	report_pending(d, p);
+	return true;
+}
+
+static bool step_off_all(struct debug *d, const struct gdb_resume *r,
+			 const bool *run)
+{
+	bool *tmp = calloc(d->nr_vcpus, sizeof(*tmp));
+	bool reported = false;
+
+	for (int i = 0; tmp && i < d->nr_vcpus && !reported; i++) {
+		if (!run[i] || !step_off(d, i, tmp))
+			continue;
+		pthread_mutex_lock(&d->lock);
+		reported = after_step_off(d, i, r->action[i] == GDB_ACT_STEP, run);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(tmp);
+	return reported;
+}
+
+/* lock not held. Report a stop still pending on a vCPU about to run. */
+static bool report_if_pending(struct debug *d, const bool *run)
+{
+	int p;
+
+	pthread_mutex_lock(&d->lock);
+	drop_stale(d);
+	p = pending_vcpu(d, run);
+	if (p >= 0) {
+		d->resumed = true;
+		report_pending(d, p);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return p >= 0;
+}
+
+int debug_run__resume(void *ctx, const struct gdb_resume *r)
+{
+	struct debug *d = ctx;
+	bool *run = calloc(d->nr_vcpus, sizeof(*run));
+	int ret = 0;
+
+	if (!run)
+		return -ENOMEM;
+	for (int i = 0; i < d->nr_vcpus; i++)
+		run[i] = r->action[i] != GDB_ACT_NONE;
+	if (report_if_pending(d, run) || step_off_all(d, r, run))
+		goto out;
+	for (int i = 0; i < d->nr_vcpus && !ret; i++)
+		ret = debug_regs__guest_debug(d, i, r->action[i] == GDB_ACT_STEP, -1);
+	if (ret)
+		goto out;
+	debug_regs__invalidate(d);
+	pthread_mutex_lock(&d->lock);
+	d->resumed = true;
+	pthread_mutex_unlock(&d->lock);
+	/* -ESRCH: the guest is over; on_vm_exit reports that. */
+	vm__resume(d->vm, run);
+out:
+	free(run);
+	return ret;
+}
+
+int debug_run__interrupt(void *ctx)
+{
+	struct debug *d = ctx;
+	struct gdb_stop stop = {
+		.reason = GDB_STOP_SIGNAL, .thread = 1, .signal = GDB_SIGINT,
+	};
+	int p;
+
+	if (vm__pause(d->vm))
+		return 0;	/* the guest is over: on_vm_exit reports it */
+	pthread_mutex_lock(&d->lock);
+	if (d->resumed && !d->report_ready) {
+		/* A real event beats a plain SIGINT. */
+		p = pending_vcpu(d, NULL);
+		if (p >= 0)
+			report_pending(d, p);
+		else
+			debug__report(d, &stop);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* Hook, on the vCPU thread that stopped, once every vCPU is parked. */
+void debug_run__on_stopped(void *ctx, struct vm *vm, int vcpu)
+{
+	struct debug *d = ctx;
+	struct gdb_stop stop = {
+		.reason = GDB_STOP_SIGNAL, .thread = vcpu + 1,
+		.signal = GDB_SIGTRAP,
+	};
+	int p;
+
+	(void)vm;
+	pthread_mutex_lock(&d->lock);
+	if (d->step_vcpu >= 0) {
+		d->step_done = true;	/* step_off() waits for this */
+		pthread_cond_broadcast(&d->cond);
+	} else if (d->attached && d->resumed && !d->report_ready) {
+		p = d->vcpus[vcpu].has_pending ? vcpu : pending_vcpu(d, NULL);
+		if (p >= 0)
+			report_pending(d, p);
+		else
+			debug__report(d, &stop);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/*
+ * 'D' or a lost connection, maybe while the guest runs: stop the world,
+ * take every breakpoint and watchpoint out, turn guest debugging off and
+ * let every vCPU run on as if no debugger had been there.
+ */
+void debug_run__detach(void *ctx)
+{
+	struct debug *d = ctx;
+	bool over = vm__pause(d->vm) < 0;
+
+	debug_bp__remove_all(d);
+	pthread_mutex_lock(&d->lock);
+	d->attached = false;
+	d->resumed = true;
+	d->report_ready = false;
+	for (int i = 0; i < d->nr_vcpus; i++)
+		d->vcpus[i].has_pending = false;
+	pthread_mutex_unlock(&d->lock);
+	for (int i = 0; i < d->nr_vcpus; i++)
+		debug_regs__guest_debug(d, i, false, -1);
+	debug_regs__invalidate(d);
+	if (!over)
+		vm__resume(d->vm, NULL);
+}
+
+void debug_run__kill(void *ctx)
+{
+	struct debug *d = ctx;
+
+	vm__kill(d->vm, DEBUG_KILL_STATUS);
+}
+
+/*
+ * A client was accepted. The first one finds the VM parked at the entry
+ * point (it started paused); a later one finds it running since the last
+ * client left: stop it, so the new client sees a stopped VM, and report
+ * that stop (the stub answers the client's '?' with it).
+ */
+void debug_run__on_connect(void *ctx)
+{
+	struct debug *d = ctx;
+	struct gdb_stop stop = {
+		.reason = GDB_STOP_SIGNAL, .thread = 1, .signal = GDB_SIGTRAP,
+	};
+	bool over = vm__pause(d->vm) < 0;
+
+	debug_regs__invalidate(d);
+	pthread_mutex_lock(&d->lock);
+	d->attached = true;
+	if (over || d->vm_over) {
+		stop.reason = GDB_STOP_EXITED;
+		stop.exit_code = d->exit_status;
+	}
+	if (d->resumed)
+		debug__report(d, &stop);
+	pthread_mutex_unlock(&d->lock);
+}
