@@ -19,14 +19,6 @@
 
 #define MAX_PHNUM	1024
 
-struct image {
-	const char *path;
-	const uint8_t *data;
-	size_t size;
-	char *err;
-	size_t err_len;
-};
-
 #define img_err(img, fmt, ...) \
 	vm__errf((img)->err, (img)->err_len, "%s: " fmt, (img)->path, ##__VA_ARGS__)
 
@@ -67,7 +59,7 @@ static int loader__check_ehdr(struct image *img, const Elf64_Ehdr *eh)
 			       eh->e_phentsize, eh->e_phnum), -ENOEXEC;
 	if (eh->e_phoff > img->size ||
 	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > img->size - eh->e_phoff)
-		return img_err(img, "program headers at offset %#llx (%u entries) extend past the end of the file (%zu bytes)",
+		return img_err(img, "program header table at offset %#llx (%u x 56 bytes) extends past the end of the file (%zu bytes)",
 			       (unsigned long long)eh->e_phoff, eh->e_phnum,
 			       img->size), -ENOEXEC;
 	return 0;
@@ -127,7 +119,6 @@ static int loader__check_elf(struct vm *vm, struct image *img)
 static int loader__elf(struct vm *vm, struct image *img)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->data;
-	const Elf64_Phdr *ph;
 	int r;
 
 	if (img->size < SELFMAG || memcmp(img->data, ELFMAG, SELFMAG))
@@ -137,9 +128,16 @@ static int loader__elf(struct vm *vm, struct image *img)
 		return img_err(img, "truncated ELF header (%zu bytes, need %zu)",
 			       img->size, sizeof(Elf64_Ehdr)), -ENOEXEC;
 	r = loader__check_elf(vm, img);
-	if (r < 0)
-		return r;
-	ph = (const Elf64_Phdr *)(img->data + eh->e_phoff);
+	if (r == 0)
+		vm->entry = eh->e_entry;
+	return r;
+}
+
+static void loader__copy_elf(struct vm *vm, struct image *img)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->data;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(img->data + eh->e_phoff);
+
 	for (int i = 0; i < eh->e_phnum; i++) {
 		uint8_t *dst;
 
@@ -149,8 +147,6 @@ static int loader__elf(struct vm *vm, struct image *img)
 		memcpy(dst, img->data + ph[i].p_offset, ph[i].p_filesz);
 		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
-	vm->entry = eh->e_entry;
-	return 0;
 }
 
 static int loader__flat(struct vm *vm, const struct vm_config *cfg,
@@ -166,17 +162,16 @@ static int loader__flat(struct vm *vm, const struct vm_config *cfg,
 			       (unsigned long long)entry,
 			       (unsigned long long)cfg->load_addr,
 			       (unsigned long long)(cfg->load_addr + img->size)), -EINVAL;
-	memcpy(vm__gpa_to_hva(vm, cfg->load_addr, img->size), img->data, img->size);
 	vm->entry = entry;
 	return 0;
 }
 
-static int loader__map(struct image *img, int *fd)
+static int loader__map(struct image *img)
 {
 	struct stat st;
 
-	*fd = open(img->path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0 || fstat(*fd, &st) < 0) {
+	img->fd = open(img->path, O_RDONLY | O_CLOEXEC);
+	if (img->fd < 0 || fstat(img->fd, &st) < 0) {
 		int e = errno;
 
 		img_err(img, "cannot open: %s", strerror(e));
@@ -186,8 +181,7 @@ static int loader__map(struct image *img, int *fd)
 		return img_err(img, "not a regular file"), -EINVAL;
 	if (st.st_size == 0)
 		return img_err(img, "empty file"), -ENOEXEC;
-	img->size = st.st_size;
-	img->data = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE, *fd, 0);
+	img->data = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, img->fd, 0);
 	if (img->data == MAP_FAILED) {
 		int e = errno;
 
@@ -195,26 +189,49 @@ static int loader__map(struct image *img, int *fd)
 		img_err(img, "cannot map: %s", strerror(e));
 		return -e;
 	}
+	img->size = st.st_size;
 	return 0;
 }
 
-int loader__load(struct vm *vm, const struct vm_config *cfg,
-		 char *err, size_t err_len)
+void loader__close(struct image *img)
 {
-	struct image img = { .path = cfg->image, .err = err, .err_len = err_len };
-	int fd = -1, r;
+	if (img->data)
+		munmap((void *)img->data, img->size);
+	if (img->fd >= 0)
+		close(img->fd);
+	img->data = NULL;
+	img->fd = -1;
+}
 
+/*
+ * Map cfg->image and check it against the VM's RAM size and vCPU count
+ * (which fix the reserved area); sets vm->entry. Needs no KVM, so a bad
+ * image is reported on any host. On failure the image is closed.
+ */
+int loader__open(struct vm *vm, const struct vm_config *cfg, struct image *img)
+{
+	int r;
+
+	*img = (struct image) { .path = cfg->image, .fd = -1,
+				.err = cfg->err, .err_len = cfg->err_len };
 	if (!cfg->image) {
-		vm__errf(err, err_len, "no guest image given");
+		vm__errf(cfg->err, cfg->err_len, "no guest image given");
 		return -EINVAL;
 	}
-	r = loader__map(&img, &fd);
+	r = loader__map(img);
+	if (r == 0)
+		r = cfg->flat ? loader__flat(vm, cfg, img) : loader__elf(vm, img);
 	if (r < 0)
-		goto close_fd;
-	r = cfg->flat ? loader__flat(vm, cfg, &img) : loader__elf(vm, &img);
-	munmap((void *)img.data, img.size);
-close_fd:
-	if (fd >= 0)
-		close(fd);
+		loader__close(img);
 	return r;
+}
+
+/* Copy a checked image into guest RAM. */
+void loader__copy(struct vm *vm, const struct vm_config *cfg, struct image *img)
+{
+	if (cfg->flat)
+		memcpy(vm__gpa_to_hva(vm, cfg->load_addr, img->size), img->data,
+		       img->size);
+	else
+		loader__copy_elf(vm, img);
 }

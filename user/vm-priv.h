@@ -102,9 +102,19 @@ int kvm__max_cpus(int kvm_fd);
 void boot__build_tables(struct vm *vm);
 int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu);
 
-/* loader.c */
-int loader__load(struct vm *vm, const struct vm_config *cfg,
-		 char *err, size_t err_len);
+/* loader.c: an image file, mapped and checked before KVM is touched. */
+struct image {
+	const char *path;
+	int fd;
+	const uint8_t *data;
+	size_t size;
+	char *err;
+	size_t err_len;
+};
+
+int loader__open(struct vm *vm, const struct vm_config *cfg, struct image *img);
+void loader__copy(struct vm *vm, const struct vm_config *cfg, struct image *img);
+void loader__close(struct image *img);
 
 /* ioport.c: default exit handling. Returns 0, or > 0: guest exit status
  * + 1 (port 0xF4 write).

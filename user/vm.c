@@ -41,14 +41,8 @@ uint64_t vm__reserved_end(int nr_cpus)
 	return end > VM_RESERVED_END ? end : VM_RESERVED_END;
 }
 
-static int vm__check_config(const struct vm_config *cfg, int max_cpus,
-			    int nr_cpus, uint64_t mem)
+static int vm__check_mem(const struct vm_config *cfg, int nr_cpus, uint64_t mem)
 {
-	if (nr_cpus < 1 || nr_cpus > max_cpus) {
-		vm__errf(cfg->err, cfg->err_len,
-			 "%d vCPUs requested; KVM allows 1 to %d", nr_cpus, max_cpus);
-		return -EINVAL;
-	}
 	if (mem % PAGE_SIZE || mem < VM_MEM_MIN || mem > VM_MEM_MAX ||
 	    mem <= vm__reserved_end(nr_cpus)) {
 		vm__errf(cfg->err, cfg->err_len,
@@ -150,10 +144,11 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	r = kvm__check_caps(vm->kvm_fd, cfg->err, cfg->err_len);
 	if (r < 0)
 		return r;
-	r = vm__check_config(cfg, kvm__max_cpus(vm->kvm_fd), vm->nr_vcpus,
-			     vm->mem_size);
-	if (r < 0)
-		return r;
+	if (vm->nr_vcpus > kvm__max_cpus(vm->kvm_fd)) {
+		vm__errf(cfg->err, cfg->err_len, "%d vCPUs requested; KVM allows 1 to %d",
+			 vm->nr_vcpus, kvm__max_cpus(vm->kvm_fd));
+		return -EINVAL;
+	}
 	vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 				 KVM_CAP_READONLY_MEM) > 0;
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
@@ -165,9 +160,14 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
+/*
+ * The image is checked first, without KVM, so a bad one is reported on
+ * any host; it is copied in once RAM exists.
+ */
 int vm__create(const struct vm_config *cfg, struct vm **out)
 {
 	int nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
+	struct image img;
 	struct vm *vm;
 	int r;
 
@@ -182,21 +182,27 @@ int vm__create(const struct vm_config *cfg, struct vm **out)
 		return -ENOMEM;
 	}
 	vm->mem_size = cfg->mem_size ? cfg->mem_size : VM_MEM_DEFAULT;
+	r = vm__check_mem(cfg, nr_cpus, vm->mem_size);
+	if (r < 0)
+		goto destroy_vm;
+	r = loader__open(vm, cfg, &img);
+	if (r < 0)
+		goto destroy_vm;
 	r = vm__open_kvm(vm, cfg);
+	if (r == 0)
+		r = vm__alloc_ram(vm, cfg);
 	if (r < 0)
-		goto destroy_vm;
-	r = vm__alloc_ram(vm, cfg);
-	if (r < 0)
-		goto destroy_vm;
-	r = loader__load(vm, cfg, cfg->err, cfg->err_len);
-	if (r < 0)
-		goto destroy_vm;
+		goto close_image;
+	loader__copy(vm, cfg, &img);
+	loader__close(&img);
 	boot__build_tables(vm);
 	r = vm__create_vcpus(vm, cfg);
 	if (r < 0)
 		goto destroy_vm;
 	*out = vm;
 	return 0;
+close_image:
+	loader__close(&img);
 destroy_vm:
 	vm__destroy(vm);
 	return r;

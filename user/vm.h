@@ -94,7 +94,9 @@ int vm__create(const struct vm_config *cfg, struct vm **out);
 /*
  * Spawn the vCPU threads. Without start_paused they enter the guest at
  * once; with it every vCPU stays parked at the entry point, before its
- * first instruction, until vm__resume() (no stop is reported).
+ * first instruction, until vm__resume() (no stop is reported). Before
+ * vm__start(), vm__pause() / vm__resume() set or cancel that initial
+ * paused state (e.g. resume when the debugger could not listen).
  */
 int vm__start(struct vm *vm);
 

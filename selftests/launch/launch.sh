@@ -1,0 +1,269 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvmdbg-launch (the ASan/UBSan build) on the host's /dev/kvm: every
+# example guest with its exact output and exit status, crashes, and every
+# kind of bad input with its exact one-line message. Prints TAP.
+#
+# Usage: selftests/launch/launch.sh [LAUNCHER]   (from the top of the tree)
+set -u
+
+LAUNCH=${1:-build/asan/kvmdbg-launch}
+EX=build/examples
+TMP=$(mktemp -d /tmp/kvmdbg-launch-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+
+n=0 failed=0
+RUN_ENV=()	# extra environment of the next run
+have_kvm=false
+[ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && have_kvm=true
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP no /dev/kvm on this host"; }
+
+# run DESC WANT_RC WANT_STDOUT WANT_STDERR -- ARGS...: exact comparison of
+# the exit status, stdout and stderr of one launcher run.
+run() {
+	local desc=$1 want_rc=$2 want_out=$3 want_err=$4 rc out err
+	shift 5
+	env "${RUN_ENV[@]}" "$LAUNCH" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	out=$(cat "$TMP/out"; echo x); out=${out%x}
+	err=$(cat "$TMP/err"; echo x); err=${err%x}
+	if [ "$rc" = "$want_rc" ] && [ "$out" = "$want_out" ] && [ "$err" = "$want_err" ]; then
+		ok "$desc"
+		return
+	fi
+	not_ok "$desc"
+	echo "#   exit status $rc (should be $want_rc)"
+	[ "$out" = "$want_out" ] || { echo "#   stdout:"; sed 's/^/#     /' "$TMP/out"; \
+		echo "#   should be:"; printf '%s\n' "$want_out" | sed 's/^/#     /'; }
+	[ "$err" = "$want_err" ] || { echo "#   stderr:"; sed 's/^/#     /' "$TMP/err"; \
+		echo "#   should be:"; printf '%s\n' "$want_err" | sed 's/^/#     /'; }
+}
+
+# Like run, but skipped without /dev/kvm.
+krun() {
+	if $have_kvm; then run "$@"; else skip "$1"; fi
+}
+
+# Little-endian bytes of $1, $2 bytes wide, as printf escapes.
+le() {
+	local v=$1 i s=
+	for ((i = 0; i < $2; i++)); do
+		s+=$(printf '\\x%02x' $(((v >> (8 * i)) & 0xff)))
+	done
+	printf '%s' "$s"
+}
+
+# mkelf FILE [field=value...]: a minimal static x86-64 ELF with one
+# PT_LOAD whose code prints "E" on port 0xE9 and exits with status 5.
+mkelf() {
+	local file=$1 type=2 machine=62 entry=0x100000 phoff=64 phnum=1 \
+		phentsize=56 ptype=1 offset=120 paddr=0x100000 filesz=15 \
+		memsz=0x100 class=2
+	shift
+	local kv
+	for kv in "$@"; do local "$kv"; done
+	{
+		printf '\x7fELF'; printf "$(le $class 1)"; printf '\x01\x01\x00'
+		printf '\x00\x00\x00\x00\x00\x00\x00\x00'
+		printf "$(le $type 2)$(le $machine 2)$(le 1 4)$(le $entry 8)"
+		printf "$(le $phoff 8)$(le 0 8)$(le 0 4)$(le 64 2)"
+		printf "$(le $phentsize 2)$(le $phnum 2)$(le 0 2)$(le 0 2)$(le 0 2)"
+		printf "$(le $ptype 4)$(le 7 4)$(le $offset 8)$(le $paddr 8)"
+		printf "$(le $paddr 8)$(le $filesz 8)$(le $memsz 8)$(le 4096 8)"
+		# mov $'E',%al; out %al,$0xe9; mov $'\n',%al; out %al,$0xe9;
+		# mov $5,%eax; out %eax,$0xf4
+		printf '\xb0\x45\xe6\xe9\xb0\x0a\xe6\xe9\xb8\x05\x00\x00\x00\xe7\xf4'
+	} >"$file"
+}
+
+L=kvmdbg-launch
+HELLO=$'Hello from kvmdbg guest\n'
+
+echo "TAP version 13"
+
+# --- The example guests ---------------------------------------------------
+krun "hello, 1 vCPU" 0 "$HELLO" "" -- $EX/hello.elf
+krun "hello, 4 vCPUs" 0 "$HELLO" "" -- --cpus 4 $EX/hello.elf
+krun "counters, 1 vCPU" 0 $'cpu 0: 1000\ntotal: 1000\n' "" -- $EX/counters.elf
+krun "counters, 4 vCPUs" 0 \
+	$'cpu 0: 1000\ncpu 1: 1000\ncpu 2: 1000\ncpu 3: 1000\ntotal: 4000\n' "" \
+	-- --cpus 4 $EX/counters.elf
+krun "callchain" 0 $'callchain: a(10) = 79\n' "" -- $EX/callchain.elf
+krun "mempattern" 0 $'mempattern: 16640 bytes, checksum 0xea1acf80\nwatched: 55\n' "" \
+	-- $EX/mempattern.elf
+krun "smp, 1 vCPU" 0 $'cpu 0 up\nall 1 vCPUs up\n' "" -- $EX/smp.elf
+krun "smp, 4 vCPUs" 0 \
+	$'cpu 0 up\ncpu 1 up\ncpu 2 up\ncpu 3 up\nall 4 vCPUs up\n' "" \
+	-- --cpus 4 $EX/smp.elf
+krun "hello with --mem 2M" 0 "$HELLO" "" -- --mem 2M $EX/hello.elf
+krun "hello with --mem 1G" 0 "$HELLO" "" -- --mem 1G $EX/hello.elf
+
+# --- Hand-made images -----------------------------------------------------
+mkelf "$TMP/good.elf"
+krun "minimal ELF: loads, prints, exits 5" 5 $'E\n' "" -- "$TMP/good.elf"
+printf '\xb0\x41\xe6\xe9\xb0\x0a\xe6\xe9\xb8\x2a\x00\x00\x00\xe7\xf4' >"$TMP/exit42.bin"
+krun "flat binary: port 0xE9 output, exit status 42" 42 $'A\n' "" \
+	-- --flat --load-addr 0x200000 "$TMP/exit42.bin"
+printf '\x90\x90\xeb\xfc\xb0\x42\xe6\xe9\xf4' >"$TMP/entry.bin"
+krun "flat binary: --entry past the start, all vCPUs halt: status 0" 0 "BB" "" \
+	-- --flat --load-addr 0x100000 --entry 0x100004 --cpus 2 "$TMP/entry.bin"
+printf '\x0f\x0b' >"$TMP/ud2.bin"
+krun "guest triple fault: one line, status 136" 136 "" \
+	"$L: $TMP/ud2.bin: vCPU 0: KVM_EXIT_SHUTDOWN (triple fault) at RIP 0x100000; the guest ends with status 136
+" -- --flat --load-addr 0x100000 "$TMP/ud2.bin"
+printf '\xe4\x81\xe6\xe9\xe6\x80\xe6\x80\xf4' >"$TMP/ports.bin"
+krun "unknown ports: reads 0xff, --verbose reports each port once" 0 $'\xff' \
+	"$L: $TMP/ports.bin: unhandled port read from 0x81 (reads 0xff)
+$L: $TMP/ports.bin: unhandled port write to 0x80 (ignored)
+" -- --verbose --flat --load-addr 0x100000 "$TMP/ports.bin"
+krun "unknown ports are quiet without --verbose" 0 $'\xff' "" \
+	-- --flat --load-addr 0x100000 "$TMP/ports.bin"
+
+# --- --info and --help ------------------------------------------------------
+if $have_kvm; then
+	"$LAUNCH" --info >"$TMP/info" 2>&1
+	if [ $? = 0 ] && grep -qx 'KVM API version: 12' "$TMP/info" &&
+	   grep -qx 'stop the world:  userspace (signals + per-vCPU ioctls)' "$TMP/info" &&
+	   grep -q '^  KVM_CAP_IMMEDIATE_EXIT *yes *required' "$TMP/info"; then
+		ok "--info: API version, capabilities, stop-the-world path"
+	else
+		not_ok "--info: API version, capabilities, stop-the-world path"
+		sed 's/^/#   /' "$TMP/info"
+	fi
+	max=$(sed -n 's/^vCPU limit: *\([0-9]*\).*/\1/p' "$TMP/info")
+else
+	skip "--info: API version, capabilities, stop-the-world path"
+	max=
+fi
+"$LAUNCH" --help >"$TMP/help" 2>&1
+if [ $? = 0 ] && grep -q "^Usage: $L \[options\] IMAGE" "$TMP/help" &&
+   grep -q -- '--cpus N' "$TMP/help" && grep -q -- '--gdb SPEC' "$TMP/help"; then
+	ok "--help: usage with every option"
+else
+	not_ok "--help: usage with every option"
+fi
+
+# --- Bad input: one line, what is wrong and what to do ----------------------
+run "no IMAGE" 2 "" \
+	"$L: no IMAGE given; usage: $L [options] IMAGE (see --help)
+" --
+run "two IMAGEs" 2 "" \
+	"$L: one IMAGE expected, got 2 (a.elf, b.elf...); options go before IMAGE
+" -- a.elf b.elf
+run "unknown option" 2 "" \
+	"$L: unknown option or missing argument: --frobnicate (see --help)
+" -- --frobnicate $EX/hello.elf
+run "--mem with a bad suffix" 2 "" \
+	"$L: --mem 64X: not a size (use a number with suffix K, M or G, e.g. --mem 64M)
+" -- --mem 64X $EX/hello.elf
+run "--mem too small" 2 "" "$L: --mem 1M: must be between 2M and 64G
+" -- --mem 1M $EX/hello.elf
+run "--mem too large" 2 "" "$L: --mem 65G: must be between 2M and 64G
+" -- --mem 65G $EX/hello.elf
+run "--mem not a multiple of 4K" 2 "" "$L: --mem 2049K: must be a multiple of 4K
+" -- --mem 2049K $EX/hello.elf
+run "--cpus not a number" 2 "" "$L: --cpus two: not a number of vCPUs (e.g. --cpus 4)
+" -- --cpus two $EX/hello.elf
+run "--flat without --load-addr" 2 "" \
+	"$L: --flat needs --load-addr ADDR (and optionally --entry ADDR)
+" -- --flat $EX/hello.elf
+run "--entry without --flat" 2 "" \
+	"$L: --load-addr and --entry are for flat binaries: add --flat (an ELF image carries its own)
+" -- --entry 0x100000 $EX/hello.elf
+run "--load-addr not a number" 2 "" "$L: --load-addr 1MB: not an address (e.g. 0x100000)
+" -- --flat --load-addr 1MB $EX/hello.elf
+
+if $have_kvm; then
+	run "--cpus 0" 2 "" "$L: --cpus 0: must be between 1 and $max (KVM_CAP_MAX_VCPUS)
+" -- --cpus 0 $EX/hello.elf
+	run "--cpus above KVM's limit" 2 "" \
+		"$L: --cpus $((max + 1)): must be between 1 and $max (KVM_CAP_MAX_VCPUS)
+" -- --cpus $((max + 1)) $EX/hello.elf
+else
+	skip "--cpus 0"
+	skip "--cpus above KVM's limit"
+fi
+
+RUN_ENV=(KVMDBG_KVM_DEV=/nonexistent/kvm)
+run "missing /dev/kvm (KVMDBG_KVM_DEV=/nonexistent/kvm)" 1 "" \
+	"$L: cannot open /nonexistent/kvm: No such file or directory (is KVM enabled? load kvm-intel/kvm-amd)
+" -- $EX/hello.elf
+run "missing /dev/kvm: --info" 1 "" \
+	"$L: cannot open /nonexistent/kvm: No such file or directory (is KVM enabled? load kvm-intel/kvm-amd)
+" -- --info
+RUN_ENV=()
+
+# Images are checked before KVM is opened: these run on any host.
+bad_image() {
+	local desc=$1 file=$2 msg=$3
+	shift 3
+	run "$desc" 1 "" "$L: $file: $msg
+" -- "$@" "$file"
+}
+
+head -c 40 "$TMP/good.elf" >"$TMP/trunc-ehdr.elf"
+head -c 100 "$TMP/good.elf" >"$TMP/trunc-phdr.elf"
+{ printf 'XELF'; tail -c +5 $EX/hello.elf; } >"$TMP/magic.elf"
+: >"$TMP/empty.elf"
+mkelf "$TMP/class32.elf" class=1
+mkelf "$TMP/arm.elf" machine=183
+mkelf "$TMP/dyn.elf" type=3
+mkelf "$TMP/phentsize.elf" phentsize=32
+mkelf "$TMP/phoff.elf" phoff=0x10000
+mkelf "$TMP/phnum.elf" phnum=3
+mkelf "$TMP/offset.elf" offset=0x1000
+mkelf "$TMP/filesz.elf" memsz=4
+mkelf "$TMP/reserved.elf" paddr=0x1000 entry=0x1000
+mkelf "$TMP/ram.elf" paddr=0x3ff0000 entry=0x3ff0000 memsz=0x20000
+mkelf "$TMP/entry.elf" entry=0x200000
+mkelf "$TMP/interp.elf" ptype=3
+
+bad_image "missing image file" /nonexistent.elf "cannot open: No such file or directory"
+bad_image "image is a directory" "$TMP" "not a regular file"
+bad_image "empty image" "$TMP/empty.elf" "empty file"
+bad_image "corrupt ELF: truncated header" "$TMP/trunc-ehdr.elf" \
+	"truncated ELF header (40 bytes, need 64)"
+bad_image "corrupt ELF: bad magic" "$TMP/magic.elf" \
+	"not an ELF file (bad magic); for a raw binary use --flat --load-addr ADDR"
+bad_image "ELF: 32-bit class" "$TMP/class32.elf" "not a 64-bit little-endian ELF file"
+bad_image "ELF: not x86-64" "$TMP/arm.elf" "not an x86-64 ELF file (e_machine 183)"
+bad_image "ELF: shared object / PIE" "$TMP/dyn.elf" \
+	"not a static executable (e_type 3); link with -static -no-pie"
+bad_image "corrupt ELF: bad e_phentsize" "$TMP/phentsize.elf" \
+	"bad program header table (e_phentsize 32, e_phnum 1)"
+bad_image "corrupt ELF: program headers out of bounds" "$TMP/phoff.elf" \
+	"program header table at offset 0x10000 (1 x 56 bytes) extends past the end of the file (135 bytes)"
+bad_image "corrupt ELF: file truncated inside the program headers" "$TMP/trunc-phdr.elf" \
+	"program header table at offset 0x40 (1 x 56 bytes) extends past the end of the file (100 bytes)"
+bad_image "corrupt ELF: e_phnum past the end" "$TMP/phnum.elf" \
+	"program header table at offset 0x40 (3 x 56 bytes) extends past the end of the file (135 bytes)"
+bad_image "corrupt ELF: segment data past the end" "$TMP/offset.elf" \
+	"segment 0: data at offset 0x1000 (0xf bytes) extends past the end of the file (135 bytes)"
+bad_image "corrupt ELF: p_filesz > p_memsz" "$TMP/filesz.elf" \
+	"segment 0: file size 0xf exceeds memory size 0x4"
+bad_image "PT_LOAD overlapping the reserved area" "$TMP/reserved.elf" \
+	"segment 0 at 0x1000-0x1100 overlaps the VMM's reserved area [0, 0x100000); link the image at or above 0x100000"
+bad_image "PT_LOAD beyond guest RAM" "$TMP/ram.elf" \
+	"segment 0 at 0x3ff0000-0x4010000 does not fit in guest RAM (0x4000000 bytes); raise --mem"
+bad_image "entry point outside every segment" "$TMP/entry.elf" \
+	"entry point 0x200000 is not inside a loadable segment"
+bad_image "dynamically linked ELF" "$TMP/interp.elf" \
+	"dynamically linked; guests must be static executables"
+# --cpus other than 1 asks KVM for its limit first.
+krun "200 vCPUs: their stacks grow the reserved area over a 1 MiB image" 1 "" \
+	"$L: $TMP/good.elf: segment 0 at 0x100000-0x100100 overlaps the VMM's reserved area [0, 0x148000); link the image at or above 0x148000
+" -- --cpus 200 "$TMP/good.elf"
+bad_image "flat binary in the reserved area" "$TMP/exit42.bin" \
+	"image at 0x1000-0x100f overlaps the VMM's reserved area [0, 0x100000); link the image at or above 0x100000" \
+	--flat --load-addr 0x1000
+bad_image "flat binary: entry outside the image" "$TMP/exit42.bin" \
+	"entry point 0x300000 is outside the image loaded at 0x200000-0x20000f" \
+	--flat --load-addr 0x200000 --entry 0x300000
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
