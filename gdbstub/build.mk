@@ -27,3 +27,28 @@ $(O)/libgdbstub.a: $(GDBSTUB_OBJS)
 $(O)/asan/libgdbstub.a: $(GDBSTUB_SAN_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
+
+# ---- selftests/gdbstub ----------------------------------------------------
+# Self-contained TAP programs (no kselftest harness needed): the unit test
+# and the socket test against the fake backend, each built plain and with
+# ASan/UBSan (the suites run the sanitized ones), and fake_target, which
+# real gdb and lldb drive in clients_test.sh.
+
+GDBSTUB_TEST_DEPS := selftests/gdbstub/fake_backend.c \
+		     $(wildcard selftests/gdbstub/*.h) $(GDBSTUB_HDRS)
+GDBSTUB_TESTS	:= gdbstub_test server_test fake_target
+
+ALL		+= $(GDBSTUB_TESTS:%=$(O)/selftests/gdbstub/%) \
+		   $(GDBSTUB_TESTS:%=$(O)/asan/selftests/gdbstub/%)
+
+$(O)/selftests/gdbstub/%: selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) \
+		$(O)/libgdbstub.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< \
+		selftests/gdbstub/fake_backend.c $(O)/libgdbstub.a $(LDLIBS)
+
+$(O)/asan/selftests/gdbstub/%: selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) \
+		$(O)/asan/libgdbstub.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -o $@ $< \
+		selftests/gdbstub/fake_backend.c $(O)/asan/libgdbstub.a $(LDLIBS)
