@@ -56,7 +56,8 @@ static const struct run_opt run_opts[] = {
 	{ "flat", 0, OPT_FLAT, NULL, "IMAGE is a flat binary (needs --load-addr)" },
 	{ "load-addr", 1, OPT_LOAD_ADDR, "ADDR", "guest-physical address of a flat binary, >= 0x100000" },
 	{ "entry", 1, OPT_ENTRY, "ADDR", "entry point of a flat binary; default --load-addr" },
-	{ "gdb", 1, OPT_GDB, "SPEC", "serve gdb on PORT, HOST:PORT or unix:PATH; the guest waits at its entry point for a client" },
+	{ "gdb", 1, OPT_GDB, "SPEC", "serve gdb on PORT, HOST:PORT or unix:PATH;\n"
+	  "                         every vCPU waits at the entry point for the client" },
 	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O on stderr" },
 	{ "help", 0, OPT_HELP, NULL, "this text" },
 };
@@ -80,14 +81,14 @@ void usage_run(void)
 	       "0xF4 ends the guest with that value as exit status.\n\nOptions:\n",
 	       program_invocation_short_name);
 	for (size_t i = 0; i < NR_RUN_OPTS; i++) {
-		char left[32];
+		const struct run_opt *o = &run_opts[i];
+		char shrt[8] = "    ", left[40];
 
-		snprintf(left, sizeof(left), "%s%c%s--%s %s",
-			 run_opts[i].val < 256 ? "-" : "    ",
-			 run_opts[i].val < 256 ? run_opts[i].val : ' ',
-			 run_opts[i].val < 256 ? ", " : "",
-			 run_opts[i].name, run_opts[i].arg ? run_opts[i].arg : "");
-		printf("  %-22s %s\n", left, run_opts[i].help);
+		if (o->val < 256)
+			snprintf(shrt, sizeof(shrt), "-%c, ", o->val);
+		snprintf(left, sizeof(left), "%s--%s %s", shrt, o->name,
+			 o->arg ? o->arg : "");
+		printf("  %-22s %s\n", left, o->help);
 	}
 	printf("\nExit status: the guest's (its port 0xF4 value mod 256; 0 when every vCPU\n"
 	       "halted; %d + KVM exit reason when it crashed), %d when it could not be\n"

@@ -21,7 +21,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "--info", cmd_info, "print what this host's KVM supports" },
-	{ "--help", cmd_help, "this text" },
+	{ "--help", cmd_help, NULL },
 	{ "-h", cmd_help, NULL },
 };
 
