@@ -24,11 +24,7 @@ echo "demo: $launch --gdb 127.0.0.1:$port $guest"
 pid=$!
 
 # Connect only once the stub listens: poll with a deadline.
-for _ in $(seq 100); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1',$port)).close()" 2>/dev/null && break
-	kill -0 "$pid" 2>/dev/null || { echo "demo: kvmdbg-launch exited before listening" >&2; exit 1; }
-	sleep 0.1
-done
+scripts/wait-listen.sh "$port" "$pid" 20
 
 echo "demo: gdb session"
 timeout 120 gdb -batch -nx \
