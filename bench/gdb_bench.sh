@@ -43,7 +43,8 @@ for r in $(seq "$ROUNDS"); do
 	pid=$!
 	scripts/wait-listen.sh "$port" "$pid"
 	measure qemu "$port" 0x100000
-	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	echo "bench: round $r of $ROUNDS done" >&2
 done
 
