@@ -52,3 +52,20 @@ $(O)/asan/selftests/gdbstub/%: selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) \
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -o $@ $< \
 		selftests/gdbstub/fake_backend.c $(O)/asan/libgdbstub.a $(LDLIBS)
+
+# libFuzzer target over gdb_stub_input() (see selftests/gdbstub/fuzz_packet.c).
+# clang compiles the stub's sources itself so libFuzzer sees their coverage.
+# Built only where clang and its fuzzer runtime are installed
+# (scripts/deps.sh installs clang and libclang-rt-14-dev).
+GDBSTUB_FUZZ_RT	:= $(wildcard $(shell $(CLANG) -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-x86_64.a)
+GDBSTUB_FUZZ_SRCS := $(filter-out gdbstub/server.c,$(GDBSTUB_SRCS)) \
+		     selftests/gdbstub/fake_backend.c \
+		     selftests/gdbstub/fuzz_packet.c
+ifneq ($(GDBSTUB_FUZZ_RT),)
+ALL		+= $(O)/fuzz/fuzz_packet
+endif
+
+$(O)/fuzz/fuzz_packet: $(GDBSTUB_FUZZ_SRCS) $(GDBSTUB_TEST_DEPS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) -O1 -g -DFAKE_MEM_SIZE=0x2000 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $(GDBSTUB_FUZZ_SRCS)

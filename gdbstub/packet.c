@@ -192,15 +192,16 @@ static void rx_store(struct gdb_stub *stub, char c)
 }
 
 /*
- * "X*c" means X repeated (c - 29) more times. gdb never sends it, but the
- * protocol allows it; '#' and '$' cannot be counts, and a count without a
- * preceding byte marks the packet malformed.
+ * "X*c" means X and (c - 29) more copies ("0* " is "0000"). gdb never
+ * sends it, but the protocol allows it. Counts are printable (' ' is 3);
+ * '#' and '$' never get here. A count without a preceding byte, or an
+ * unprintable one, marks the packet malformed.
  */
 static void rx_run_length(struct gdb_stub *stub, uint8_t c)
 {
 	int n = c - 29;
 
-	if (stub->rx_len == 0 || c < ' ' + 3 || c > '~') {
+	if (stub->rx_len == 0 || c < ' ' || c > '~') {
 		stub->rx_bad = true;
 		return;
 	}

@@ -17,6 +17,8 @@ static bool has_feature(const char *s, size_t len, const char *feat)
 {
 	size_t n = strlen(feat);
 
+	if (!s)
+		return false;	/* bare "qSupported" */
 	for (const char *end = s + len; s < end;) {
 		const char *semi = memchr(s, ';', (size_t)(end - s));
 		size_t flen = semi ? (size_t)(semi - s) : (size_t)(end - s);

@@ -328,9 +328,17 @@ static int handle_read_features(struct gdb_stub *stub,
 {
 	uint64_t off = a->num[0], len = a->num[1];
 	size_t n;
+	int ret;
 
 	if (strcmp(a->word, "target.xml") || len == 0)
 		return -EINVAL;
+	if (!stub->xml_len) {
+		/* Built on first use: most stubs live through one client. */
+		ret = gdb_target_xml(stub->xml, GDB_XML_SIZE);
+		if (ret < 0)
+			return ret;
+		stub->xml_len = (size_t)ret;
+	}
 	if (off >= stub->xml_len) {
 		gdb_reply_str(stub, "l");
 		return 0;

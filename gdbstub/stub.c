@@ -21,7 +21,6 @@ static bool ops_complete(const struct gdb_target_ops *ops)
 struct gdb_stub *gdb_stub_new(const struct gdb_target_ops *ops, void *ctx)
 {
 	struct gdb_stub *stub;
-	int n;
 
 	if (!ops_complete(ops)) {
 		errno = EINVAL;
@@ -40,10 +39,6 @@ struct gdb_stub *gdb_stub_new(const struct gdb_target_ops *ops, void *ctx)
 	if (!stub->rx || !stub->tx || !stub->scratch || !stub->text ||
 	    !stub->xml)
 		goto err_free;
-	n = gdb_target_xml(stub->xml, GDB_XML_SIZE);
-	if (n < 0)
-		goto err_free;
-	stub->xml_len = (size_t)n;
 	stub->last_stop.reason = GDB_STOP_SIGNAL;
 	stub->last_stop.thread = 1;
 	stub->last_stop.signal = 5;

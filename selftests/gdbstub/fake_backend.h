@@ -11,7 +11,9 @@
 #include "gdbstub/gdbstub.h"
 
 #define FAKE_MAX_THREADS	8
-#define FAKE_MEM_SIZE		0x20000		/* 128 KiB */
+#ifndef FAKE_MEM_SIZE
+#define FAKE_MEM_SIZE		0x20000		/* 128 KiB; the fuzzer uses less */
+#endif
 #define FAKE_VBASE		0x400000ULL	/* virtual view of mem */
 #define FAKE_PBASE		0x100000ULL	/* physical view of mem */
 #define FAKE_TEXT_OFF		0x1000ULL	/* qOffsets */

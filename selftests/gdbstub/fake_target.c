@@ -15,7 +15,8 @@
  *     one (swbreak or hwbreak), else on a watchpoint (watch:ADDR), else
  *     it "runs" until Ctrl-C;
  *   - after a detach or disconnect it runs; a new client stops it.
- * 'k' ends the program.
+ * 'k' ends the program. Events are logged to stdout, one line each
+ * (connect, running, interrupt, detach, kill), for scripts to wait on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +41,12 @@ struct target {
 	int nbp;
 	struct { enum gdb_bp_type type; uint64_t addr; } bp[MAX_BPS];
 };
+
+static void event(const char *what)
+{
+	printf("%s\n", what);
+	fflush(stdout);
+}
 
 static void queue_stop(struct target *t, enum gdb_stop_reason reason,
 		       int thread, int sig, uint64_t addr)
@@ -68,6 +75,7 @@ static void on_connect(void *ctx)
 {
 	struct target *t = ctx;
 
+	event("connect");
 	if (t->running)
 		queue_stop(t, GDB_STOP_SIGNAL, 1, 5, 0);
 }
@@ -149,6 +157,8 @@ static int target_resume(void *ctx, const struct gdb_resume *r)
 	}
 	if (hit >= 0)
 		continue_to_hit(t, hit);
+	else
+		event("running");
 	return 0;
 }
 
@@ -156,6 +166,7 @@ static int target_interrupt(void *ctx)
 {
 	struct target *t = ctx;
 
+	event("interrupt");
 	if (t->running)
 		queue_stop(t, GDB_STOP_SIGNAL, 1, 2, 0);
 	return 0;
@@ -165,6 +176,7 @@ static void target_detach(void *ctx)
 {
 	struct target *t = ctx;
 
+	event("detach");
 	t->nbp = 0;
 	t->running = true;
 }
@@ -173,6 +185,7 @@ static void target_kill(void *ctx)
 {
 	struct target *t = ctx;
 
+	event("kill");
 	gdb_server_shutdown(t->srv);
 }
 
