@@ -1,0 +1,843 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+End-to-end tests of kvmdbg-launch's gdb stub, driven by the real clients:
+gdb in batch mode and lldb (gdb-remote), against the ASan/UBSan launcher
+on this host's /dev/kvm. Prints TAP, one test per behaviour; every value
+asserted is exact. First re-reports the backend's unit tests
+(build/selftests/gdb/helpers_test), so one suite covers the part.
+
+Every wait has a deadline: a hung client or launcher is killed and the
+test reported "not ok". Nothing here asserts a timing.
+
+Environment: KVMDBG_LAUNCH (launcher), KVMDBG_EXAMPLES (guest ELFs),
+GDB, LLDB, and KVMDBG_E2E_ONLY=name,name to run some tests only.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LAUNCH = os.environ.get("KVMDBG_LAUNCH", os.path.join(ROOT, "build/asan/kvmdbg-launch"))
+EXAMPLES = os.environ.get("KVMDBG_EXAMPLES", os.path.join(ROOT, "build/examples"))
+HELPERS = os.path.join(ROOT, "build/selftests/gdb/helpers_test")
+GDB = os.environ.get("GDB", "gdb")
+LLDB = os.environ.get("LLDB", "lldb")
+
+LISTEN_DEADLINE = 30	# s until the launcher says it listens
+CLIENT_DEADLINE = 180	# s for one gdb/lldb run (guest code is emulated)
+EXIT_DEADLINE = 120	# s for a launcher to finish once released
+
+TMP = tempfile.mkdtemp(prefix="kvmdbg-gdb-e2e-")
+PROCS = []		# every process we started, killed at the end
+
+
+class Fail(Exception):
+    pass
+
+
+def eq(got, want, what):
+    if got != want:
+        raise Fail(f"{what}: got {got!r} (should be {want!r})")
+
+
+def has(text, needle, what):
+    if needle not in text:
+        raise Fail(f"{what}: {needle!r} not in output:\n{text}")
+
+
+def match(pattern, text, what):
+    m = re.search(pattern, text, re.M)
+    if not m:
+        raise Fail(f"{what}: no match for /{pattern}/ in:\n{text}")
+    return m
+
+
+# ---- ELF: entry point, symbols, original bytes ----------------------------
+
+class Elf:
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.data = f.read()
+        d = self.data
+        if d[:4] != b"\x7fELF" or d[4] != 2:
+            raise Fail(f"{path}: not an ELF64 file")
+        (self.entry, phoff, shoff) = struct.unpack_from("<QQQ", d, 0x18)
+        (phentsize, phnum, shentsize, shnum) = struct.unpack_from("<HHHH", d, 0x36)
+        self.segs = []
+        for i in range(phnum):
+            p_type, _, off, vaddr, _, filesz, _, _ = struct.unpack_from(
+                "<IIQQQQQQ", d, phoff + i * phentsize)
+            if p_type == 1:
+                self.segs.append((vaddr, off, filesz))
+        secs = [struct.unpack_from("<IIQQQQIIQQ", d, shoff + i * shentsize)
+                for i in range(shnum)]
+        self.syms = {}
+        for s in secs:
+            if s[1] != 2:	# SHT_SYMTAB
+                continue
+            strtab = secs[s[6]]
+            for j in range(s[5] // 24):
+                name, _, _, _, value, _ = struct.unpack_from("<IBBHQQ", d, s[4] + j * 24)
+                end = d.index(b"\0", strtab[4] + name)
+                self.syms[d[strtab[4] + name:end].decode()] = value
+
+    def sym(self, name):
+        if name not in self.syms:
+            raise Fail(f"symbol {name} not in the guest")
+        return self.syms[name]
+
+    def bytes_at(self, vaddr, n):
+        for base, off, size in self.segs:
+            if base <= vaddr and vaddr + n <= base + size:
+                return self.data[off + vaddr - base:off + vaddr - base + n]
+        raise Fail(f"{vaddr:#x}: not in the file")
+
+
+def guest(name):
+    return os.path.join(EXAMPLES, name + ".elf")
+
+
+# ---- processes ------------------------------------------------------------
+
+def spawn(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    PROCS.append(p)
+    return p
+
+
+def kill(p):
+    if p.poll() is None:
+        p.kill()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+class Launcher:
+    """One kvmdbg-launch; stdout and stderr go to files."""
+    seq = 0
+
+    def __init__(self, name, cpus=1, spec=None, gdb=True):
+        Launcher.seq += 1
+        n = Launcher.seq
+        self.elf = guest(name)
+        self.spec = spec or f"unix:{TMP}/vm{n}.sock"
+        self.out_path = f"{TMP}/vm{n}.out"
+        self.err_path = f"{TMP}/vm{n}.err"
+        args = [LAUNCH, "--cpus", str(cpus)]
+        if gdb:
+            args += ["--gdb", self.spec]
+        args.append(self.elf)
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        self.target = None
+
+    def err(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def out(self):
+        with open(self.out_path, errors="replace") as f:
+            return f.read()
+
+    def listening(self):
+        """Wait for "gdb: listening on ADDR;" and return gdb's target."""
+        deadline = time.monotonic() + LISTEN_DEADLINE
+        while time.monotonic() < deadline:
+            m = re.search(r"^gdb: listening on (\S+);", self.err(), re.M)
+            if m:
+                addr = m.group(1)
+                self.target = addr[5:] if addr.startswith("unix:") else addr
+                return self.target
+            if self.p.poll() is not None:
+                raise Fail(f"launcher exited ({self.p.returncode}): {self.err()}")
+            time.sleep(0.05)
+        raise Fail("launcher never said it listens:\n" + self.err())
+
+    def port(self):
+        return int(self.listening().rsplit(":", 1)[1])
+
+    def finish(self, deadline=EXIT_DEADLINE):
+        """Wait for the guest to end; returns (status, stdout, stderr)."""
+        try:
+            self.p.wait(deadline)
+        except subprocess.TimeoutExpired:
+            kill(self.p)
+            raise Fail(f"launcher still running after {deadline}s:\n{self.err()}")
+        return self.p.returncode, self.out(), self.err()
+
+    def check_asan(self):
+        err = self.err()
+        if "Sanitizer" in err or "runtime error:" in err:
+            raise Fail("sanitizer report:\n" + err)
+
+
+REFERENCE = {}
+
+
+def reference(name, cpus=1):
+    """What the guest prints and returns without a debugger."""
+    key = (name, cpus)
+    if key not in REFERENCE:
+        vm = Launcher(name, cpus=cpus, gdb=False)
+        REFERENCE[key] = vm.finish()[:2]
+    return REFERENCE[key]
+
+
+def finishes_like_reference(vm, name, cpus=1):
+    status, out, _ = vm.finish()
+    vm.check_asan()
+    want_status, want_out = reference(name, cpus)
+    eq(out, want_out, "guest output")
+    eq(status, want_status, "guest exit status")
+
+
+def gdb_args(elf, target, cmds, pre=()):
+    args = [GDB, "-batch", "-nx", "-ex", "set pagination off",
+            "-ex", "set confirm off", "-ex", "set width 0"]
+    for c in pre:
+        args += ["-ex", c]
+    args += ["-ex", f"target remote {target}"]
+    for c in cmds:
+        args += ["-ex", c]
+    return args + [elf]
+
+
+class RemoteLog:
+    """gdb's "set debug remote" packet log, kept out of gdb's output."""
+    seq = 0
+
+    def __init__(self):
+        RemoteLog.seq += 1
+        self.path = f"{TMP}/remote{RemoteLog.seq}.log"
+        self.pre = [f"set logging file {self.path}", "set logging overwrite on",
+                    "set logging debugredirect on", "set logging enabled on"]
+
+    def text(self):
+        try:
+            with open(self.path, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+def gdb(vm, cmds, pre=(), deadline=CLIENT_DEADLINE):
+    """Run a batch gdb session against @vm; returns its output."""
+    args = gdb_args(vm.elf, vm.target or vm.listening(), cmds, pre)
+    p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+              stderr=subprocess.STDOUT)
+    try:
+        out, _ = p.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail(f"gdb still running after {deadline}s")
+    return out.decode(errors="replace")
+
+
+class GdbBg:
+    """A gdb session in the background, output to a file."""
+
+    def __init__(self, vm, cmds, pre=()):
+        self.path = f"{TMP}/gdb{len(PROCS)}.out"
+        args = gdb_args(vm.elf, vm.target or vm.listening(), cmds, pre)
+        with open(self.path, "wb") as out:
+            self.p = spawn(args, stdin=subprocess.DEVNULL, stdout=out,
+                           stderr=subprocess.STDOUT)
+
+    def output(self):
+        with open(self.path, errors="replace") as f:
+            return f.read()
+
+    def wait_for(self, text, deadline=CLIENT_DEADLINE):
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if text in self.output():
+                return
+            if self.p.poll() is not None:
+                raise Fail(f"gdb exited before {text!r}:\n{self.output()}")
+            time.sleep(0.05)
+        raise Fail(f"gdb never printed {text!r}:\n{self.output()}")
+
+    def finish(self, deadline=CLIENT_DEADLINE):
+        try:
+            self.p.wait(deadline)
+        except subprocess.TimeoutExpired:
+            kill(self.p)
+            raise Fail(f"gdb still running after {deadline}s:\n{self.output()}")
+        return self.output()
+
+
+def lldb(vm, cmds, deadline=CLIENT_DEADLINE):
+    args = [LLDB, "-b", "-o", f"target create {vm.elf}",
+            "-o", f"gdb-remote {vm.listening()}"]
+    for c in cmds:
+        args += ["-o", c]
+    p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+              stderr=subprocess.STDOUT)
+    try:
+        out, _ = p.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail(f"lldb still running after {deadline}s")
+    return out.decode(errors="replace")
+
+
+class Rsp:
+    """A minimal RSP client (ack mode), for what no client shows directly."""
+
+    def __init__(self, vm):
+        target = vm.listening()
+        if ":" in target:
+            host, port = target.rsplit(":", 1)
+            self.s = socket.create_connection((host, int(port)), timeout=60)
+        else:
+            self.s = socket.socket(socket.AF_UNIX)
+            self.s.settimeout(60)
+            self.s.connect(target)
+        self.buf = b""
+
+    def _byte(self):
+        if not self.buf:
+            self.buf = self.s.recv(65536)
+            if not self.buf:
+                raise Fail("stub closed the connection")
+        b, self.buf = self.buf[:1], self.buf[1:]
+        return b
+
+    def reply(self):
+        while self._byte() != b"$":
+            pass
+        payload = b""
+        while True:
+            b = self._byte()
+            if b == b"#":
+                break
+            payload += b
+        self._byte(), self._byte()
+        try:
+            self.s.sendall(b"+")
+        except OSError:
+            pass	# the stub closes right after its reply to D or k
+        return payload.decode()
+
+    def cmd(self, payload, wait=True):
+        csum = sum(payload.encode()) & 0xff
+        self.s.sendall(f"${payload}#{csum:02x}".encode())
+        return self.reply() if wait else None
+
+    def close(self):
+        self.s.close()
+
+
+def rip_of(out, what="rip"):
+    m = match(r"^rip\s+(0x[0-9a-f]+)", out, what)
+    return int(m.group(1), 16)
+
+
+def values(out):
+    """Every "$N = V" gdb printed, in order."""
+    return re.findall(r"^\$\d+ = (.*)$", out, re.M)
+
+
+# ---- the tests ------------------------------------------------------------
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def stop_at_entry_every_vcpu():
+    """on attach every vCPU is stopped at the ELF entry point"""
+    vm = Launcher("smp", cpus=2)
+    entry = Elf(vm.elf).entry
+    out = gdb(vm, ["info registers rip", "thread 2", "info registers rip",
+                   "detach"])
+    rips = [int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)]
+    eq(rips, [entry, entry], "rip of vCPU 0 and 1")
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def stop_reply_on_connect():
+    """'?' right after connecting answers T05 for thread 1"""
+    vm = Launcher("hello")
+    rsp = Rsp(vm)
+    match(r"^T05thread:0*1;", rsp.cmd("?"), "stop reply")
+    eq(rsp.cmd("qOffsets"), "Text=0;Data=0;Bss=0", "qOffsets")
+    eq(rsp.cmd("D"), "OK", "detach")
+    rsp.close()
+    finishes_like_reference(vm, "hello")
+
+
+@test
+def sw_breakpoint():
+    """break b + continue stops at b with swbreak, RIP = &b"""
+    vm = Launcher("callchain")
+    b = Elf(vm.elf).sym("b")
+    log = RemoteLog()
+    out = gdb(vm, ["break b", "set debug remote 1", "continue",
+                   "set debug remote 0", "info registers rip", "continue"],
+              pre=log.pre)
+    match(r"Packet received: T05thread:0*1;swbreak:;", log.text(), "stop reply")
+    has(out, "Breakpoint 1, b (x=10)", "gdb's stop")
+    eq(rip_of(out), b, "rip at the breakpoint")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def sw_breakpoints_unlimited():
+    """twenty software breakpoints at once; each restored on removal"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    c = elf.sym("c")
+    # 20 int3s over main's code (all but one never executed before c).
+    main = elf.sym("main")
+    cmds = [f"break *{main + i:#x}" for i in range(1, 20)] + ["break c",
+            "continue", "info registers rip", "delete",
+            f"x/20xb {main:#x}", "continue"]
+    out = gdb(vm, cmds)
+    eq(rip_of(out), c, "rip at c")
+    dump = re.findall(r"^0x[0-9a-f]+ <main(?:\+\d+)?>:\s+(.*)$", out, re.M)
+    got = bytes(int(x, 16) for line in dump for x in line.split())
+    eq(got, elf.bytes_at(main, 20), "main's code after removal")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def hw_breakpoint():
+    """hbreak c + continue stops at c with hwbreak, no int3 in memory"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    c = elf.sym("c")
+    log = RemoteLog()
+    out = gdb(vm, ["hbreak c", "set debug remote 1", "continue",
+                   "set debug remote 0", "info registers rip",
+                   "set breakpoint always-inserted on", "monitor phys on",
+                   f"x/1xb {c:#x}", "monitor phys off", "continue"],
+              pre=log.pre)
+    match(r"Packet received: T05thread:0*1;hwbreak:;", log.text(), "stop reply")
+    has(out, "Breakpoint 1, c (x=12)", "gdb's stop")
+    eq(rip_of(out), c, "rip at the breakpoint")
+    m = match(rf"^{c:#x} <c>:\s+(0x[0-9a-f]+)", out, "byte at c")
+    eq(int(m.group(1), 16), elf.bytes_at(c, 1)[0], "byte at c (phys)")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def hw_breakpoint_fifth_refused():
+    """a fifth hardware breakpoint is refused; the four work"""
+    vm = Launcher("callchain")
+    main = Elf(vm.elf).sym("main")
+    out = gdb(vm, ["hbreak a", "hbreak b", "hbreak c", "hbreak main",
+                   "hbreak guest_printf", "continue", "delete 5",
+                   "continue", "info registers rip", "delete", "continue"])
+    has(out, "Cannot insert hardware breakpoint 5.\nCould not insert hardware "
+        "breakpoints:\nYou may have requested too many hardware "
+        "breakpoints/watchpoints.", "gdb's error")
+    has(out, "Breakpoint 4, main (", "first hit after the refusal")
+    eq(rip_of(out), main, "rip at main")
+    finishes_like_reference(vm, "callchain")
+
+
+def store_after(out, value):
+    """Address of the instruction after main's store of @value to watched."""
+    lines = re.findall(r"^\s+(0x[0-9a-f]+) <\+\d+>:\t(.*)$", out, re.M)
+    for i, (_, text) in enumerate(lines[:-1]):
+        if text.startswith("movq") and f"${value:#x}," in text and "<watched>" in text:
+            return int(lines[i + 1][0], 16)
+    raise Fail(f"no store of {value:#x} to watched in:\n{out}")
+
+
+@test
+def watch_write_page_protection():
+    """watch var stops after each store with the new value, RIP past it"""
+    vm = Launcher("mempattern")
+    watched = Elf(vm.elf).sym("watched")
+    log = RemoteLog()
+    out = gdb(vm, ["disassemble main", "watch watched",
+                   "set debug remote 1", "continue", "set debug remote 0",
+                   "info registers rip", "continue", "info registers rip",
+                   "delete", "continue"], pre=log.pre)
+    match(rf"Packet received: T05thread:0*1;watch:0*{watched:x};", log.text(),
+          "stop reply")
+    has(out, "Old value = 0\nNew value = 11\n", "first hit")
+    has(out, "Old value = 11\nNew value = 22\n", "second hit")
+    rips = [int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)]
+    eq(rips, [store_after(out, 11), store_after(out, 22)], "rip after the stores")
+    finishes_like_reference(vm, "mempattern")
+
+
+@test
+def watch_write_unlimited():
+    """six write watchpoints (more than DR7's four) on five pages"""
+    vm = Launcher("mempattern")
+    out = gdb(vm, ["watch pattern[100]", "watch pattern[4096]",
+                   "watch pattern[8192]", "watch pattern[12288]",
+                   "watch pattern[16384]", "watch watched", "continue",
+                   "continue", "delete", "continue"])
+    for i in range(1, 7):
+        has(out, f"Hardware watchpoint {i}: ", "watchpoint set")
+    # fill() writes byte i = i * 7 + 3 in order: 100 -> 0xbf, 4096 -> 0x03.
+    has(out, "Hardware watchpoint 1: pattern[100]\n\nOld value = 0 '\\000'\n"
+        "New value = 191 '\\277'", "hit on page 0")
+    has(out, "Hardware watchpoint 2: pattern[4096]\n\nOld value = 0 '\\000'\n"
+        "New value = 3 '\\003'", "hit on page 1")
+    # Every other store to the protected pages was applied by the stub:
+    # the guest's checksum of the buffer must match a run without gdb.
+    finishes_like_reference(vm, "mempattern")
+
+
+@test
+def read_and_access_watchpoints_as_documented():
+    """rwatch: Z3 unsupported, gdb falls back to Z4; misaligned Z4 refused"""
+    vm = Launcher("mempattern")
+    pattern = Elf(vm.elf).sym("pattern")
+    log = RemoteLog()
+    out = gdb(vm, ["rwatch watched", "set debug remote 1", "stepi",
+                   "set debug remote 0", "delete",
+                   f"awatch *(int *){pattern + 2:#x}", "stepi", "delete",
+                   "continue"], pre=log.pre)
+    has(out, "Hardware read watchpoint 1: watched", "rwatch")
+    match(r"Sending packet: \$Z3,[0-9a-f]+,8#..\n\s*\[remote\] Packet received: \n",
+          log.text(), "Z3 answered empty (unsupported)")
+    match(r"Sending packet: \$Z4,[0-9a-f]+,8#..\n\s*\[remote\] Packet received: OK",
+          log.text(), "Z4 accepted")
+    has(out, "Could not insert hardware watchpoint 2.", "misaligned awatch")
+    finishes_like_reference(vm, "mempattern")
+
+
+@test
+def stepi_and_continue():
+    """stepi moves one instruction; continue runs the guest to its end"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    out = gdb(vm, ["stepi", "info registers rip", "stepi",
+                   "info registers rip", "continue"])
+    rips = [int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)]
+    # _start: xor %ebp,%ebp (2 bytes); call main.
+    eq(rips, [elf.entry + 2, elf.sym("main")], "rip after each stepi")
+    has(out, "[Inferior 1 (Remote target) exited normally]", "gdb sees the exit")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def register_write_read_back():
+    """GPR, RIP, eflags and xmm writes read back; the guest runs on them"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    out = gdb(vm, ["set $rax = 0x1122334455667788", "set $r15 = -2",
+                   "set $xmm3.v2_int64[1] = 0x0123456789abcdef",
+                   "set $eflags = 0x202", "flushregs",
+                   "p/x $rax", "p/x $r15", "p/x $xmm3.v2_int64[1]",
+                   "p/x $eflags", f"set $rip = {elf.sym('main'):#x}",
+                   "flushregs", "p/x $rip", "continue"])
+    eq(values(out), ["0x1122334455667788", "0xfffffffffffffffe",
+                     "0x123456789abcdef", "0x202", f"{elf.sym('main'):#x}"],
+       "values read back")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def memory_write_read_back_across_pages():
+    """memory writes read back, also across a page boundary; unmapped is an error"""
+    vm = Launcher("mempattern")
+    elf = Elf(vm.elf)
+    pattern, watched = elf.sym("pattern"), elf.sym("watched")
+    edge = pattern + 4096 - 4
+    out = gdb(vm, [f"set {{unsigned long}}{watched:#x} = 0xdeadbeefcafef00d",
+                   f"x/1xg {watched:#x}",
+                   f"set {{unsigned char[8]}}{edge:#x} = {{1,2,3,4,5,6,7,8}}",
+                   f"x/8xb {edge:#x}", "x/4xb 0x7ffffff000",
+                   f"x/1xg {watched:#x}", "continue"])
+    has(out, f"{watched:#x} <watched>:\t0xdeadbeefcafef00d", "8-byte write")
+    m = match(rf"^{edge:#x} <pattern\+4092>:\s+(.*)$", out, "page-crossing read")
+    eq(m.group(1).split(), [f"0x{i:02x}" for i in range(1, 9)], "bytes across pages")
+    has(out, "Cannot access memory at address 0x7ffffff000", "unmapped read")
+    eq(out.count(f"{watched:#x} <watched>:\t0xdeadbeefcafef00d"), 2,
+       "stub alive after the bad read")
+    finishes_like_reference(vm, "mempattern")
+
+
+@test
+def memory_raw_packets():
+    """m/M/X: short read at the end of RAM, E14 unmapped, int3s invisible"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    rsp = Rsp(vm)
+    rsp.cmd("?")
+    end = 64 << 20	# the launcher's default RAM size
+    eq(rsp.cmd(f"m{end - 2:x},4"), "0000", "read across the end of RAM")
+    eq(rsp.cmd(f"m{end:x},4"), "E14", "read past RAM")
+    eq(rsp.cmd("m7ffffffff000,4"), "E14", "read of an unmapped address")
+    c = elf.sym("c")
+    orig = elf.bytes_at(c, 2).hex()
+    eq(rsp.cmd(f"Z0,{c:x},1"), "OK", "insert")
+    eq(rsp.cmd(f"m{c:x},2"), orig, "read under our int3")
+    eq(rsp.cmd(f"M{c:x},1:90"), "OK", "write over our int3")
+    eq(rsp.cmd(f"m{c:x},2"), "90" + orig[2:], "read after the write")
+    eq(rsp.cmd(f"z0,{c:x},1"), "OK", "remove")
+    eq(rsp.cmd(f"m{c:x},2"), "90" + orig[2:], "removal keeps what gdb wrote")
+    eq(rsp.cmd(f"M{c:x},1:{orig[:2]}"), "OK", "restore")
+    eq(rsp.cmd("D"), "OK", "detach")
+    rsp.close()
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def resume_steps_off_our_breakpoint():
+    """continuing from RIP on our int3 steps off it first (raw vCont)"""
+    vm = Launcher("callchain")
+    entry = Elf(vm.elf).entry
+    rsp = Rsp(vm)
+    rsp.cmd("?")
+    eq(rsp.cmd(f"Z0,{entry:x},1"), "OK", "int3 at RIP")
+    eq(rsp.cmd(f"Z1,{entry:x},1"), "OK", "hw breakpoint at RIP")
+    match(r"^W00", rsp.cmd("vCont;c"), "guest ran to its end")
+    rsp.close()
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def threads_listed_and_switchable():
+    """every vCPU is a thread; thread N shows its own RDI"""
+    vm = Launcher("smp", cpus=4)
+    out = gdb(vm, ["info threads", "thread 2", "p $rdi", "thread 4",
+                   "p $rdi", "thread 1", "p $rdi", "monitor info vcpus",
+                   "detach"])
+    threads = re.findall(r"^[* ] +(\d+) +Thread (\d+) \(vCPU (\d+) stopped\)", out, re.M)
+    eq(threads, [(str(i), str(i), str(i - 1)) for i in range(1, 5)], "info threads")
+    eq(values(out), ["1", "3", "0"], "rdi of threads 2, 4, 1")
+    entry = Elf(vm.elf).entry
+    vcpus = re.findall(r"^vCPU (\d): rip (0x[0-9a-f]+) not halted, long mode \(64-bit\), "
+                       r"4-level paging$", out, re.M)
+    eq(vcpus, [(str(i), hex(entry)) for i in range(4)], "monitor info vcpus")
+    finishes_like_reference(vm, "smp", 4)
+
+
+@test
+def ctrl_c_stops_every_vcpu():
+    """SIGINT to gdb while the guest spins stops all vCPUs"""
+    vm = Launcher("smp", cpus=2)
+    # turn = 5: every vCPU spins waiting for its turn.
+    g = GdbBg(vm, ["set var turn = 5", "echo RUNNING\\n", "continue",
+                   "info threads", "monitor info vcpus", "set var turn = 0",
+                   "continue"])
+    g.wait_for("RUNNING")
+    time.sleep(1)	# let it spin a while; not a timing assertion
+    g.p.send_signal(signal.SIGINT)
+    out = g.finish()
+    has(out, "received signal SIGINT, Interrupt.", "gdb's stop")
+    threads = re.findall(r"^[* ] +\d+ +Thread \d+ \(vCPU (\d) stopped\) "
+                         r"(?:0x[0-9a-f]+ in )?(main|cpu_relax) \(", out, re.M)
+    eq(sorted(t[0] for t in threads), ["0", "1"], "both vCPUs stopped in the wait loop")
+    eq(len(re.findall(r"^vCPU \d: rip 0x[0-9a-f]+ not halted,", out, re.M)), 2,
+       "monitor info vcpus")
+    has(out, "[Inferior 1 (Remote target) exited normally]", "guest ends")
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def detach_guest_runs_on():
+    """detach with breakpoints inserted: the guest finishes correctly"""
+    vm = Launcher("callchain")
+    out = gdb(vm, ["set breakpoint always-inserted on", "break b",
+                   "break c", "hbreak a", "watch input", "continue", "detach"],
+              )
+    has(out, "Breakpoint 3, a (", "stopped at a")
+    has(out, "[Inferior 1 (Remote target) detached]", "detached")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def disconnect_while_stopped():
+    """kill -9 of gdb at a breakpoint: guest completes, no int3 left"""
+    vm = Launcher("callchain")
+    g = GdbBg(vm, ["set breakpoint always-inserted on", "break b", "break c",
+                   "continue", "shell sleep 600"])
+    g.wait_for("Breakpoint 1, b (")
+    g.p.kill()
+    g.p.wait(30)
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def disconnect_while_running_then_reconnect():
+    """kill -9 of gdb mid-continue; a new gdb finds the VM stopped, clean"""
+    vm = Launcher("smp", cpus=2)
+    elf = Elf(vm.elf)
+    printf = elf.sym("guest_printf")
+    g = GdbBg(vm, ["set var turn = 5", "break guest_printf",
+                   "hbreak guest_exit", "watch turn", "echo RUNNING\\n",
+                   "continue"])
+    g.wait_for("RUNNING")
+    time.sleep(1)	# the guest spins with our int3 inserted
+    g.p.kill()
+    g.p.wait(30)
+    out = gdb(vm, ["info threads", f"x/1xb {printf:#x}", "p turn",
+                   "set var turn = 0", "detach"])
+    threads = re.findall(r"^[* ] +\d+ +Thread \d+ \(vCPU (\d) stopped\)", out, re.M)
+    eq(threads, ["0", "1"], "threads seen by the second gdb")
+    m = match(rf"^{printf:#x} <guest_printf>:\s+(0x[0-9a-f]+)", out, "byte")
+    eq(int(m.group(1), 16), elf.bytes_at(printf, 1)[0], "no int3 left behind")
+    eq(values(out), ["5"], "guest memory as the first gdb left it")
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def kill_ends_the_guest():
+    """gdb's kill ends the VM (status 137), nothing printed"""
+    vm = Launcher("hello")
+    out = gdb(vm, ["kill"])
+    has(out, "[Inferior 1 (Remote target) killed]", "gdb")
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (137, ""), "status and output")
+
+
+@test
+def port_conflict_runs_without_debugger():
+    """same TCP port twice: the second logs one line and runs its guest"""
+    a = Launcher("callchain", spec="127.0.0.1:0")
+    port = a.port()
+    b = Launcher("hello", spec=str(port))
+    status, out, err = b.finish()
+    eq(err, f"gdb: 127.0.0.1:{port} in use; running without a debugger\n",
+       "second launcher's stderr")
+    eq((status, out), reference("hello"), "second guest")
+    gdb(a, ["continue"])
+    finishes_like_reference(a, "callchain")
+
+
+@test
+def two_vms_debugged_independently():
+    """two VMs on two TCP ports, each with its own gdb at the same time"""
+    a = Launcher("callchain", spec="127.0.0.1:0")
+    b = Launcher("mempattern", spec="127.0.0.1:0")
+    ga = GdbBg(a, ["break c", "continue", "info registers rip", "continue"])
+    gb = GdbBg(b, ["watch watched", "continue", "info registers rip",
+                   "delete", "continue"])
+    out_a, out_b = ga.finish(), gb.finish()
+    has(out_a, "Breakpoint 1, c (x=12)", "VM A")
+    eq(rip_of(out_a), Elf(a.elf).sym("c"), "VM A rip")
+    has(out_b, "Old value = 0\nNew value = 11\n", "VM B")
+    finishes_like_reference(a, "callchain")
+    finishes_like_reference(b, "mempattern")
+
+
+@test
+def lldb_session():
+    """lldb: rip, thread list, memory read, breakpoint + continue, detach"""
+    vm = Launcher("callchain", cpus=2, spec="127.0.0.1:0")
+    elf = Elf(vm.elf)
+    out = lldb(vm, ["register read rip", "thread list",
+                    f"memory read --size 1 --count 8 {elf.entry:#x}",
+                    "breakpoint set --name b", "continue", "register read rip",
+                    "process detach"])
+    rips = re.findall(r"^\s+rip = (0x[0-9a-f]{16})", out, re.M)
+    eq([int(r, 16) for r in rips], [elf.entry, elf.sym("b")], "register read rip")
+    threads = re.findall(r"^[* ] thread #(\d+): tid = 0x000(\d)", out, re.M)
+    eq(threads, [("1", "1"), ("2", "2")], "thread list")
+    m = match(rf"^{elf.entry:#010x}: ((?:[0-9a-f]{{2}} ){{8}})", out, "memory read")
+    eq(bytes.fromhex(m.group(1)), elf.bytes_at(elf.entry, 8), "memory read")
+    has(out, "stop reason = breakpoint 1.1", "breakpoint hit")
+    has(out, "Process 1 detached", "detach")
+    finishes_like_reference(vm, "callchain", 2)
+
+
+# ---- TAP ------------------------------------------------------------------
+
+def unit_tests():
+    """The helpers' kselftest results, as (ok, name, diagnostics)."""
+    if not os.access(HELPERS, os.X_OK):
+        return [(False, "unit tests", [f"{HELPERS} missing: run make"])]
+    try:
+        p = subprocess.run([HELPERS], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+    except subprocess.TimeoutExpired:
+        return [(False, "unit tests", ["timed out"])]
+    results, diag = [], []
+    for line in p.stdout.decode(errors="replace").splitlines():
+        m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
+        if m:
+            results.append((m.group(1) == "ok", "unit: " + m.group(2), diag))
+            diag = []
+        elif line.startswith("#"):
+            diag.append(line[1:].strip())
+    if p.returncode and all(r[0] for r in results):
+        results.append((False, "unit tests", [f"exit status {p.returncode}"]))
+    return results
+
+
+def missing_prerequisite():
+    for path in [LAUNCH] + [guest(g) for g in ("hello", "callchain", "mempattern", "smp")]:
+        if not os.path.exists(path):
+            return f"{path} missing: run make"
+    for tool in (GDB, LLDB):
+        if not shutil.which(tool):
+            return f"{tool} not installed: run scripts/deps.sh"
+    return None
+
+
+def cleanup():
+    for p in PROCS:
+        kill(p)
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+def main():
+    only = [t for t in os.environ.get("KVMDBG_E2E_ONLY", "").split(",") if t]
+    tests = [t for t in TESTS if not only or t.__name__ in only]
+    units = unit_tests() if not only else []
+    print("TAP version 13")
+    print(f"1..{len(units) + len(tests)}")
+    n = 0
+    for ok, name, diag in units:
+        n += 1
+        for d in diag if not ok else []:
+            print(f"# {d}")
+        print(f"{'ok' if ok else 'not ok'} {n} {name}")
+    kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
+    missing = missing_prerequisite()
+    for t in tests:
+        n += 1
+        desc = f"{t.__name__}: {t.__doc__}"
+        if not kvm:
+            print(f"ok {n} {desc} # SKIP /dev/kvm not available")
+            continue
+        if missing:
+            print(f"# {missing}\nnot ok {n} {desc}")
+            continue
+        try:
+            t()
+            print(f"ok {n} {desc}")
+        except Exception as e:	# a failed test, not a crashed suite
+            msg = str(e) if isinstance(e, Fail) else traceback.format_exc()
+            for line in msg.splitlines():
+                print(f"# {line}")
+            print(f"not ok {n} {desc}")
+        finally:
+            for p in PROCS:
+                kill(p)
+            PROCS.clear()
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        cleanup()
