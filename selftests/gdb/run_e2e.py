@@ -339,6 +339,11 @@ class Rsp:
         self.s.close()
 
 
+def stopped_at(out, n, func, arg, what="gdb's stop"):
+    """gdb's "Breakpoint N, FUNC (x=ARG)" (x=x@entry=ARG with entry values)."""
+    match(rf"Breakpoint {n}, {func} \(x=(?:x@entry=)?{arg}\)", out, what)
+
+
 def rip_of(out, what="rip"):
     m = match(r"^rip\s+(0x[0-9a-f]+)", out, what)
     return int(m.group(1), 16)
@@ -393,27 +398,47 @@ def sw_breakpoint():
                    "set debug remote 0", "info registers rip", "continue"],
               pre=log.pre)
     match(r"Packet received: T05thread:0*1;swbreak:;", log.text(), "stop reply")
-    has(out, "Breakpoint 1, b (x=10)", "gdb's stop")
+    stopped_at(out, 1, "b", 10)
     eq(rip_of(out), b, "rip at the breakpoint")
     finishes_like_reference(vm, "callchain")
 
 
+def insn_addrs(elf, funcs):
+    """Start address of every instruction of @funcs (objdump, binutils)."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", elf],
+                         stdout=subprocess.PIPE, timeout=60, check=True).stdout.decode()
+    addrs, cur = [], None
+    for line in out.splitlines():
+        m = re.match(r"^[0-9a-f]+ <(\S+)>:$", line)
+        if m:
+            cur = m.group(1)
+            continue
+        m = re.match(r"^\s+([0-9a-f]+):\t", line)
+        if m and cur in funcs:
+            addrs.append(int(m.group(1), 16))
+    return addrs
+
+
 @test
 def sw_breakpoints_unlimited():
-    """twenty software breakpoints at once; each restored on removal"""
+    """an int3 on every instruction of five functions; all restored"""
     vm = Launcher("callchain")
     elf = Elf(vm.elf)
-    c = elf.sym("c")
-    # 20 int3s over main's code (all but one never executed before c).
-    main = elf.sym("main")
-    cmds = [f"break *{main + i:#x}" for i in range(1, 20)] + ["break c",
-            "continue", "info registers rip", "delete",
-            f"x/20xb {main:#x}", "continue"]
+    funcs = ("a", "b", "c", "guest_printf", "guest_putc")
+    addrs = insn_addrs(vm.elf, funcs)
+    if len(addrs) < 20:
+        raise Fail(f"only {len(addrs)} instructions in {funcs}")
+    a = elf.sym("a")
+    cmds = [f"break *{x:#x}" for x in addrs] + [
+        "continue", "info registers rip", "continue", "info registers rip",
+        "delete", f"x/16xb {a:#x}", "continue"]
     out = gdb(vm, cmds)
-    eq(rip_of(out), c, "rip at c")
-    dump = re.findall(r"^0x[0-9a-f]+ <main(?:\+\d+)?>:\s+(.*)$", out, re.M)
+    second = min(x for x in addrs if x > a)
+    rips = [int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)]
+    eq(rips, [a, second], "rip at the first two stops")
+    dump = re.findall(r"^0x[0-9a-f]+ <a(?:\+\d+)?>:\s+(.*)$", out, re.M)
     got = bytes(int(x, 16) for line in dump for x in line.split())
-    eq(got, elf.bytes_at(main, 20), "main's code after removal")
+    eq(got, elf.bytes_at(a, 16), "a's code after removal")
     finishes_like_reference(vm, "callchain")
 
 
@@ -430,7 +455,7 @@ def hw_breakpoint():
                    f"x/1xb {c:#x}", "monitor phys off", "continue"],
               pre=log.pre)
     match(r"Packet received: T05thread:0*1;hwbreak:;", log.text(), "stop reply")
-    has(out, "Breakpoint 1, c (x=12)", "gdb's stop")
+    stopped_at(out, 1, "c", 12)
     eq(rip_of(out), c, "rip at the breakpoint")
     m = match(rf"^{c:#x} <c>:\s+(0x[0-9a-f]+)", out, "byte at c")
     eq(int(m.group(1), 16), elf.bytes_at(c, 1)[0], "byte at c (phys)")
@@ -731,7 +756,7 @@ def two_vms_debugged_independently():
     gb = GdbBg(b, ["watch watched", "continue", "info registers rip",
                    "delete", "continue"])
     out_a, out_b = ga.finish(), gb.finish()
-    has(out_a, "Breakpoint 1, c (x=12)", "VM A")
+    stopped_at(out_a, 1, "c", 12, "VM A")
     eq(rip_of(out_a), Elf(a.elf).sym("c"), "VM A rip")
     has(out_b, "Old value = 0\nNew value = 11\n", "VM B")
     finishes_like_reference(a, "callchain")
