@@ -93,8 +93,10 @@ struct gdb_stub {
 	uint8_t *scratch;
 	char *text;		/* monitor output */
 	size_t text_len;
-	char *xml;		/* target.xml */
+	char *xml;		/* target.xml, built on first request */
 	size_t xml_len;
+	char *threads_xml;	/* qXfer:threads, rebuilt at offset 0 */
+	size_t threads_xml_len;
 };
 
 /* Arguments parsed from a packet by its table entry's schema. */
@@ -167,6 +169,8 @@ void gdb_reply_hex(struct gdb_stub *stub, const void *data, size_t len);
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data,
 			size_t len);
 void gdb_reply_error(struct gdb_stub *stub, int err);
+void gdb_reply_xfer(struct gdb_stub *stub, const char *doc, size_t doc_len,
+		    uint64_t off, uint64_t len);
 size_t gdb_reply_room(const struct gdb_stub *stub);
 void gdb_send_reply(struct gdb_stub *stub);
 void gdb_send_ack(struct gdb_stub *stub);
@@ -181,6 +185,9 @@ int gdb_parse_hex64(const char **p, const char *end, uint64_t *val);
 int gdb_parse_thread_id(const char **p, const char *end, int *tid);
 
 /* threads.c */
+/* qXfer:threads document: per thread ~40 bytes + escaped extra info. */
+#define GDB_THREAD_INFO_MAX	64
+#define GDB_THREADS_XML_SIZE	(GDB_MAX_THREADS * (48 + 5 * GDB_THREAD_INFO_MAX) + 64)
 int gdb_nr_threads(struct gdb_stub *stub);
 int gdb_current_thread(struct gdb_stub *stub);
 int gdb_regs_thread(struct gdb_stub *stub);

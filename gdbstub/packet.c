@@ -108,6 +108,28 @@ size_t gdb_reply_binary(struct gdb_stub *stub, const void *data, size_t len)
 	return i;
 }
 
+/*
+ * One chunk of a qXfer object: "m" + data when more follows, "l" + data
+ * for the last chunk (or nothing past the end). @len is the client's
+ * chunk size; escaping may make the chunk shorter, never longer.
+ */
+void gdb_reply_xfer(struct gdb_stub *stub, const char *doc, size_t doc_len,
+		    uint64_t off, uint64_t len)
+{
+	size_t n;
+
+	if (off >= doc_len) {
+		gdb_reply_str(stub, "l");
+		return;
+	}
+	gdb_reply_str(stub, "m");
+	if (len > doc_len - off)
+		len = doc_len - off;
+	n = gdb_reply_binary(stub, doc + off, (size_t)len);
+	if (off + n == doc_len)
+		stub->tx[2] = 'l';	/* rewrite the 'm': this was the last chunk */
+}
+
 /* E<errno> in decimal, as gdbserver and QEMU do (E14 EFAULT, E22 EINVAL). */
 void gdb_reply_error(struct gdb_stub *stub, int err)
 {

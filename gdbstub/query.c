@@ -35,8 +35,8 @@ static int handle_supported(struct gdb_stub *stub, const struct gdb_args *a)
 	stub->client_swbreak = has_feature(a->str, a->str_len, "swbreak+");
 	stub->client_hwbreak = has_feature(a->str, a->str_len, "hwbreak+");
 	gdb_reply_printf(stub, "PacketSize=%x;qXfer:features:read+;"
-			 "QStartNoAckMode+;vContSupported+;swbreak+;hwbreak+",
-			 GDB_PACKET_SIZE);
+			 "qXfer:threads:read+;QStartNoAckMode+;"
+			 "vContSupported+;swbreak+;hwbreak+", GDB_PACKET_SIZE);
 	return 0;
 }
 

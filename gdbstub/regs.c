@@ -326,11 +326,9 @@ int gdb_target_xml(char *buf, size_t cap)
 static int handle_read_features(struct gdb_stub *stub,
 				const struct gdb_args *a)
 {
-	uint64_t off = a->num[0], len = a->num[1];
-	size_t n;
 	int ret;
 
-	if (strcmp(a->word, "target.xml") || len == 0)
+	if (strcmp(a->word, "target.xml") || a->num[1] == 0)
 		return -EINVAL;
 	if (!stub->xml_len) {
 		/* Built on first use: most stubs live through one client. */
@@ -339,16 +337,7 @@ static int handle_read_features(struct gdb_stub *stub,
 			return ret;
 		stub->xml_len = (size_t)ret;
 	}
-	if (off >= stub->xml_len) {
-		gdb_reply_str(stub, "l");
-		return 0;
-	}
-	gdb_reply_str(stub, "m");
-	if (len > stub->xml_len - off)
-		len = stub->xml_len - off;
-	n = gdb_reply_binary(stub, stub->xml + off, (size_t)len);
-	if (off + n == stub->xml_len)
-		stub->tx[2] = 'l';	/* rewrite the 'm': this was the last chunk */
+	gdb_reply_xfer(stub, stub->xml, stub->xml_len, a->num[0], a->num[1]);
 	return 0;
 }
 

@@ -36,8 +36,9 @@ struct gdb_stub *gdb_stub_new(const struct gdb_target_ops *ops, void *ctx)
 	stub->scratch = malloc(GDB_SCRATCH_SIZE);
 	stub->text = malloc(GDB_TEXT_SIZE + 1);
 	stub->xml = malloc(GDB_XML_SIZE);
+	stub->threads_xml = malloc(GDB_THREADS_XML_SIZE);
 	if (!stub->rx || !stub->tx || !stub->scratch || !stub->text ||
-	    !stub->xml)
+	    !stub->xml || !stub->threads_xml)
 		goto err_free;
 	stub->last_stop.reason = GDB_STOP_SIGNAL;
 	stub->last_stop.thread = 1;
@@ -60,6 +61,7 @@ void gdb_stub_free(struct gdb_stub *stub)
 	free(stub->scratch);
 	free(stub->text);
 	free(stub->xml);
+	free(stub->threads_xml);
 	free(stub);
 }
 
@@ -75,6 +77,7 @@ void gdb_stub_reset(struct gdb_stub *stub)
 	gdb_rx_reset(stub);
 	stub->tx_last = 0;
 	stub->reply_len = 0;
+	stub->threads_xml_len = 0;
 	stub->ack_pending = false;
 	stub->no_ack = false;
 	stub->g_thread = 0;

@@ -168,8 +168,12 @@ static void fake_kill(void *ctx)
 
 static int fake_thread_info(void *ctx, int thread, char *buf, size_t len)
 {
-	(void)ctx;
-	snprintf(buf, len, "vCPU %d halted", thread - 1);
+	struct fake *f = ctx;
+
+	if (f->thread_text)
+		snprintf(buf, len, "%s", f->thread_text);
+	else
+		snprintf(buf, len, "vCPU %d halted", thread - 1);
 	return 0;
 }
 

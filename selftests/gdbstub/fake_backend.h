@@ -28,6 +28,7 @@ struct fake {
 	int insert_ret;
 	int resume_ret;
 	int read_regs_ret;
+	const char *thread_text;	/* thread_info's text, if set */
 
 	/* The record. */
 	int n_read_regs, n_write_regs, n_read_mem, n_write_mem;

@@ -386,14 +386,16 @@ TEST(empty_packet_empty_reply)
 TEST(qsupported_reply)
 {
 	CHECK_STR(reply("qSupported:multiprocess+;swbreak+;hwbreak+"),
-		  "PacketSize=20000;qXfer:features:read+;QStartNoAckMode+;"
+		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
+		  "QStartNoAckMode+;"
 		  "vContSupported+;swbreak+;hwbreak+");
 }
 
 TEST(qsupported_without_features)
 {
 	CHECK_STR(reply("qSupported"),
-		  "PacketSize=20000;qXfer:features:read+;QStartNoAckMode+;"
+		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
+		  "QStartNoAckMode+;"
 		  "vContSupported+;swbreak+;hwbreak+");
 }
 
@@ -501,6 +503,50 @@ TEST(qthreadextrainfo_bad)
 {
 	CHECK_STR(reply("qThreadExtraInfo,zz"), "E22");
 	CHECK_STR(reply("qThreadExtraInfo,9"), "E03");
+}
+
+static const char threads_xml[] =
+	"<?xml version=\"1.0\"?>\n<threads>\n"
+	"<thread id=\"1\">vCPU 0 halted</thread>\n"
+	"<thread id=\"2\">vCPU 1 halted</thread>\n"
+	"<thread id=\"3\">vCPU 2 halted</thread>\n"
+	"<thread id=\"4\">vCPU 3 halted</thread>\n"
+	"</threads>\n";
+
+TEST(qxfer_threads_one_chunk)
+{
+	CHECK_STR(reply("qXfer:threads:read::0,ffb"), fmt("l%s", threads_xml));
+}
+
+TEST(qxfer_threads_paged)
+{
+	char doc[1024] = "";
+	const char *r;
+	size_t off = 0;
+
+	do {
+		r = reply(fmt("qXfer:threads:read::%zx,10", off));
+		strncat(doc, r + 1, sizeof(doc) - strlen(doc) - 1);
+		off += strlen(r + 1);
+	} while (r[0] == 'm' && off < sizeof(doc));
+	CHECK_INT(r[0], 'l');
+	CHECK_STR(doc, threads_xml);
+}
+
+TEST(qxfer_threads_escapes_xml)
+{
+	fk.nr_threads = 1;
+	fk.thread_text = "a<b>&c";
+	CHECK_STR(reply("qXfer:threads:read::0,ffb"),
+		  "l<?xml version=\"1.0\"?>\n<threads>\n"
+		  "<thread id=\"1\">a&lt;b&gt;&amp;c</thread>\n</threads>\n");
+}
+
+TEST(qxfer_threads_bad_e22)
+{
+	CHECK_STR(reply("qXfer:threads:read::zz,10"), "E22");
+	CHECK_STR(reply("qXfer:threads:read::0,0"), "E22");
+	CHECK_STR(reply("qXfer:threads:read::0"), "E22");
 }
 
 /* ---- registers --------------------------------------------------------- */
