@@ -59,10 +59,20 @@ enum gdb_stop_reason {
 	GDB_STOP_EXITED,	/* guest exited; exit_code holds its status */
 };
 
+/*
+ * A stop, as the client will see it: "T<signal>thread:<thread>;" plus
+ * "swbreak:;" / "hwbreak:;" (when the client announced it understands
+ * them) or "watch:<addr>;" ..., and rip, rsp, rbp of @thread read
+ * through ops->read_regs so gdb need not send a 'g'. For GDB_STOP_SWBREAK
+ * the thread's rip must already point at the breakpoint address (the
+ * int3 undone), as gdb's swbreak feature requires. GDB_STOP_EXITED is
+ * "W<exit_code & 0xff>". The stopped thread becomes the current thread.
+ */
 struct gdb_stop {
 	enum gdb_stop_reason reason;
 	int thread;		/* 1-based thread that stopped */
-	int signal;		/* GDB signal number: 5 SIGTRAP, 2 SIGINT */
+	int signal;		/* GDB signal number: 5 SIGTRAP, 2 SIGINT;
+				 * 0 is reported as 5 */
 	uint64_t addr;		/* data address for the watch reasons */
 	int exit_code;		/* for GDB_STOP_EXITED */
 };
@@ -128,7 +138,10 @@ struct gdb_target_ops {
 	 */
 	void (*detach)(void *ctx);
 	void (*kill)(void *ctx);
-	/* One line for qThreadExtraInfo, e.g. "vCPU 0 halted". */
+	/* One line for qThreadExtraInfo, e.g. "vCPU 0 halted". Also called
+	 * for every thread on each qXfer:threads:read (gdb sends one per
+	 * stop), so keep it cheap; may be NULL ("thread N").
+	 */
 	int (*thread_info)(void *ctx, int thread, char *buf, size_t len);
 	/* qOffsets: text/data slide; may be NULL (reported as 0). */
 	int (*offsets)(void *ctx, uint64_t *text, uint64_t *data);
@@ -143,6 +156,15 @@ struct gdb_target_ops {
 
 struct gdb_stub;
 
+/*
+ * @ops must stay valid for the stub's life. nr_threads, thread_info,
+ * offsets and monitor may be NULL (one thread, "thread N", zero offsets,
+ * no backend monitor commands); every other op is required: NULL with
+ * errno EINVAL if one is missing, ENOMEM if the fixed-size buffers
+ * (about 600 KiB, never sized by a client) cannot be allocated. The new
+ * stub believes the target stopped (SIGTRAP, thread 1), as a VMM that
+ * waits for its first client has it.
+ */
 struct gdb_stub *gdb_stub_new(const struct gdb_target_ops *ops, void *ctx);
 void gdb_stub_free(struct gdb_stub *stub);
 

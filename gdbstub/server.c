@@ -311,8 +311,15 @@ static void accept_client(struct gdb_server *srv, struct gdb_stub *stub,
 	int fd = accept4(srv->listen_fd, NULL, NULL,
 			 SOCK_CLOEXEC | SOCK_NONBLOCK);
 
-	if (fd < 0)
-		return;		/* the client gave up already, or EINTR */
+	if (fd < 0) {
+		/* Out of fds or memory: the listener stays readable, so
+		 * back off instead of spinning; the client waits meanwhile.
+		 */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			poll(NULL, 0, 100);
+		return;		/* else the client gave up already, or EINTR */
+	}
 	if (!srv->is_unix)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	srv->client_fd = fd;

@@ -15,6 +15,10 @@ struct gdb_server;
 
 /*
  * Parse @spec ("PORT", "HOST:PORT" or "unix:PATH") and start listening.
+ * "PORT" alone means 127.0.0.1:PORT (loopback only); port 0 picks a free
+ * port (see gdb_server_addr()); "[::1]:PORT" for IPv6. A stale unix
+ * socket file at PATH is replaced; a live one is EADDRINUSE, any other
+ * file EEXIST.
  * Returns NULL with errno set (EADDRINUSE when the port is taken, EINVAL
  * for a malformed spec, ...). The listener exists once this returns, so a
  * client may connect right away.
@@ -37,7 +41,10 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		   int event_fd, void (*on_event)(void *ctx),
 		   void (*on_connect)(void *ctx), void *ctx);
 
-/* Thread-safe: makes gdb_server_run() return soon. */
+/* Thread-safe: makes gdb_server_run() return soon, even while it waits to
+ * write to a client that stopped reading. A connected client is closed
+ * without ops->detach (the caller is tearing the target down).
+ */
 void gdb_server_shutdown(struct gdb_server *srv);
 
 /* Close the listener (and a unix socket's path). Not while running. */

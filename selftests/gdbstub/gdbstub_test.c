@@ -569,6 +569,12 @@ TEST(g_reply_layout)
 	CHECK(!strncmp(r + 2 * (REGS_BYTES - 8), le64(0xd01), 16)); /* efer */
 }
 
+TEST(g_with_arguments_is_unknown)
+{
+	CHECK_STR(reply("gzz"), "");
+	CHECK_INT(fk.n_read_regs, 0);
+}
+
 TEST(g_reads_hg_thread)
 {
 	reply("Hg3");
@@ -929,6 +935,8 @@ TEST(Z_non_hex_e22)
 	CHECK_STR(reply("Z0,zz,1"), "E22");
 	CHECK_STR(reply("Z0,401000"), "E22");
 	CHECK_STR(reply("z0,401000,1;X1,cc"), "E22");
+	CHECK_STR(reply("zzz,401000,1"), "E22");
+	CHECK_STR(reply("z0,401000,zz"), "E22");
 	CHECK_INT(fk.n_insert + fk.n_remove, 0);
 }
 
