@@ -72,6 +72,11 @@ static int ioport__out(struct vcpu *vcpu, const uint8_t *data, size_t bytes)
 
 	if (port == VM_PORT_EXIT)
 		return ioport__exit_value(data, run->io.size) + 1;
+	if (port == VM_PORT_SNAPSHOT && vcpu->vm->snap_port_fn) {
+		vcpu->vm->snap_port_fn(vcpu->vm->snap_port_ctx, vcpu->vm, vcpu->idx,
+				       (uint32_t)ioport__exit_value(data, run->io.size));
+		return 0;
+	}
 	if (port == VM_PORT_DEBUGCON || port == VM_PORT_COM1) {
 		/* Byte-wide registers: each access of a string OUT is one byte. */
 		for (size_t i = 0; i < bytes; i += run->io.size)

@@ -467,3 +467,44 @@ int vm__vcpu_tid(struct vm *vm, int i)
 	pthread_mutex_unlock(&vm->lock);
 	return tid;
 }
+
+void vm__vcpu_set_halted(struct vm *vm, int i)
+{
+	if (i < 0 || i >= vm->nr_vcpus)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->vcpus[i].halted) {
+		vm->vcpus[i].halted = true;
+		vm->nr_halted++;
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int vm__hold(struct vm *vm)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->quiesce++;
+	vm__wait_parked(vm);
+	if (vm->exiting)
+		r = -ESRCH;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* The calling vCPU parks at its next vcpu__wait_runnable(); the others are
+ * kicked now. Safe on a vCPU thread: it waits for nobody.
+ */
+void vm__hold_async(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->quiesce++;
+	vm__kick_all(vm);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm__release(struct vm *vm)
+{
+	vm__unquiesce(vm);
+}

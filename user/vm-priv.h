@@ -88,6 +88,10 @@ struct vm {
 	size_t nr_ro, cap_ro;
 	int nr_slots;
 
+	/* VM_PORT_SNAPSHOT writes go here (vm__set_port_hook). */
+	vm_port_fn snap_port_fn;
+	void *snap_port_ctx;
+
 	/* Ports already reported as unhandled (--verbose), one bit each. */
 	uint8_t warned_ports[65536 / 8];
 };

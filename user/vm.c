@@ -160,6 +160,26 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
+/* No image: RAM and vCPU state come from cfg->restore (a snapshot). */
+static int vm__create_restored(struct vm *vm, const struct vm_config *cfg,
+			       struct vm **out)
+{
+	int r = vm__open_kvm(vm, cfg);
+
+	if (r == 0)
+		r = vm__alloc_ram(vm, cfg);
+	if (r == 0)
+		r = vm__create_vcpus(vm, cfg);
+	if (r == 0)
+		r = cfg->restore(cfg->restore_ctx, vm, cfg->err, cfg->err_len);
+	if (r < 0) {
+		vm__destroy(vm);
+		return r;
+	}
+	*out = vm;
+	return 0;
+}
+
 /*
  * The image is checked first, without KVM, so a bad one is reported on
  * any host; it is copied in once RAM exists.
@@ -185,6 +205,8 @@ int vm__create(const struct vm_config *cfg, struct vm **out)
 	r = vm__check_mem(cfg, nr_cpus, vm->mem_size);
 	if (r < 0)
 		goto destroy_vm;
+	if (cfg->restore)
+		return vm__create_restored(vm, cfg, out);
 	r = loader__open(vm, cfg, &img);
 	if (r < 0)
 		goto destroy_vm;
@@ -269,6 +291,31 @@ void *vm__gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 	if (gpa > vm->mem_size || len > vm->mem_size - gpa)
 		return NULL;
 	return (uint8_t *)vm->mem + gpa;
+}
+
+int vm__map_file(struct vm *vm, uint64_t gpa, uint64_t len, int fd, uint64_t off)
+{
+	void *p;
+
+	if (vm->started || (gpa | len | off) % PAGE_SIZE || !vm__gpa_to_hva(vm, gpa, len))
+		return -EINVAL;
+	/* MAP_FIXED over our own RAM mapping: KVM's memslot keeps the same
+	 * host address and sees the new pages through its MMU notifier.
+	 */
+	p = mmap((uint8_t *)vm->mem + gpa, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int vm__set_port_hook(struct vm *vm, uint16_t port, vm_port_fn fn, void *ctx)
+{
+	if (vm->started)
+		return -EBUSY;
+	if (port != VM_PORT_SNAPSHOT)
+		return -EINVAL;
+	vm->snap_port_fn = fn;
+	vm->snap_port_ctx = fn ? ctx : NULL;
+	return 0;
 }
 
 int vm__set_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h, void *ctx)

@@ -57,6 +57,7 @@ struct vm;
 #define VM_PORT_DEBUGCON	0xE9	/* write: byte to the console */
 #define VM_PORT_EXIT		0xF4	/* write: guest exits with the value */
 #define VM_PORT_COM1		0x3F8	/* THR at +0, LSR at +5 */
+#define VM_PORT_SNAPSHOT	0xF5	/* write: request a snapshot (vm__set_port_hook) */
 
 /*
  * Exit status of a guest that crashed (an unclaimed KVM_EXIT_SHUTDOWN,
@@ -83,6 +84,14 @@ struct vm_config {
 	 */
 	char *err;
 	size_t err_len;
+	/*
+	 * Optional (resume from a snapshot): when set, no image is loaded and
+	 * no boot tables are built; once RAM and every vCPU exist (CPUID set),
+	 * restore() fills RAM (e.g. vm__map_file) and every vCPU's state, or
+	 * returns -errno with a reason in err. image may then be NULL.
+	 */
+	int (*restore)(void *ctx, struct vm *vm, char *err, size_t err_len);
+	void *restore_ctx;
 };
 
 /* Build a VM: open KVM, check capabilities, allocate RAM, load the image,
@@ -210,6 +219,36 @@ uint64_t vm__mem_size(struct vm *vm);
  * KVM_CAP_READONLY_MEM, -EINVAL outside RAM.
  */
 int vm__protect_page(struct vm *vm, uint64_t gpa, bool readonly);
+
+/*
+ * VMM-internal holds (snapshots): park every vCPU without touching the
+ * debugger's paused state or run set. vm__hold() returns once every vCPU is
+ * parked (-ESRCH once the guest is over); each hold is undone by one
+ * vm__release(). vm__hold_async() is for a vCPU thread (a hook, a port
+ * handler): it takes a hold that the calling vCPU itself honours at its
+ * next exit check, and returns at once; the thread that later waits with
+ * vm__hold() then releases both.
+ */
+int vm__hold(struct vm *vm);
+void vm__hold_async(struct vm *vm);
+void vm__release(struct vm *vm);
+
+/*
+ * A guest write to @port (only VM_PORT_SNAPSHOT is supported) calls fn on
+ * the writing vCPU's thread, the write's RIP already past the OUT once
+ * the vCPU parks. Before vm__start(); fn NULL removes it.
+ */
+typedef void (*vm_port_fn)(void *ctx, struct vm *vm, int vcpu, uint32_t value);
+int vm__set_port_hook(struct vm *vm, uint16_t port, vm_port_fn fn, void *ctx);
+
+/*
+ * Replace guest RAM [gpa, gpa+len) by a private (copy-on-write) mapping of
+ * @fd at @off. Page-aligned arguments; before vm__start() (restore()).
+ */
+int vm__map_file(struct vm *vm, uint64_t gpa, uint64_t len, int fd, uint64_t off);
+
+/* Mark vCPU i halted before vm__start() (a restored HLT state). */
+void vm__vcpu_set_halted(struct vm *vm, int i);
 
 /* Reserved low region and stack size for @nr_cpus (layout above). */
 uint64_t vm__reserved_end(int nr_cpus);

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Snapshots of a running VM (docs/snapshot-format.md): capture every
+ * vCPU's state and guest RAM at one point in time, write them atomically
+ * to a file, and resume a VM from such a file with RAM mapped from it
+ * copy-on-write. Library code: -errno with a one-line reason in err.
+ */
+#ifndef KVMDBG_USER_SNAPSHOT_H
+#define KVMDBG_USER_SNAPSHOT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <linux/kvm.h>
+
+#include "user/snapshot_format.h"
+#include "user/vm.h"
+
+/* Everything KVM holds for one vCPU that a resume must put back. */
+struct vcpu_state {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_fpu fpu;
+	struct kvm_xsave *xsave;	/* NULL: no KVM_CAP_XSAVE, fpu used */
+	uint32_t xsave_size;
+	bool has_xcrs;
+	struct kvm_xcrs xcrs;
+	struct kvm_debugregs dregs;
+	struct kvm_vcpu_events events;
+	bool has_mp_state;
+	struct kvm_mp_state mp;
+	uint32_t nr_msrs;
+	struct kvm_msr_entry msrs[SNAP_MAX_MSRS];
+	bool halted;			/* VMM state: parked by HLT */
+};
+
+struct vm_state {
+	int nr_vcpus;
+	struct vcpu_state *vcpu;
+	uint32_t capture_path;		/* 0: userspace */
+};
+
+/*
+ * Capture every vCPU's state. Every vCPU must be parked (vm__hold() or a
+ * debugger stop). This is the one place a kvmdbg.ko capture (one atomic
+ * ioctl) slots in; today it is the userspace path: KVM_GET_* per vCPU.
+ */
+int vm__capture_state(struct vm *vm, struct vm_state *st);
+/* Put one vCPU's state back (before vm__start()). */
+int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
+		     char *err, size_t err_len);
+void vm_state__free(struct vm_state *st);
+
+/* What the writer records about where the VM came from. */
+struct snapshot_meta {
+	const char *image;		/* may be NULL */
+	uint8_t build_id[SNAP_MAX_BUILD_ID];
+	uint32_t build_id_len;
+	uint64_t entry;
+	enum snap_trigger trigger;
+	uint64_t trigger_addr;
+	/* Resumed VM: RAM ranges still mapped from this snapshot file (not
+	 * anonymous), so the writer must read them instead of assuming
+	 * untouched pages are zero.
+	 */
+	const struct snapshot *from;
+};
+
+/*
+ * Hold the world (vm__hold), capture vCPU state and RAM, release, and
+ * write @path atomically (temp file in the same directory, fsync,
+ * rename, fsync of the directory). On failure the temp file is removed
+ * and an existing @path is untouched. Not on a vCPU thread.
+ */
+int snapshot__write(struct vm *vm, const char *path,
+		    const struct snapshot_meta *m, char *err, size_t err_len);
+
+/* A validated snapshot file (every checksum checked), kept open for mapping. */
+struct snapshot;
+
+int snapshot__open(const char *path, struct snapshot **out, char *err,
+		   size_t err_len);
+void snapshot__close(struct snapshot *s);
+/* vm_config.restore: ctx is a struct snapshot *. */
+int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len);
+
+const char *snapshot__path(const struct snapshot *s);
+const struct snap_config *snapshot__config(const struct snapshot *s);
+const char *snapshot__image(const struct snapshot *s);	/* "" if none */
+const uint8_t *snapshot__build_id(const struct snapshot *s, uint32_t *len);
+uint64_t snapshot__nr_pages(const struct snapshot *s);
+uint64_t snapshot__rip(const struct snapshot *s, int vcpu);
+/* True when [gpa, gpa+len) overlaps a run stored in @s. */
+bool snapshot__maps(const struct snapshot *s, uint64_t gpa, uint64_t len);
+/* Metadata lines (monitor info snapshot, the driver's context block). */
+void snapshot__describe(const struct snapshot *s,
+			void (*print)(void *out, const char *fmt, ...), void *out);
+
+const char *snapshot__trigger_name(uint32_t trigger);
+uint32_t snapshot__crc32c(uint32_t crc, const void *buf, size_t len);
+
+/*
+ * Snapshot service of one VM (user/snapshot_service.c): SIGUSR1, guest
+ * writes to VM_PORT_SNAPSHOT and a HW breakpoint at an address each write
+ * @path; the gdb backend's monitor commands reach it by VM.
+ */
+struct snapshot_service_cfg {
+	const char *path;		/* where triggers write; NULL: none */
+	bool exit_after;		/* end the guest after a snapshot */
+	bool at_set;			/* --snapshot-at given */
+	uint64_t at_addr;
+	bool sigusr1;			/* the process's SIGUSR1 triggers */
+	struct snapshot_meta meta;	/* image, build-id, entry, from */
+};
+
+/* Between vm__create() and vm__start(); installs hooks unless debugging
+ * (at_set needs the VM's debug hooks, so not with --gdb).
+ */
+int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c);
+/* After vm__wait(): stop the service thread, free. No-op without one. */
+void snapshot_service__stop(struct vm *vm);
+/* Snapshots written so far, and the last error (for exit status). */
+int snapshot_service__result(struct vm *vm, int *nr_written);
+
+/*
+ * Monitor commands for the gdb backend ("snapshot FILE", "info snapshot",
+ * "info memory"): 0 handled, -ENOENT not ours, -errno.
+ */
+int snapshot__monitor(struct vm *vm, const char *cmd, bool help,
+		      void (*print)(void *out, const char *fmt, ...), void *out);
+
+/* ELF helpers (user/snapshot_elf.c): symbol value and GNU build-id. */
+int elf__symbol(const char *path, const char *name, uint64_t *value,
+		char *err, size_t err_len);
+int elf__build_id(const char *path, uint8_t *id, uint32_t *len);
+
+#endif /* KVMDBG_USER_SNAPSHOT_H */

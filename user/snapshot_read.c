@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reading a snapshot: the file is untrusted input. Every offset, length
+ * and count is checked against the file size and the caps in
+ * snapshot_format.h, and every checksum is verified, before any KVM
+ * object exists; a bad file gets one line naming the section and what is
+ * wrong. Resume maps the stored page runs copy-on-write into guest RAM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "user/snapshot.h"
+
+struct snapshot {
+	char *path;
+	int fd;
+	uint64_t size;
+	struct snap_header hdr;
+	struct snap_config cfg;
+	char image[SNAP_MAX_STR + 1];
+	uint8_t build_id[SNAP_MAX_BUILD_ID];
+	struct vm_state st;
+	struct snap_run *runs;
+	uint64_t nr_runs, nr_pages;
+	char *err;
+	size_t err_len;
+	char where[32];		/* section being checked, for messages */
+};
+
+__attribute__((format(printf, 2, 3)))
+static int bad(struct snapshot *s, const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (s->err && s->err_len)
+		snprintf(s->err, s->err_len, "%s: %s: %s", s->path, s->where, what);
+	return -EINVAL;
+}
+
+static void where(struct snapshot *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void where(struct snapshot *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->where, sizeof(s->where), fmt, ap);
+	va_end(ap);
+}
+
+static int read_at(struct snapshot *s, void *buf, uint64_t len, uint64_t off)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = pread(s->fd, p, len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return bad(s, "read at offset %#" PRIx64 " failed: %s", off,
+				   n ? strerror(errno) : "unexpected end of file");
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static int check_header(struct snapshot *s)
+{
+	struct snap_header *h = &s->hdr, copy;
+	uint32_t crc;
+
+	where(s, "header");
+	if (s->size < sizeof(*h))
+		return bad(s, "file is %" PRIu64 " bytes, too short for the %zu-byte header (truncated)",
+			   s->size, sizeof(*h));
+	if (read_at(s, h, sizeof(*h), 0))
+		return -EINVAL;
+	if (memcmp(h->magic, SNAP_MAGIC, 8))
+		return bad(s, "bad magic (not a kvmdbg snapshot)");
+	if (h->version != SNAP_VERSION)
+		return bad(s, "version %u is not supported (this kvmdbg reads version %u)",
+			   h->version, SNAP_VERSION);
+	copy = *h;
+	copy.header_crc = 0;
+	crc = snapshot__crc32c(0, &copy, sizeof(copy));
+	if (crc != h->header_crc)
+		return bad(s, "checksum mismatch (stored %#x, computed %#x)",
+			   h->header_crc, crc);
+	if (h->header_size != sizeof(*h) || h->flags || !all_zero(h->reserved, sizeof(h->reserved)))
+		return bad(s, "unknown header size %u, flags %#x or reserved bytes set",
+			   h->header_size, h->flags);
+	if (h->file_size != s->size)
+		return bad(s, "file is %" PRIu64 " bytes but was written as %" PRIu64 " (%s)",
+			   s->size, h->file_size, s->size < h->file_size ? "truncated" : "extended");
+	return 0;
+}
+
+static int check_range(struct snapshot *s, uint64_t off, uint64_t len, const char *what)
+{
+	if (off > s->size || len > s->size - off)
+		return bad(s, "%s at offset %#" PRIx64 " (%" PRIu64 " bytes) extends past the end of the file (%" PRIu64 " bytes)",
+			   what, off, len, s->size);
+	return 0;
+}
+
+/* Read and checksum one section; *body is malloc'd. */
+static int load_section(struct snapshot *s, const struct snap_section *sec,
+			uint8_t **body)
+{
+	uint32_t crc;
+
+	if (sec->flags || sec->reserved)
+		return bad(s, "flags or reserved field set");
+	if (sec->size > SNAP_MAX_META)
+		return bad(s, "size %" PRIu64 " exceeds the limit of %llu bytes", sec->size,
+			   (unsigned long long)SNAP_MAX_META);
+	if (check_range(s, sec->offset, sec->size, "data"))
+		return -EINVAL;
+	*body = malloc(sec->size ? sec->size : 1);
+	if (!*body)
+		return bad(s, "out of memory"), -ENOMEM;
+	if (read_at(s, *body, sec->size, sec->offset))
+		return -EINVAL;
+	crc = snapshot__crc32c(0, *body, sec->size);
+	if (crc != sec->crc)
+		return bad(s, "checksum mismatch (stored %#x, computed %#x)", sec->crc, crc);
+	return 0;
+}
+
+static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
+{
+	struct snap_config *c = &s->cfg;
+
+	if (len < sizeof(*c))
+		return bad(s, "%" PRIu64 " bytes, need at least %zu", len, sizeof(*c));
+	memcpy(c, p, sizeof(*c));
+	if (c->image_len > SNAP_MAX_STR || c->build_id_len > SNAP_MAX_BUILD_ID ||
+	    sizeof(*c) + (uint64_t)c->image_len + c->build_id_len + 16 < len ||
+	    sizeof(*c) + (uint64_t)c->image_len + c->build_id_len > len)
+		return bad(s, "image name (%u bytes) and build-id (%u bytes) do not fit the section (%" PRIu64 " bytes)",
+			   c->image_len, c->build_id_len, len);
+	if (c->mem_size % SNAP_PAGE || c->mem_size < VM_MEM_MIN || c->mem_size > VM_MEM_MAX)
+		return bad(s, "memory size %#" PRIx64 " is not a multiple of 4K between 2M and 64G",
+			   c->mem_size);
+	if (c->nr_vcpus < 1 || c->nr_vcpus > 1024)
+		return bad(s, "%u vCPUs (must be 1 to 1024)", c->nr_vcpus);
+	if (c->flags)
+		return bad(s, "unknown flags %#x", c->flags);
+	memcpy(s->image, p + sizeof(*c), c->image_len);
+	s->image[c->image_len] = 0;
+	if (memchr(s->image, 0, c->image_len))
+		return bad(s, "image name contains a NUL byte");
+	memcpy(s->build_id, p + sizeof(*c) + c->image_len, c->build_id_len);
+	return 0;
+}
+
+static const struct { uint32_t type; uint32_t size; const char *name; } rec_sizes[] = {
+	{ SNAP_REC_REGS, sizeof(struct kvm_regs), "REGS" },
+	{ SNAP_REC_SREGS, sizeof(struct kvm_sregs), "SREGS" },
+	{ SNAP_REC_FPU, sizeof(struct kvm_fpu), "FPU" },
+	{ SNAP_REC_XSAVE, 0, "XSAVE" },
+	{ SNAP_REC_XCRS, sizeof(struct kvm_xcrs), "XCRS" },
+	{ SNAP_REC_DEBUGREGS, sizeof(struct kvm_debugregs), "DEBUGREGS" },
+	{ SNAP_REC_EVENTS, sizeof(struct kvm_vcpu_events), "EVENTS" },
+	{ SNAP_REC_MSRS, 0, "MSRS" },
+	{ SNAP_REC_MP_STATE, sizeof(struct kvm_mp_state), "MP_STATE" },
+};
+
+static int parse_record(struct snapshot *s, struct vcpu_state *v, uint32_t type,
+			const uint8_t *p, uint32_t size, unsigned int *seen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rec_sizes) / sizeof(rec_sizes[0]); i++)
+		if (rec_sizes[i].type == type)
+			break;
+	if (i == sizeof(rec_sizes) / sizeof(rec_sizes[0]))
+		return bad(s, "unknown record type %u", type);
+	if (*seen & (1u << type))
+		return bad(s, "record %s appears twice", rec_sizes[i].name);
+	*seen |= 1u << type;
+	if (rec_sizes[i].size && size != rec_sizes[i].size)
+		return bad(s, "record %s is %u bytes (should be %u)", rec_sizes[i].name,
+			   size, rec_sizes[i].size);
+	switch (type) {
+	case SNAP_REC_REGS: memcpy(&v->regs, p, size); break;
+	case SNAP_REC_SREGS: memcpy(&v->sregs, p, size); break;
+	case SNAP_REC_FPU: memcpy(&v->fpu, p, size); break;
+	case SNAP_REC_XCRS: memcpy(&v->xcrs, p, size); v->has_xcrs = true; break;
+	case SNAP_REC_DEBUGREGS: memcpy(&v->dregs, p, size); break;
+	case SNAP_REC_EVENTS: memcpy(&v->events, p, size); break;
+	case SNAP_REC_MP_STATE: memcpy(&v->mp, p, size); v->has_mp_state = true; break;
+	case SNAP_REC_XSAVE:
+		if (size < sizeof(struct kvm_xsave) || size > SNAP_MAX_RECORD)
+			return bad(s, "record XSAVE is %u bytes (must be 4096 to %u)",
+				   size, SNAP_MAX_RECORD);
+		v->xsave = malloc(size);
+		if (!v->xsave)
+			return bad(s, "out of memory"), -ENOMEM;
+		memcpy(v->xsave, p, size);
+		v->xsave_size = size;
+		break;
+	case SNAP_REC_MSRS: {
+		uint32_t n;
+
+		if (size < 8)
+			return bad(s, "record MSRS is %u bytes (need 8 or more)", size);
+		memcpy(&n, p, 4);
+		if (n > SNAP_MAX_MSRS || size != 8 + n * sizeof(struct kvm_msr_entry))
+			return bad(s, "record MSRS: %u MSRs in %u bytes (at most %u MSRs, 16 bytes each)",
+				   n, size, SNAP_MAX_MSRS);
+		v->nr_msrs = n;
+		memcpy(v->msrs, p + 8, n * sizeof(struct kvm_msr_entry));
+		break;
+	}
+	}
+	return 0;
+}
+
+static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t len)
+{
+	struct vcpu_state *v = &s->st.vcpu[idx];
+	const unsigned int need = 1u << SNAP_REC_REGS | 1u << SNAP_REC_SREGS |
+		1u << SNAP_REC_DEBUGREGS | 1u << SNAP_REC_EVENTS | 1u << SNAP_REC_MSRS;
+	struct snap_vcpu hdr;
+	unsigned int seen = 0;
+	uint64_t off = sizeof(hdr);
+	int r;
+
+	if (len < sizeof(hdr))
+		return bad(s, "%" PRIu64 " bytes, too short", len);
+	memcpy(&hdr, p, sizeof(hdr));
+	if (hdr.index != (uint32_t)idx)
+		return bad(s, "holds vCPU %u (should be %d)", hdr.index, idx);
+	for (uint32_t i = 0; i < hdr.nr_records; i++) {
+		struct snap_record rec;
+
+		if (len - off < sizeof(rec))
+			return bad(s, "record %u header extends past the section", i);
+		memcpy(&rec, p + off, sizeof(rec));
+		off += sizeof(rec);
+		if (rec.size > len - off)
+			return bad(s, "record %u (%u bytes) extends past the section", i, rec.size);
+		r = parse_record(s, v, rec.type, p + off, rec.size, &seen);
+		if (r)
+			return r;
+		off += ((uint64_t)rec.size + 7) & ~7ULL;
+	}
+	if ((seen & need) != need || !(seen & (1u << SNAP_REC_FPU | 1u << SNAP_REC_XSAVE)))
+		return bad(s, "incomplete: needs REGS, SREGS, FPU or XSAVE, DEBUGREGS, EVENTS and MSRS");
+	return 0;
+}
+
+static int parse_devices(struct snapshot *s, const uint8_t *p, uint64_t len)
+{
+	struct snap_devices d;
+
+	if (len < sizeof(d))
+		return bad(s, "%" PRIu64 " bytes, too short", len);
+	memcpy(&d, p, sizeof(d));
+	if (d.nr_vcpus != s->cfg.nr_vcpus || len < sizeof(d) + d.nr_vcpus)
+		return bad(s, "state of %u vCPUs in %" PRIu64 " bytes (the VM has %u)",
+			   d.nr_vcpus, len, s->cfg.nr_vcpus);
+	if (d.irqchip)
+		return bad(s, "in-kernel irqchip state present, which this VMM does not use");
+	for (uint32_t i = 0; i < d.nr_vcpus; i++)
+		s->st.vcpu[i].halted = p[sizeof(d) + i] != 0;
+	return 0;
+}
+
+static int check_run(struct snapshot *s, uint64_t i, const struct snap_run *r,
+		     uint64_t prev_end)
+{
+	uint64_t len = r->nr_pages * SNAP_PAGE;
+
+	if (r->gpa % SNAP_PAGE || r->offset % SNAP_PAGE || !r->nr_pages || r->reserved ||
+	    r->nr_pages > s->cfg.mem_size / SNAP_PAGE)
+		return bad(s, "run %" PRIu64 ": unaligned, empty or oversized (gpa %#" PRIx64 ", %" PRIu64 " pages, offset %#" PRIx64 ")",
+			   i, r->gpa, r->nr_pages, r->offset);
+	if (r->gpa < prev_end || r->gpa > s->cfg.mem_size || len > s->cfg.mem_size - r->gpa)
+		return bad(s, "run %" PRIu64 ": gpa %#" PRIx64 "-%#" PRIx64 " overlaps the previous run or lies outside guest RAM (%#" PRIx64 " bytes)",
+			   i, r->gpa, r->gpa + len, s->cfg.mem_size);
+	if (r->offset < sizeof(struct snap_header))
+		return bad(s, "run %" PRIu64 ": data offset %#" PRIx64 " overlaps the header", i, r->offset);
+	return check_range(s, r->offset, len, "run data");
+}
+
+static int verify_runs(struct snapshot *s)
+{
+	for (uint64_t i = 0; i < s->nr_runs; i++) {
+		const struct snap_run *r = &s->runs[i];
+		uint64_t len = r->nr_pages * SNAP_PAGE;
+		void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, s->fd, r->offset);
+		uint32_t crc;
+
+		if (p == MAP_FAILED)
+			return bad(s, "run %" PRIu64 ": cannot map: %s", i, strerror(errno));
+		crc = snapshot__crc32c(0, p, len);
+		munmap(p, len);
+		if (crc != r->crc)
+			return bad(s, "run %" PRIu64 " (gpa %#" PRIx64 ", %" PRIu64 " pages): checksum mismatch (stored %#x, computed %#x)",
+				   i, r->gpa, r->nr_pages, r->crc, crc);
+	}
+	return 0;
+}
+
+static int parse_memory(struct snapshot *s, const uint8_t *p, uint64_t len)
+{
+	struct snap_memory m;
+	uint64_t prev_end = 0;
+	int r;
+
+	if (len < sizeof(m))
+		return bad(s, "%" PRIu64 " bytes, too short", len);
+	memcpy(&m, p, sizeof(m));
+	if (m.page_size != SNAP_PAGE || m.nr_runs > (len - sizeof(m)) / sizeof(struct snap_run) ||
+	    len != sizeof(m) + m.nr_runs * sizeof(struct snap_run))
+		return bad(s, "%" PRIu64 " runs of %" PRIu64 "-byte pages do not match the section size (%" PRIu64 " bytes)",
+			   m.nr_runs, m.page_size, len);
+	s->runs = malloc(m.nr_runs ? m.nr_runs * sizeof(*s->runs) : 1);
+	if (!s->runs)
+		return bad(s, "out of memory"), -ENOMEM;
+	memcpy(s->runs, p + sizeof(m), m.nr_runs * sizeof(*s->runs));
+	s->nr_runs = m.nr_runs;
+	for (uint64_t i = 0; i < m.nr_runs; i++) {
+		r = check_run(s, i, &s->runs[i], prev_end);
+		if (r)
+			return r;
+		prev_end = s->runs[i].gpa + s->runs[i].nr_pages * SNAP_PAGE;
+		s->nr_pages += s->runs[i].nr_pages;
+	}
+	return verify_runs(s);
+}
+
+/* Section i must have the type the layout puts there. */
+static int expected_type(const struct snapshot *s, uint32_t i)
+{
+	uint32_t n = s->cfg.nr_vcpus;
+
+	return i == 0 ? SNAP_SEC_CONFIG : i <= n ? SNAP_SEC_VCPU :
+	       i == n + 1 ? SNAP_SEC_DEVICES : SNAP_SEC_MEMORY;
+}
+
+static void name_section(struct snapshot *s, uint32_t i)
+{
+	switch (expected_type(s, i)) {
+	case SNAP_SEC_CONFIG: where(s, "section CONFIG"); break;
+	case SNAP_SEC_VCPU: where(s, "section VCPU %u", i - 1); break;
+	case SNAP_SEC_DEVICES: where(s, "section DEVICES"); break;
+	default: where(s, "section MEMORY"); break;
+	}
+}
+
+static int parse_section(struct snapshot *s, uint32_t i, const struct snap_section *sec)
+{
+	uint8_t *body = NULL;
+	int r;
+
+	name_section(s, i);
+	if (sec->type != (uint32_t)expected_type(s, i))
+		return bad(s, "type %u where type %d belongs (section %u)", sec->type,
+			   expected_type(s, i), i);
+	r = load_section(s, sec, &body);
+	if (!r) {
+		switch (sec->type) {
+		case SNAP_SEC_CONFIG: r = parse_config(s, body, sec->size); break;
+		case SNAP_SEC_VCPU: r = parse_vcpu(s, i - 1, body, sec->size); break;
+		case SNAP_SEC_DEVICES: r = parse_devices(s, body, sec->size); break;
+		default: r = parse_memory(s, body, sec->size); break;
+		}
+	}
+	free(body);
+	return r;
+}
+
+static int parse_table(struct snapshot *s)
+{
+	uint32_t n = s->hdr.nr_sections, crc;
+	struct snap_section *tab;
+	int r = 0;
+
+	where(s, "section table");
+	if (n < 4 || n > SNAP_MAX_SECTIONS)
+		return bad(s, "%u sections (must be 4 to %u)", n, SNAP_MAX_SECTIONS);
+	if (check_range(s, s->hdr.table_offset, (uint64_t)n * sizeof(*tab), "table"))
+		return -EINVAL;
+	tab = malloc(n * sizeof(*tab));
+	if (!tab)
+		return bad(s, "out of memory"), -ENOMEM;
+	r = read_at(s, tab, n * sizeof(*tab), s->hdr.table_offset);
+	crc = snapshot__crc32c(0, tab, n * sizeof(*tab));
+	if (!r && crc != s->hdr.table_crc)
+		r = bad(s, "checksum mismatch (stored %#x, computed %#x)", s->hdr.table_crc, crc);
+	/* CONFIG first: it says how many VCPU sections follow. */
+	if (!r) {
+		s->cfg.nr_vcpus = 1;
+		r = parse_section(s, 0, &tab[0]);
+	}
+	if (!r && n != s->cfg.nr_vcpus + 3) {
+		where(s, "section table");
+		r = bad(s, "%u sections for %u vCPUs (should be %u)", n, s->cfg.nr_vcpus,
+			s->cfg.nr_vcpus + 3);
+	}
+	if (!r) {
+		s->st.nr_vcpus = s->cfg.nr_vcpus;
+		s->st.vcpu = calloc(s->cfg.nr_vcpus, sizeof(*s->st.vcpu));
+		if (!s->st.vcpu)
+			r = -ENOMEM;
+	}
+	for (uint32_t i = 1; i < n && !r; i++)
+		r = parse_section(s, i, &tab[i]);
+	free(tab);
+	return r;
+}
+
+int snapshot__open(const char *path, struct snapshot **out, char *err, size_t err_len)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+	struct stat st;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->err = err;
+	s->err_len = err_len;
+	s->path = strdup(path);
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!s->path || s->fd < 0 || fstat(s->fd, &st)) {
+		r = -errno;
+		if (err)
+			snprintf(err, err_len, "%s: cannot open: %s", path, strerror(-r));
+		goto fail;
+	}
+	where(s, "file");
+	if (!S_ISREG(st.st_mode)) {
+		r = bad(s, "not a regular file");
+		goto fail;
+	}
+	s->size = st.st_size;
+	r = check_header(s);
+	if (!r)
+		r = parse_table(s);
+	if (r)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	snapshot__close(s);
+	return r;
+}
+
+void snapshot__close(struct snapshot *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	vm_state__free(&s->st);
+	free(s->runs);
+	free(s->path);
+	free(s);
+}
+
+int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len)
+{
+	struct snapshot *s = ctx;
+	int r;
+
+	for (uint64_t i = 0; i < s->nr_runs; i++) {
+		const struct snap_run *run = &s->runs[i];
+
+		r = vm__map_file(vm, run->gpa, run->nr_pages * SNAP_PAGE, s->fd, run->offset);
+		if (r) {
+			snprintf(err, err_len, "%s: cannot map run %" PRIu64 " into guest RAM: %s",
+				 s->path, i, strerror(-r));
+			return r;
+		}
+	}
+	for (int i = 0; i < s->st.nr_vcpus; i++) {
+		char why[160];
+
+		r = vm__restore_vcpu(vm, i, &s->st.vcpu[i], why, sizeof(why));
+		if (r) {
+			snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
+			return r;
+		}
+	}
+	return 0;
+}
+
+const char *snapshot__path(const struct snapshot *s) { return s->path; }
+const struct snap_config *snapshot__config(const struct snapshot *s) { return &s->cfg; }
+const char *snapshot__image(const struct snapshot *s) { return s->image; }
+uint64_t snapshot__nr_pages(const struct snapshot *s) { return s->nr_pages; }
+
+const uint8_t *snapshot__build_id(const struct snapshot *s, uint32_t *len)
+{
+	*len = s->cfg.build_id_len;
+	return s->build_id;
+}
+
+uint64_t snapshot__rip(const struct snapshot *s, int vcpu)
+{
+	return vcpu >= 0 && vcpu < s->st.nr_vcpus ? s->st.vcpu[vcpu].regs.rip : 0;
+}
+
+bool snapshot__maps(const struct snapshot *s, uint64_t gpa, uint64_t len)
+{
+	for (uint64_t i = 0; i < s->nr_runs; i++) {
+		uint64_t a = s->runs[i].gpa, b = a + s->runs[i].nr_pages * SNAP_PAGE;
+
+		if (gpa < b && a < gpa + len)
+			return true;
+	}
+	return false;
+}
+
+const char *snapshot__trigger_name(uint32_t t)
+{
+	switch (t) {
+	case SNAP_TRIG_API: return "API call";
+	case SNAP_TRIG_SIGUSR1: return "SIGUSR1";
+	case SNAP_TRIG_PORT: return "guest write to port 0xf5";
+	case SNAP_TRIG_ADDR: return "--snapshot-at breakpoint";
+	case SNAP_TRIG_MONITOR: return "gdb monitor snapshot";
+	default: return "unknown";
+	}
+}
+
+void snapshot__describe(const struct snapshot *s,
+			void (*print)(void *out, const char *fmt, ...), void *out)
+{
+	const struct snap_config *c = &s->cfg;
+	time_t t = c->created_ns / 1000000000ull;
+	char when[64], id[2 * SNAP_MAX_BUILD_ID + 1] = "none";
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", gmtime_r(&t, &tm));
+	for (uint32_t i = 0; i < c->build_id_len; i++)
+		snprintf(id + 2 * i, 3, "%02x", s->build_id[i]);
+	print(out, "snapshot:  %s (format version %u, %" PRIu64 " bytes)\n", s->path,
+	      s->hdr.version, s->size);
+	print(out, "captured:  %s by %s", when, snapshot__trigger_name(c->trigger));
+	if (c->trigger == SNAP_TRIG_ADDR)
+		print(out, " at %#" PRIx64, c->trigger_addr);
+	print(out, "; userspace capture, world held %" PRIu64 " us\n", c->stopped_ns / 1000);
+	print(out, "image:     %s (build-id %s)\n", *s->image ? s->image : "unknown", id);
+	print(out, "vCPUs:     %u\n", c->nr_vcpus);
+	for (int i = 0; i < s->st.nr_vcpus; i++)
+		print(out, "  vCPU %d:  rip %#llx%s\n", i, (unsigned long long)s->st.vcpu[i].regs.rip,
+		      s->st.vcpu[i].halted ? " (halted)" : "");
+	print(out, "memory:    %" PRIu64 " MiB, %" PRIu64 " non-zero pages in %" PRIu64 " runs\n",
+	      c->mem_size >> 20, s->nr_pages, s->nr_runs);
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU state for snapshots: capture through KVM_GET_* on each parked vCPU
+ * (the userspace path; kvmdbg.ko's one-ioctl capture slots in behind
+ * vm__capture_state()), and restore through KVM_SET_* in QEMU's proven
+ * order before the vCPU first runs.
+ *
+ * No in-kernel irqchip, PIT or LAPIC exists (the VMM never calls
+ * KVM_CREATE_IRQCHIP), so there is no such state to save.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "user/snapshot.h"
+
+/* MSRs a guest of this VMM (or a Linux guest) may have set. EFER is in
+ * sregs too; saving it here as well costs nothing.
+ */
+static const uint32_t snap_msrs[] = {
+	0xc0000080,	/* EFER */
+	0xc0000081,	/* STAR */
+	0xc0000082,	/* LSTAR */
+	0xc0000083,	/* CSTAR */
+	0xc0000084,	/* SFMASK */
+	0xc0000100,	/* FS_BASE */
+	0xc0000101,	/* GS_BASE */
+	0xc0000102,	/* KERNEL_GS_BASE */
+	0xc0000103,	/* TSC_AUX */
+	0x174,		/* SYSENTER_CS */
+	0x175,		/* SYSENTER_ESP */
+	0x176,		/* SYSENTER_EIP */
+	0x277,		/* PAT */
+	0x1a0,		/* MISC_ENABLE */
+	0x10,		/* TSC */
+};
+#define NR_SNAP_MSRS	(sizeof(snap_msrs) / sizeof(snap_msrs[0]))
+
+/*
+ * KVM_GET_MSRS returns how many entries it read, stopping at the first it
+ * cannot (an MSR this host's KVM lacks): drop that one and go on.
+ */
+static int state__get_msrs(int fd, struct vcpu_state *s)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[NR_SNAP_MSRS];
+	} m;
+	uint32_t n = 0;
+
+	memset(&m, 0, sizeof(m));
+	for (size_t i = 0; i < NR_SNAP_MSRS; i++)
+		m.e[n++].index = snap_msrs[i];
+	while (n) {
+		int r;
+
+		m.hdr.nmsrs = n;
+		r = ioctl(fd, KVM_GET_MSRS, &m);
+		if (r < 0)
+			return -errno;
+		if ((uint32_t)r == n)
+			break;
+		memmove(&m.e[r], &m.e[r + 1], (n - r - 1) * sizeof(m.e[0]));
+		n--;
+	}
+	s->nr_msrs = n;
+	memcpy(s->msrs, m.e, n * sizeof(m.e[0]));
+	return 0;
+}
+
+static int state__get_fpu(struct vm *vm, int fd, struct vcpu_state *s)
+{
+	int size = ioctl(vm__vm_fd(vm), KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+	unsigned long req = KVM_GET_XSAVE2;
+
+	if (ioctl(fd, KVM_GET_FPU, &s->fpu))
+		return -errno;
+	if (size <= 0) {
+		if (ioctl(vm__vm_fd(vm), KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) <= 0)
+			return 0;
+		size = sizeof(struct kvm_xsave);
+		req = KVM_GET_XSAVE;
+	}
+	s->xsave = calloc(1, size);
+	if (!s->xsave)
+		return -ENOMEM;
+	s->xsave_size = size;
+	if (ioctl(fd, req, s->xsave))
+		return -errno;
+	if (ioctl(vm__vm_fd(vm), KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0) {
+		if (ioctl(fd, KVM_GET_XCRS, &s->xcrs))
+			return -errno;
+		s->has_xcrs = true;
+	}
+	return 0;
+}
+
+static int state__get_vcpu(struct vm *vm, int i, struct vcpu_state *s)
+{
+	int fd = vm__vcpu_fd(vm, i);
+	int r;
+
+	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs) ||
+	    ioctl(fd, KVM_GET_DEBUGREGS, &s->dregs) ||
+	    ioctl(fd, KVM_GET_VCPU_EVENTS, &s->events))
+		return -errno;
+	s->has_mp_state = ioctl(fd, KVM_GET_MP_STATE, &s->mp) == 0;
+	r = state__get_fpu(vm, fd, s);
+	if (r == 0)
+		r = state__get_msrs(fd, s);
+	s->halted = vm__vcpu_halted(vm, i);
+	return r;
+}
+
+int vm__capture_state(struct vm *vm, struct vm_state *st)
+{
+	int n = vm__nr_vcpus(vm), r = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->vcpu = calloc(n, sizeof(*st->vcpu));
+	if (!st->vcpu)
+		return -ENOMEM;
+	st->nr_vcpus = n;
+	st->capture_path = 0;
+	for (int i = 0; i < n && !r; i++)
+		r = state__get_vcpu(vm, i, &st->vcpu[i]);
+	if (r)
+		vm_state__free(st);
+	return r;
+}
+
+void vm_state__free(struct vm_state *st)
+{
+	for (int i = 0; st->vcpu && i < st->nr_vcpus; i++)
+		free(st->vcpu[i].xsave);
+	free(st->vcpu);
+	st->vcpu = NULL;
+	st->nr_vcpus = 0;
+}
+
+static int state__set_msrs(int fd, const struct vcpu_state *s)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[SNAP_MAX_MSRS];
+	} m;
+	int r;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = s->nr_msrs;
+	memcpy(m.e, s->msrs, s->nr_msrs * sizeof(m.e[0]));
+	r = ioctl(fd, KVM_SET_MSRS, &m);
+	if (r < 0)
+		return -errno;
+	return (uint32_t)r == s->nr_msrs ? 0 : -EINVAL;
+}
+
+#define SET(req, arg, what) do {					\
+		if (ioctl(fd, req, arg)) {				\
+			r = -errno;					\
+			vm__errf_snap(err, err_len, i, what, r);	\
+			return r;					\
+		}							\
+	} while (0)
+
+static void vm__errf_snap(char *err, size_t len, int i, const char *what, int r)
+{
+	if (err && len)
+		snprintf(err, len, "vCPU %d: %s failed: %s", i, what, strerror(-r));
+}
+
+int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
+		     char *err, size_t err_len)
+{
+	int fd = vm__vcpu_fd(vm, i), r;
+	struct kvm_vcpu_events ev = s->events;
+
+	SET(KVM_SET_REGS, &s->regs, "KVM_SET_REGS");
+	if (s->xsave)
+		SET(KVM_SET_XSAVE, s->xsave, "KVM_SET_XSAVE");
+	else
+		SET(KVM_SET_FPU, &s->fpu, "KVM_SET_FPU");
+	if (s->has_xcrs)
+		SET(KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
+	SET(KVM_SET_SREGS, &s->sregs, "KVM_SET_SREGS");
+	r = state__set_msrs(fd, s);
+	if (r) {
+		vm__errf_snap(err, err_len, i, "KVM_SET_MSRS", r);
+		return r;
+	}
+	/* What GET reported as valid, plus the fields QEMU also restores. */
+	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	SET(KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
+	if (s->has_mp_state)
+		SET(KVM_SET_MP_STATE, &s->mp, "KVM_SET_MP_STATE");
+	SET(KVM_SET_DEBUGREGS, &s->dregs, "KVM_SET_DEBUGREGS");
+	if (s->halted)
+		vm__vcpu_set_halted(vm, i);
+	return 0;
+}

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Writing a snapshot: hold the world, capture every vCPU, find the
+ * non-zero pages of RAM, write them straight from guest RAM (no copy) at
+ * page-aligned offsets and the metadata in front, then release. The file
+ * appears atomically: temp file in the same directory, fsync, rename,
+ * fsync of the directory; any failure removes the temp file and leaves an
+ * earlier snapshot at the path untouched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "user/snapshot.h"
+
+struct runs {
+	struct snap_run *v;
+	size_t n, cap;
+};
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int buf__put(struct buf *b, const void *data, size_t len)
+{
+	size_t need = b->len + ((len + 7) & ~(size_t)7);
+
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		uint8_t *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	memset(b->p + b->len + len, 0, need - b->len - len);
+	b->len = need;
+	return 0;
+}
+
+static int runs__add(struct runs *rs, uint64_t gpa)
+{
+	struct snap_run *last = rs->n ? &rs->v[rs->n - 1] : NULL;
+
+	if (last && last->gpa + last->nr_pages * SNAP_PAGE == gpa) {
+		last->nr_pages++;
+		return 0;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct snap_run *v = realloc(rs->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	rs->v[rs->n++] = (struct snap_run){ .gpa = gpa, .nr_pages = 1 };
+	return 0;
+}
+
+static bool page__zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+
+	for (size_t i = 0; i < SNAP_PAGE / 8; i += 8) {
+		acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] |
+		       w[i + 5] | w[i + 6] | w[i + 7];
+		if (acc)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * /proc/self/pagemap says which pages of our anonymous RAM were never
+ * touched (neither present nor swapped): those are zero and need not be
+ * read, which keeps a 64 GiB guest that touched little cheap to scan.
+ * Pages still mapped from a snapshot file are always read.
+ */
+#define PM_PRESENT	(1ULL << 63)
+#define PM_SWAPPED	(1ULL << 62)
+#define SCAN_CHUNK	512
+
+static int scan__chunk(int pm, const uint8_t *mem, uint64_t gpa, uint64_t n,
+		       const struct snapshot *from, struct runs *rs)
+{
+	uint64_t ent[SCAN_CHUNK];
+	bool all = pm < 0 || (from && snapshot__maps(from, gpa, n * SNAP_PAGE));
+	int r;
+
+	if (!all && pread(pm, ent, n * 8, ((uintptr_t)mem + gpa) / SNAP_PAGE * 8) !=
+		    (ssize_t)(n * 8))
+		all = true;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t g = gpa + i * SNAP_PAGE;
+
+		if (!all && !(ent[i] & (PM_PRESENT | PM_SWAPPED)))
+			continue;
+		if (page__zero(mem + g))
+			continue;
+		r = runs__add(rs, g);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int scan__ram(struct vm *vm, const struct snapshot *from, struct runs *rs)
+{
+	uint64_t size = vm__mem_size(vm);
+	const uint8_t *mem = vm__gpa_to_hva(vm, 0, size);
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	for (uint64_t gpa = 0; gpa < size && !r; gpa += SCAN_CHUNK * SNAP_PAGE) {
+		uint64_t n = (size - gpa) / SNAP_PAGE;
+
+		r = scan__chunk(pm, mem, gpa, n < SCAN_CHUNK ? n : SCAN_CHUNK, from, rs);
+	}
+	if (pm >= 0)
+		close(pm);
+	return r;
+}
+
+static int put_record(struct buf *b, uint32_t type, const void *data, uint32_t size)
+{
+	struct snap_record rec = { .type = type, .size = size };
+	int r = buf__put(b, &rec, sizeof(rec));
+
+	return r ? r : buf__put(b, data, size);
+}
+
+static int put_vcpu(struct buf *b, int idx, const struct vcpu_state *s)
+{
+	struct snap_vcpu hdr = { .index = idx, .nr_records = 6 };
+	struct { uint32_t n, pad; struct kvm_msr_entry e[SNAP_MAX_MSRS]; } msrs;
+	int r;
+
+	hdr.nr_records += !!s->has_xcrs + !!s->has_mp_state;
+	msrs.n = s->nr_msrs;
+	msrs.pad = 0;
+	memcpy(msrs.e, s->msrs, s->nr_msrs * sizeof(msrs.e[0]));
+	r = buf__put(b, &hdr, sizeof(hdr));
+	r = r ? r : put_record(b, SNAP_REC_REGS, &s->regs, sizeof(s->regs));
+	r = r ? r : put_record(b, SNAP_REC_SREGS, &s->sregs, sizeof(s->sregs));
+	if (s->xsave)
+		r = r ? r : put_record(b, SNAP_REC_XSAVE, s->xsave, s->xsave_size);
+	else
+		r = r ? r : put_record(b, SNAP_REC_FPU, &s->fpu, sizeof(s->fpu));
+	if (s->has_xcrs)
+		r = r ? r : put_record(b, SNAP_REC_XCRS, &s->xcrs, sizeof(s->xcrs));
+	r = r ? r : put_record(b, SNAP_REC_DEBUGREGS, &s->dregs, sizeof(s->dregs));
+	r = r ? r : put_record(b, SNAP_REC_EVENTS, &s->events, sizeof(s->events));
+	r = r ? r : put_record(b, SNAP_REC_MSRS, &msrs,
+			       8 + s->nr_msrs * sizeof(msrs.e[0]));
+	if (s->has_mp_state)
+		r = r ? r : put_record(b, SNAP_REC_MP_STATE, &s->mp, sizeof(s->mp));
+	return r;
+}
+
+struct capture {
+	struct vm_state st;
+	struct runs runs;
+	struct snap_config cfg;
+	const struct snapshot_meta *meta;
+};
+
+/* Append one section to the metadata; its table entry is filled in later. */
+static int put_section(struct buf *b, struct snap_section *sec, uint32_t type,
+		       struct buf *body)
+{
+	sec->type = type;
+	sec->offset = b->len;
+	sec->size = body->len;
+	sec->crc = snapshot__crc32c(0, body->p, body->len);
+	return buf__put(b, body->p, body->len);
+}
+
+static int build_body(struct capture *c, int which, struct buf *body)
+{
+	const struct snapshot_meta *m = c->meta;
+	int r = 0;
+
+	body->len = 0;
+	if (which == 0) {
+		r = buf__put(body, &c->cfg, sizeof(c->cfg));
+		if (!r && c->cfg.image_len)
+			r = buf__put(body, m->image, c->cfg.image_len);
+		if (!r && c->cfg.build_id_len)
+			r = buf__put(body, m->build_id, c->cfg.build_id_len);
+		return r;
+	}
+	if (which <= c->st.nr_vcpus)
+		return put_vcpu(body, which - 1, &c->st.vcpu[which - 1]);
+	if (which == c->st.nr_vcpus + 1) {
+		struct snap_devices d = { .nr_vcpus = c->st.nr_vcpus, .irqchip = 0 };
+		uint8_t halted[c->st.nr_vcpus];
+
+		for (int i = 0; i < c->st.nr_vcpus; i++)
+			halted[i] = c->st.vcpu[i].halted;
+		r = buf__put(body, &d, sizeof(d));
+		return r ? r : buf__put(body, halted, c->st.nr_vcpus);
+	}
+	{
+		struct snap_memory mh = { .nr_runs = c->runs.n, .page_size = SNAP_PAGE };
+
+		r = buf__put(body, &mh, sizeof(mh));
+		return r ? r : buf__put(body, c->runs.v, c->runs.n * sizeof(*c->runs.v));
+	}
+}
+
+/*
+ * Metadata: header, table, CONFIG, VCPU x n, DEVICES, MEMORY. Run offsets
+ * depend on the metadata size, which does not depend on them: lay out
+ * once with offsets 0 to learn the size, then for real.
+ */
+static int build_meta(struct capture *c, struct buf *b)
+{
+	int nsec = c->st.nr_vcpus + 3;
+	struct snap_section *tab = calloc(nsec, sizeof(*tab));
+	struct snap_header h = { .version = SNAP_VERSION, .header_size = sizeof(h),
+				 .nr_sections = nsec, .table_offset = sizeof(h) };
+	struct buf body = { 0 };
+	int r = tab ? 0 : -ENOMEM;
+
+	memcpy(h.magic, SNAP_MAGIC, 8);
+	b->len = 0;
+	if (!r)
+		r = buf__put(b, &h, sizeof(h));
+	if (!r)
+		r = buf__put(b, tab, nsec * sizeof(*tab));
+	for (int i = 0; i < nsec && !r; i++) {
+		r = build_body(c, i, &body);
+		if (!r)
+			r = put_section(b, &tab[i], i == 0 ? SNAP_SEC_CONFIG :
+					i <= c->st.nr_vcpus ? SNAP_SEC_VCPU :
+					i == c->st.nr_vcpus + 1 ? SNAP_SEC_DEVICES :
+					SNAP_SEC_MEMORY, &body);
+	}
+	if (!r) {
+		memcpy(b->p + sizeof(h), tab, nsec * sizeof(*tab));
+		h.table_crc = snapshot__crc32c(0, tab, nsec * sizeof(*tab));
+		memcpy(b->p, &h, sizeof(h));
+	}
+	free(body.p);
+	free(tab);
+	return r;
+}
+
+/* Assign page-aligned file offsets after the metadata; returns the file size. */
+static uint64_t layout_runs(struct capture *c, uint64_t meta_len, struct vm *vm)
+{
+	uint64_t off = (meta_len + SNAP_PAGE - 1) & ~(SNAP_PAGE - 1);
+	const uint8_t *mem = vm__gpa_to_hva(vm, 0, vm__mem_size(vm));
+
+	for (size_t i = 0; i < c->runs.n; i++) {
+		struct snap_run *run = &c->runs.v[i];
+
+		run->offset = off;
+		run->crc = snapshot__crc32c(0, mem + run->gpa, run->nr_pages * SNAP_PAGE);
+		off += run->nr_pages * SNAP_PAGE;
+	}
+	return c->runs.n ? off : meta_len;
+}
+
+static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
+{
+	const uint8_t *s = p;
+
+	while (len) {
+		ssize_t n = pwrite(fd, s, len > (1u << 30) ? (1u << 30) : len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		s += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int write_runs(int fd, struct capture *c, struct vm *vm)
+{
+	const uint8_t *mem = vm__gpa_to_hva(vm, 0, vm__mem_size(vm));
+	int r = 0;
+
+	for (size_t i = 0; i < c->runs.n && !r; i++)
+		r = write_all(fd, mem + c->runs.v[i].gpa,
+			      c->runs.v[i].nr_pages * SNAP_PAGE, c->runs.v[i].offset);
+	return r;
+}
+
+static void fill_config(struct capture *c, struct vm *vm)
+{
+	const struct snapshot_meta *m = c->meta;
+	size_t ilen = m->image ? strlen(m->image) : 0;
+
+	c->cfg = (struct snap_config){
+		.mem_size = vm__mem_size(vm), .nr_vcpus = vm__nr_vcpus(vm),
+		.entry = m->entry, .created_ns = now_ns(CLOCK_REALTIME),
+		.trigger = m->trigger, .trigger_addr = m->trigger_addr,
+		.capture_path = c->st.capture_path,
+		.image_len = ilen > SNAP_MAX_STR ? 0 : ilen,
+		.build_id_len = m->build_id_len > SNAP_MAX_BUILD_ID ? 0 : m->build_id_len,
+	};
+}
+
+/* World held: capture, lay out, write data and metadata. */
+static int write_held(struct vm *vm, int fd, struct capture *c, uint64_t t0,
+		      const char **step)
+{
+	struct buf meta = { 0 };
+	uint64_t size;
+	int r;
+
+	*step = "capture of the vCPU state";
+	r = vm__capture_state(vm, &c->st);
+	if (r)
+		return r;
+	*step = "scan of guest memory";
+	r = scan__ram(vm, c->meta->from, &c->runs);
+	if (r)
+		return r;
+	fill_config(c, vm);
+	r = build_meta(c, &meta);
+	if (r)
+		goto out;
+	size = layout_runs(c, meta.len, vm);
+	*step = "write";
+	r = write_runs(fd, c, vm);
+	if (r)
+		goto out;
+	c->cfg.stopped_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	r = build_meta(c, &meta);
+	if (r)
+		goto out;
+	((struct snap_header *)meta.p)->file_size = size;
+	((struct snap_header *)meta.p)->header_crc =
+		snapshot__crc32c(0, meta.p, sizeof(struct snap_header));
+	r = write_all(fd, meta.p, meta.len, 0);
+	if (!r && ftruncate(fd, size))
+		r = -errno;
+out:
+	free(meta.p);
+	return r;
+}
+
+static int sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+static int make_temp(const char *path, char *tmp, size_t len)
+{
+	char *copy = strdup(path), *copy2 = strdup(path);
+	int fd = -ENOMEM;
+
+	if (copy && copy2 &&
+	    (size_t)snprintf(tmp, len, "%s/.%s.tmp.XXXXXX", dirname(copy),
+			     basename(copy2)) < len) {
+		fd = mkostemp(tmp, O_CLOEXEC);
+		if (fd < 0)
+			fd = -errno;
+	} else if (copy && copy2) {
+		fd = -ENAMETOOLONG;
+	}
+	free(copy);
+	free(copy2);
+	return fd;
+}
+
+int snapshot__write(struct vm *vm, const char *path,
+		    const struct snapshot_meta *m, char *err, size_t err_len)
+{
+	struct capture c = { .meta = m };
+	char tmp[PATH_MAX];
+	const char *step = "creation of a temp file";
+	uint64_t t0;
+	int fd, r;
+
+	fd = make_temp(path, tmp, sizeof(tmp));
+	if (fd < 0) {
+		r = fd;
+		goto report;
+	}
+	r = vm__hold(vm);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	if (!r)
+		r = write_held(vm, fd, &c, t0, &step);
+	vm__release(vm);
+	if (!r) {
+		step = "fsync";
+		r = fsync(fd) ? -errno : 0;
+	}
+	close(fd);
+	if (!r) {
+		step = "rename";
+		r = rename(tmp, path) ? -errno : 0;
+	}
+	if (r) {
+		unlink(tmp);
+	} else {
+		step = "fsync of the directory";
+		r = sync_dir(path);
+	}
+report:
+	if (r && err)
+		snprintf(err, err_len, "snapshot %s: %s failed: %s; %s", path, step,
+			 strerror(-r), access(path, F_OK) ? "no snapshot written" :
+			 "the previous snapshot there is untouched");
+	vm_state__free(&c.st);
+	free(c.runs.v);
+	return r;
+}
