@@ -70,13 +70,23 @@ static int byte_at(struct debug *d, int fd, uint64_t rip, uint8_t *byte)
 
 /*
  * The guest's own int3, trapped only because USE_SW_BP is on for ours:
- * hand the #BP back to the guest as QEMU does, RIP left on the int3 (KVM
- * injects #BP as a software exception and pushes the next RIP).
+ * hand the #BP back to the guest. After a real #BP exit RIP stays on the
+ * int3, as QEMU does: KVM injects #BP as a software exception and pushes
+ * RIP plus the length of the instruction that exited. After the
+ * emulation-failure quirk there is no such length (KVM pushes RIP as it
+ * is), so RIP is moved past the one-byte int3 first, where the guest's
+ * handler expects its trap frame to point.
  */
-static enum vm_hook_ret reinject_bp(int fd)
+static enum vm_hook_ret reinject_bp(int fd, struct kvm_regs *regs,
+				    bool emulation)
 {
 	struct kvm_vcpu_events ev;
 
+	if (emulation) {
+		regs->rip++;
+		if (ioctl(fd, KVM_SET_REGS, regs))
+			return VM_HOOK_UNHANDLED;
+	}
 	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &ev))
 		return VM_HOOK_UNHANDLED;
 	ev.flags = 0;	/* leave NMI, SIPI, shadow and SMM state alone */
@@ -112,7 +122,7 @@ static enum vm_hook_ret on_int3(struct debug *d, int vcpu, bool emulation)
 	}
 	if (byte_at(d, fd, regs.rip, &byte) || byte != X86_INT3)
 		return VM_HOOK_UNHANDLED;	/* not an int3: a real error */
-	return reinject_bp(fd);
+	return reinject_bp(fd, &regs, emulation);
 }
 
 static enum vm_hook_ret on_db(struct debug *d, int vcpu, struct kvm_run *run)

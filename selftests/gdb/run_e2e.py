@@ -28,7 +28,8 @@ import traceback
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAUNCH = os.environ.get("KVMDBG_LAUNCH", os.path.join(ROOT, "build/asan/kvmdbg-launch"))
 EXAMPLES = os.environ.get("KVMDBG_EXAMPLES", os.path.join(ROOT, "build/examples"))
-HELPERS = os.path.join(ROOT, "build/selftests/gdb/helpers_test")
+BUILD = os.path.join(ROOT, "build")
+HELPERS = os.path.join(BUILD, "selftests/gdb/helpers_test")
 GDB = os.environ.get("GDB", "gdb")
 LLDB = os.environ.get("LLDB", "lldb")
 
@@ -127,10 +128,10 @@ class Launcher:
     """One kvmdbg-launch; stdout and stderr go to files."""
     seq = 0
 
-    def __init__(self, name, cpus=1, spec=None, gdb=True):
+    def __init__(self, name, cpus=1, spec=None, gdb=True, elf=None):
         Launcher.seq += 1
         n = Launcher.seq
-        self.elf = guest(name)
+        self.elf = elf or guest(name)
         self.spec = spec or f"unix:{TMP}/vm{n}.sock"
         self.out_path = f"{TMP}/vm{n}.out"
         self.err_path = f"{TMP}/vm{n}.err"
@@ -637,6 +638,19 @@ def resume_steps_off_our_breakpoint():
 
 
 @test
+def guest_int3_goes_to_the_guest():
+    """the guest's own int3s reach its IDT while our int3s are in memory"""
+    vm = Launcher("int3", elf=os.path.join(BUILD, "selftests/gdb/int3.elf"))
+    out = gdb(vm, ["break guest_printf", "continue", "p bp_hits",
+                   "info registers rip", "continue"])
+    eq(values(out), ["3"], "bp_hits at the printf")
+    eq(rip_of(out), Elf(vm.elf).sym("guest_printf"), "our breakpoint still hit")
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (0, "int3: 3 of 3 handled by the guest\n"), "guest")
+
+
+@test
 def threads_listed_and_switchable():
     """every vCPU is a thread; thread N shows its own RDI"""
     vm = Launcher("smp", cpus=4)
@@ -808,7 +822,8 @@ def unit_tests():
 
 
 def missing_prerequisite():
-    for path in [LAUNCH] + [guest(g) for g in ("hello", "callchain", "mempattern", "smp")]:
+    for path in [LAUNCH, os.path.join(BUILD, "selftests/gdb/int3.elf")] + \
+            [guest(g) for g in ("hello", "callchain", "mempattern", "smp")]:
         if not os.path.exists(path):
             return f"{path} missing: run make"
     for tool in (GDB, LLDB):
