@@ -41,14 +41,16 @@ GDBSTUB_TESTS	:= gdbstub_test server_test fake_target
 ALL		+= $(GDBSTUB_TESTS:%=$(O)/selftests/gdbstub/%) \
 		   $(GDBSTUB_TESTS:%=$(O)/asan/selftests/gdbstub/%)
 
-$(O)/selftests/gdbstub/%: selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) \
-		$(O)/libgdbstub.a
+# Static pattern rules: explicit targets, so selftests/build.mk's generic
+# $(O)/selftests/%_test rule (kselftest, -static) never applies to these.
+$(GDBSTUB_TESTS:%=$(O)/selftests/gdbstub/%): $(O)/selftests/gdbstub/%: \
+		selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) $(O)/libgdbstub.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< \
 		selftests/gdbstub/fake_backend.c $(O)/libgdbstub.a $(LDLIBS)
 
-$(O)/asan/selftests/gdbstub/%: selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) \
-		$(O)/asan/libgdbstub.a
+$(GDBSTUB_TESTS:%=$(O)/asan/selftests/gdbstub/%): $(O)/asan/selftests/gdbstub/%: \
+		selftests/gdbstub/%.c $(GDBSTUB_TEST_DEPS) $(O)/asan/libgdbstub.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -o $@ $< \
 		selftests/gdbstub/fake_backend.c $(O)/asan/libgdbstub.a $(LDLIBS)
