@@ -319,6 +319,19 @@ int debug_bp__remove(void *ctx, enum gdb_bp_type type, uint64_t addr,
 	}
 }
 
+/* Put the guest's own bytes back under every int3 (@lift), or re-arm. */
+void debug_bp__lift_sw(struct debug *d, bool lift)
+{
+	pthread_mutex_lock(&d->lock);
+	for (size_t i = 0; i < d->sw.n; i++) {
+		uint8_t *hva = vm__gpa_to_hva(d->vm, d->sw.v[i].gpa, 1);
+
+		if (hva)
+			*hva = lift ? d->sw.v[i].orig : X86_INT3;
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
 /* Detach: the guest runs on exactly as if we had never been there. */
 void debug_bp__remove_all(struct debug *d)
 {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "user/debug_priv.h"
+#include "user/snapshot.h"
 
 static int vcpu_of(struct debug *d, int thread)
 {
@@ -182,6 +183,23 @@ static const char backend_help[] =
 	"               guest-virtual to guest-physical through a vCPU's\n"
 	"               page tables (vCPU 0 by default)\n";
 
+/*
+ * The snapshot service's commands ("snapshot FILE", ...). Our int3s are
+ * taken out meanwhile, so a snapshot holds the guest's own bytes.
+ */
+static int snapshot_monitor(struct debug *d, const char *cmd, bool help,
+			    gdb_print_fn print, void *out)
+{
+	int r;
+
+	if (help)
+		return snapshot__monitor(d->vm, cmd, true, print, out);
+	debug_bp__lift_sw(d, true);
+	r = snapshot__monitor(d->vm, cmd, false, print, out);
+	debug_bp__lift_sw(d, false);
+	return r;
+}
+
 static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 		   void *out)
 {
@@ -189,13 +207,13 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 
 	if (help) {
 		print(out, "%s", backend_help);
-		return 0;
+		return snapshot_monitor(d, cmd, true, print, out);
 	}
 	if (!strcmp(cmd, "info vcpus"))
 		return info_vcpus(d, print, out);
 	if (!strncmp(cmd, "translate ", 10))
 		return translate(d, cmd + 10, print, out);
-	return -ENOENT;
+	return snapshot_monitor(d, cmd, false, print, out);
 }
 
 const struct gdb_target_ops debug_target_ops = {

@@ -135,6 +135,7 @@ int debug_bp__insert(void *ctx, enum gdb_bp_type type, uint64_t addr,
 int debug_bp__remove(void *ctx, enum gdb_bp_type type, uint64_t addr,
 		     uint64_t kind);
 void debug_bp__remove_all(struct debug *d);
+void debug_bp__lift_sw(struct debug *d, bool lift);
 /* The watchpoint a trapped store at [gpa, gpa+len) touches. lock held. */
 bool debug_bp__watch_hit(struct debug *d, uint64_t gpa, uint64_t len,
 			 uint64_t *addr);
