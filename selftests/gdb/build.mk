@@ -22,3 +22,16 @@ $(O)/selftests/gdb/%.elf: selftests/gdb/guests/%.c examples/guests/guest.h \
 	@mkdir -p $(@D)
 	$(CC) $(GUEST_CFLAGS) -mgeneral-regs-only -Iexamples/guests $(GUEST_LDFLAGS) -o $@ $< \
 		$(GUEST_COMMON)
+
+# Several VMs with their own debug backends in one process (ASan/UBSan,
+# dynamic: the sanitizers do not link statically).
+GDB_MULTI_VM_TEST := $(O)/asan/selftests/gdb/multi_vm_test
+ALL		+= $(GDB_MULTI_VM_TEST)
+
+$(GDB_MULTI_VM_TEST): selftests/gdb/multi_vm_test.c $(O)/asan/libkvmdbg-vmm.a \
+		$(O)/asan/libgdbstub.a | $(KSFT_STAMP) $(GUESTS)
+	@mkdir -p $(@D)
+	$(CC) $(KSFT_CFLAGS) $(SAN_CFLAGS) -MMD -MP -MF $@.d -o $@ \
+		$(filter %.c %.a,$^) $(LDLIBS)
+
+-include $(GDB_MULTI_VM_TEST).d

@@ -30,6 +30,7 @@ LAUNCH = os.environ.get("KVMDBG_LAUNCH", os.path.join(ROOT, "build/asan/kvmdbg-l
 EXAMPLES = os.environ.get("KVMDBG_EXAMPLES", os.path.join(ROOT, "build/examples"))
 BUILD = os.path.join(ROOT, "build")
 HELPERS = os.path.join(BUILD, "selftests/gdb/helpers_test")
+MULTI_VM = os.path.join(BUILD, "asan/selftests/gdb/multi_vm_test")
 GDB = os.environ.get("GDB", "gdb")
 LLDB = os.environ.get("LLDB", "lldb")
 
@@ -323,6 +324,9 @@ class Rsp:
             b = self._byte()
             if b == b"#":
                 break
+            if b == b"*":	# run-length: repeat the last byte N - 29 times
+                payload += payload[-1:] * (self._byte()[0] - 29)
+                continue
             payload += b
         self._byte(), self._byte()
         try:
@@ -799,26 +803,32 @@ def lldb_session():
 
 # ---- TAP ------------------------------------------------------------------
 
-def unit_tests():
-    """The helpers' kselftest results, as (ok, name, diagnostics)."""
-    if not os.access(HELPERS, os.X_OK):
-        return [(False, "unit tests", [f"{HELPERS} missing: run make"])]
+def kselftest(path, prefix):
+    """A kselftest binary's results, as (ok, name, diagnostics)."""
+    if not os.access(path, os.X_OK):
+        return [(False, prefix, [f"{path} missing: run make"])]
     try:
-        p = subprocess.run([HELPERS], stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=120)
+        p = subprocess.run([path], stdout=subprocess.PIPE, cwd=ROOT,
+                           stderr=subprocess.STDOUT, timeout=300)
     except subprocess.TimeoutExpired:
-        return [(False, "unit tests", ["timed out"])]
+        return [(False, prefix, ["timed out"])]
     results, diag = [], []
     for line in p.stdout.decode(errors="replace").splitlines():
-        m = re.match(r"^(not ok|ok) \d+ (\S+)", line)
+        m = re.match(r"^(not ok|ok) \d+ (\S+)(.*)$", line)
         if m:
-            results.append((m.group(1) == "ok", "unit: " + m.group(2), diag))
+            skip = re.search(r"#\s*SKIP.*$", m.group(3), re.I)
+            name = f"{prefix}: {m.group(2)}" + (f" {skip.group(0)}" if skip else "")
+            results.append((m.group(1) == "ok", name, diag))
             diag = []
         elif line.startswith("#"):
             diag.append(line[1:].strip())
     if p.returncode and all(r[0] for r in results):
-        results.append((False, "unit tests", [f"exit status {p.returncode}"]))
+        results.append((False, prefix, [f"exit status {p.returncode}"] + diag))
     return results
+
+
+def unit_tests():
+    return kselftest(HELPERS, "unit") + kselftest(MULTI_VM, "multi-vm")
 
 
 def missing_prerequisite():
