@@ -4,7 +4,7 @@
 # guest (<name>.c + the shared start.S and lib.c), linked at 1 MiB by
 # guest.ld, with symbols (-g) for gdb. Outputs: $(O)/examples/<name>.elf
 
-GUEST_NAMES	:= hello counters callchain mempattern smp
+GUEST_NAMES	:= hello counters callchain mempattern smp snapguest
 GUESTS		:= $(patsubst %,$(O)/examples/%.elf,$(GUEST_NAMES))
 GUEST_COMMON	:= $(O)/examples/start.o $(O)/examples/lib.o
 
@@ -16,7 +16,7 @@ GUEST_CFLAGS	:= -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
 		   -fno-stack-protector -fcf-protection=none \
 		   -fno-tree-loop-distribute-patterns -fno-builtin
 GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,-T,examples/guests/guest.ld \
-		   -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
+		   -Wl,--build-id=sha1 -Wl,-z,max-page-size=0x1000 \
 		   -Wl,-z,noexecstack
 
 ALL		+= $(GUESTS)

@@ -6,12 +6,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "user/builtin.h"
+#include "user/driver.h"
+#include "user/snapshot.h"
 #include "user/vm.h"
 
 /*
@@ -40,7 +43,11 @@ static void debug__stop(struct vm *vm)
 enum {
 	OPT_CPUS = 'c', OPT_MEM = 'm', OPT_GDB = 'g', OPT_VERBOSE = 'v',
 	OPT_HELP = 'h', OPT_FLAT = 256, OPT_LOAD_ADDR, OPT_ENTRY,
+	OPT_SNAPSHOT, OPT_SNAPSHOT_AT, OPT_SNAPSHOT_EXIT, OPT_RESUME,
+	OPT_SYMBOLS, OPT_GDB_SESSION, OPT_GDB_EXEC, OPT_GDB_SCRIPT,
 };
+
+#define MAX_GDB_EXEC	64
 
 struct run_opt {
 	const char *name;
@@ -58,6 +65,19 @@ static const struct run_opt run_opts[] = {
 	{ "entry", 1, OPT_ENTRY, "ADDR", "entry point of a flat binary; default --load-addr" },
 	{ "gdb", 1, OPT_GDB, "SPEC", "serve gdb on PORT, HOST:PORT or unix:PATH;\n"
 	  "                         every vCPU waits at the entry point for the client" },
+	{ "snapshot", 1, OPT_SNAPSHOT, "FILE", "write snapshots to FILE (atomically) on SIGUSR1, on a guest\n"
+	  "                         write to port 0xF5, and at --snapshot-at; the guest runs on" },
+	{ "snapshot-at", 1, OPT_SNAPSHOT_AT, "ADDR|SYM", "snapshot when a vCPU first reaches ADDR or symbol SYM\n"
+	  "                         (a HW breakpoint on every vCPU; not with --gdb)" },
+	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest (status 0) after the first snapshot" },
+	{ "resume", 1, OPT_RESUME, "FILE", "resume the snapshot FILE instead of booting an IMAGE; RAM\n"
+	  "                         is mapped from FILE copy-on-write; with --gdb every vCPU\n"
+	  "                         is held at the resume point for the client" },
+	{ "gdb-session", 0, OPT_GDB_SESSION, NULL, "run gdb on the guest, interactive (see docs/gdb-driver.md)" },
+	{ "gdb-exec", 1, OPT_GDB_EXEC, "CMD", "run gdb in batch mode with CMD (repeatable); exit with gdb's status" },
+	{ "gdb-script", 1, OPT_GDB_SCRIPT, "FILE", "run gdb in batch mode on the script FILE" },
+	{ "symbols", 1, OPT_SYMBOLS, "FILE", "symbols for the gdb driver (else beside the image or\n"
+	  "                         snapshot, else $KVMDBG_ARTIFACTS/<name>-<build-id>)" },
 	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O on stderr" },
 	{ "help", 0, OPT_HELP, NULL, "this text" },
 };
@@ -67,9 +87,20 @@ static const struct run_opt run_opts[] = {
 struct run_args {
 	struct vm_config cfg;
 	const char *gdb;
-	bool have_load_addr, have_entry;
+	bool have_load_addr, have_entry, have_cpus, have_mem;
 	long cpus;
+	const char *snapshot, *snapshot_at, *resume, *symbols, *script;
+	bool snapshot_exit, session;
+	const char *exec[MAX_GDB_EXEC];
+	int nr_exec;
+	struct snapshot *snap;
+	uint64_t at_addr;
 };
+
+static bool run__driver(const struct run_args *a)
+{
+	return a->session || a->nr_exec || a->script;
+}
 
 void usage_run(void)
 {
@@ -78,8 +109,10 @@ void usage_run(void)
 	       "on /dev/kvm. Every vCPU starts in 64-bit long mode at the entry point with\n"
 	       "RDI = vCPU index and RSI = vCPU count; guest memory below 0x100000 is the\n"
 	       "VMM's. Output to port 0xE9 or COM1 (0x3F8) goes to stdout; a write to port\n"
-	       "0xF4 ends the guest with that value as exit status.\n\nOptions:\n",
-	       program_invocation_short_name);
+	       "0xF4 ends the guest with that value as exit status; a write to port 0xF5\n"
+	       "writes a snapshot to the --snapshot FILE (the guest runs on).\n"
+	       "Or: %s --resume FILE [options]: resume a snapshot.\n\nOptions:\n",
+	       program_invocation_short_name, program_invocation_short_name);
 	for (size_t i = 0; i < NR_RUN_OPTS; i++) {
 		const struct run_opt *o = &run_opts[i];
 		char shrt[8] = "    ", left[40];
@@ -97,8 +130,12 @@ void usage_run(void)
 	       "  %s build/examples/hello.elf\n"
 	       "  %s --cpus 4 build/examples/smp.elf\n"
 	       "  %s --gdb 1234 build/examples/callchain.elf\n"
-	       "      then: gdb -ex 'target remote :1234' build/examples/callchain.elf\n",
+	       "      then: gdb -ex 'target remote :1234' build/examples/callchain.elf\n"
+	       "  %s --snapshot s.snap --snapshot-at snap_point --snapshot-exit build/examples/snapguest.elf\n"
+	       "  %s --resume s.snap --gdb-session      (gdb, symbols loaded, held at the resume point)\n"
+	       "  kill -USR1 <pid>                       (snapshot a guest run with --snapshot FILE)\n",
 	       VM_STATUS_CRASH, EXIT_SETUP, EXIT_USAGE, program_invocation_short_name,
+	       program_invocation_short_name, program_invocation_short_name,
 	       program_invocation_short_name, program_invocation_short_name);
 }
 
@@ -153,6 +190,28 @@ static int run__check_mem(const char *arg, uint64_t v)
 	return 0;
 }
 
+static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_SNAPSHOT: a->snapshot = arg; return 0;
+	case OPT_SNAPSHOT_AT: a->snapshot_at = arg; return 0;
+	case OPT_SNAPSHOT_EXIT: a->snapshot_exit = true; return 0;
+	case OPT_RESUME: a->resume = arg; return 0;
+	case OPT_SYMBOLS: a->symbols = arg; return 0;
+	case OPT_GDB_SESSION: a->session = true; return 0;
+	case OPT_GDB_SCRIPT: a->script = arg; return 0;
+	case OPT_GDB_EXEC:
+		if (a->nr_exec == MAX_GDB_EXEC) {
+			cli_error("--gdb-exec: at most %d commands (use --gdb-script FILE)",
+				  MAX_GDB_EXEC);
+			return -1;
+		}
+		a->exec[a->nr_exec++] = arg;
+		return 0;
+	}
+	return -1;
+}
+
 static int run__parse_opt(struct run_args *a, int c, const char *arg)
 {
 	uint64_t v;
@@ -164,6 +223,7 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 			return -1;
 		}
 		a->cpus = (long)v;
+		a->have_cpus = true;
 		return 0;
 	case OPT_MEM:
 		if (!parse_size(arg, &v)) {
@@ -171,6 +231,7 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 			return -1;
 		}
 		a->cfg.mem_size = v;
+		a->have_mem = true;
 		return run__check_mem(arg, v);
 	case OPT_LOAD_ADDR:
 	case OPT_ENTRY:
@@ -194,7 +255,7 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 		a->cfg.verbose = true;
 		return 0;
 	}
-	return -1;
+	return run__parse_snap_opt(a, c, arg);
 }
 
 static void run__unknown_opt(char **argv, int optind_after)
@@ -235,6 +296,13 @@ static int run__parse(struct run_args *a, int argc, char **argv)
 		}
 		if (run__parse_opt(a, c, optarg) < 0)
 			return -1;
+	}
+	if (a->resume && optind == argc)
+		return 0;
+	if (a->resume) {
+		cli_error("--resume FILE takes no IMAGE (got %s); the snapshot holds the guest",
+			  argv[optind]);
+		return -1;
 	}
 	if (optind != argc - 1) {
 		if (optind >= argc)
@@ -281,34 +349,173 @@ ok:
 	return 0;
 }
 
-static int run__guest(struct run_args *a)
+/* Snapshot and driver options that do not go together. */
+static int run__check_snap(struct run_args *a)
 {
-	struct vm *vm;
-	char err[512];
-	int status = 0, r;
+	if (a->snapshot_exit && !a->snapshot)
+		return cli_error("--snapshot-exit needs --snapshot FILE"), EXIT_USAGE;
+	if (a->snapshot_at && !a->snapshot)
+		return cli_error("--snapshot-at needs --snapshot FILE"), EXIT_USAGE;
+	if (a->snapshot_at && (a->gdb || run__driver(a)))
+		return cli_error("--snapshot-at cannot be combined with gdb (both use the debug registers); use 'monitor snapshot FILE' in gdb"),
+		       EXIT_USAGE;
+	if (a->gdb && run__driver(a))
+		return cli_error("--gdb serves an external client; --gdb-session, --gdb-exec and --gdb-script run gdb for you: pick one"),
+		       EXIT_USAGE;
+	if (a->session && (a->nr_exec || a->script))
+		return cli_error("--gdb-session is interactive; --gdb-exec and --gdb-script are batch: pick one"),
+		       EXIT_USAGE;
+	if (a->symbols && !run__driver(a))
+		return cli_error("--symbols is for the gdb driver (--gdb-session, --gdb-exec, --gdb-script)"),
+		       EXIT_USAGE;
+	if (a->resume && (a->have_cpus || a->have_mem || a->cfg.flat || a->have_load_addr ||
+			  a->have_entry))
+		return cli_error("--resume: vCPUs, memory and image come from the snapshot; drop --cpus, --mem, --flat, --load-addr, --entry"),
+		       EXIT_USAGE;
+	return 0;
+}
 
-	a->cfg.err = err;
-	a->cfg.err_len = sizeof(err);
-	r = vm__create(&a->cfg, &vm);
-	if (r < 0) {
+/* --snapshot-at ADDR, or SYMBOL from the symbols, the image or the snapshot's image. */
+static int run__resolve_at(struct run_args *a)
+{
+	const char *elf = a->symbols ? a->symbols : a->cfg.image;
+	char err[512];
+
+	if (!a->snapshot_at || parse_u64(a->snapshot_at, &a->at_addr, NULL))
+		return 0;
+	if (!elf && a->snap && *snapshot__image(a->snap))
+		elf = snapshot__image(a->snap);
+	if (!elf) {
+		cli_error("--snapshot-at %s: not an address, and no image to look the symbol up in",
+			  a->snapshot_at);
+		return EXIT_USAGE;
+	}
+	if (elf__symbol(elf, a->snapshot_at, &a->at_addr, err, sizeof(err))) {
+		cli_error("--snapshot-at: %s", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int run__open_snapshot(struct run_args *a)
+{
+	const struct snap_config *c;
+	char err[512];
+
+	if (!a->resume)
+		return 0;
+	if (snapshot__open(a->resume, &a->snap, err, sizeof(err))) {
 		cli_error("%s", err);
 		return EXIT_SETUP;
 	}
-	if (a->gdb && debug__start(vm, a->gdb) < 0) {
-		vm__destroy(vm);
+	c = snapshot__config(a->snap);
+	a->cfg.nr_cpus = c->nr_vcpus;
+	a->cfg.mem_size = c->mem_size;
+	a->cfg.name = a->resume;
+	a->cfg.restore = snapshot__restore;
+	a->cfg.restore_ctx = a->snap;
+	return 0;
+}
+
+static void run__meta(struct run_args *a, struct vm *vm, struct snapshot_meta *m,
+		      char *abs)
+{
+	memset(m, 0, sizeof(*m));
+	if (a->snap) {
+		const uint8_t *id = snapshot__build_id(a->snap, &m->build_id_len);
+
+		m->image = *snapshot__image(a->snap) ? snapshot__image(a->snap) : NULL;
+		memcpy(m->build_id, id, m->build_id_len);
+		m->entry = snapshot__config(a->snap)->entry;
+		m->from = a->snap;
+		return;
+	}
+	/* Recorded absolute, so symbols beside it are found from anywhere. */
+	m->image = realpath(a->cfg.image, abs) ? abs : a->cfg.image;
+	m->entry = vm__entry(vm);
+	if (!a->cfg.flat)
+		elf__build_id(a->cfg.image, m->build_id, &m->build_id_len);
+}
+
+static int run__start_service(struct run_args *a, struct vm *vm, char *abs)
+{
+	struct snapshot_service_cfg sc = {
+		.path = a->snapshot, .exit_after = a->snapshot_exit,
+		.at_set = a->snapshot_at != NULL, .at_addr = a->at_addr,
+		.sigusr1 = a->snapshot != NULL,
+	};
+	int r;
+
+	run__meta(a, vm, &sc.meta, abs);
+	r = snapshot_service__start(vm, &sc);
+	if (r)
+		cli_error("cannot set up snapshots: %s", strerror(-r));
+	return r;
+}
+
+static int run__driver_session(struct run_args *a, struct vm *vm)
+{
+	struct driver_cfg dc = {
+		.image = a->cfg.image, .snap = a->snap, .symbols = a->symbols,
+		.exec = a->exec, .nr_exec = a->nr_exec, .script = a->script,
+		.verbose = a->cfg.verbose,
+	};
+	char err[512];
+	int r = driver__run(vm, &dc, err, sizeof(err));
+
+	if (r < 0) {
+		cli_error("gdb driver: %s", err);
 		return EXIT_SETUP;
 	}
+	return r;
+}
+
+static int run__plain(struct run_args *a, struct vm *vm)
+{
+	int status = 0, r;
+
+	if (a->gdb && debug__start(vm, a->gdb) < 0)
+		return EXIT_SETUP;
 	r = vm__start(vm);
 	if (r == 0)
 		r = vm__wait(vm, &status);
 	if (a->gdb)
 		debug__stop(vm);
-	vm__destroy(vm);
 	if (r < 0) {
 		cli_error("cannot run the guest: %s", strerror(-r));
 		return EXIT_SETUP;
 	}
 	return status & 0xff;
+}
+
+static int run__guest(struct run_args *a)
+{
+	char err[512], abs[PATH_MAX];
+	struct vm *vm;
+	int r = run__open_snapshot(a);
+
+	if (r)
+		return r;
+	r = run__resolve_at(a);
+	if (r)
+		goto close;
+	a->cfg.err = err;
+	a->cfg.err_len = sizeof(err);
+	if (vm__create(&a->cfg, &vm) < 0) {
+		cli_error("%s", err);
+		r = EXIT_SETUP;
+		goto close;
+	}
+	if (run__start_service(a, vm, abs)) {
+		r = EXIT_SETUP;
+	} else {
+		r = run__driver(a) ? run__driver_session(a, vm) : run__plain(a, vm);
+		snapshot_service__stop(vm);
+	}
+	vm__destroy(vm);
+close:
+	snapshot__close(a->snap);
+	return r;
 }
 
 int cmd_run(int argc, char **argv)
@@ -321,9 +528,11 @@ int cmd_run(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;
-	r = run__check(&a);
+	r = run__check_snap(&a);
+	if (!r)
+		r = run__check(&a);
 	if (r)
 		return r;
-	a.cfg.start_paused = a.gdb != NULL;
+	a.cfg.start_paused = a.gdb != NULL || run__driver(&a);
 	return run__guest(&a);
 }

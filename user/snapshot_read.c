@@ -156,13 +156,16 @@ static int load_section(struct snapshot *s, const struct snap_section *sec,
 static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
 {
 	struct snap_config *c = &s->cfg;
+	uint64_t ipad, bpad;
 
 	if (len < sizeof(*c))
 		return bad(s, "%" PRIu64 " bytes, need at least %zu", len, sizeof(*c));
 	memcpy(c, p, sizeof(*c));
+	/* The writer pads each of the two strings to 8 bytes. */
+	ipad = ((uint64_t)c->image_len + 7) & ~7ULL;
+	bpad = ((uint64_t)c->build_id_len + 7) & ~7ULL;
 	if (c->image_len > SNAP_MAX_STR || c->build_id_len > SNAP_MAX_BUILD_ID ||
-	    sizeof(*c) + (uint64_t)c->image_len + c->build_id_len + 16 < len ||
-	    sizeof(*c) + (uint64_t)c->image_len + c->build_id_len > len)
+	    sizeof(*c) + ipad + bpad != len)
 		return bad(s, "image name (%u bytes) and build-id (%u bytes) do not fit the section (%" PRIu64 " bytes)",
 			   c->image_len, c->build_id_len, len);
 	if (c->mem_size % SNAP_PAGE || c->mem_size < VM_MEM_MIN || c->mem_size > VM_MEM_MAX)
@@ -176,7 +179,7 @@ static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
 	s->image[c->image_len] = 0;
 	if (memchr(s->image, 0, c->image_len))
 		return bad(s, "image name contains a NUL byte");
-	memcpy(s->build_id, p + sizeof(*c) + c->image_len, c->build_id_len);
+	memcpy(s->build_id, p + sizeof(*c) + ipad, c->build_id_len);
 	return 0;
 }
 

@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The gdb driver: "hand me a ready session". The VM runs in this process;
+ * gdb runs as a child on a private unix socket in a temp directory (no
+ * port to collide with other sessions, nobody else can connect). Every
+ * file it creates lives in that directory, removed on the way out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "user/debug.h"
+#include "user/driver.h"
+#include "user/snapshot.h"
+#include "user/vm.h"
+
+#define DRIVER_LISTEN_TIMEOUT_MS	10000
+#define MAX_GDB_ARGS			(16 + 2 * 64)
+
+struct session {
+	struct vm *vm;
+	const struct driver_cfg *cfg;
+	char dir[PATH_MAX];
+	char sock[PATH_MAX + 16];
+	char init[PATH_MAX + 16];
+	char *symbols;
+	const char *sym_how;
+	char tried[2048];
+	char macros[PATH_MAX];
+	pthread_t waiter;
+	bool waiting;
+	int guest_status;
+};
+
+static bool file_ok(const char *p)
+{
+	struct stat st;
+
+	return p && !stat(p, &st) && S_ISREG(st.st_mode) && !access(p, R_OK);
+}
+
+static void tried_add(char *tried, size_t len, const char *what)
+{
+	size_t n = strlen(tried);
+
+	snprintf(tried + n, len - n, "%s%s", n ? ", " : "", what);
+}
+
+/* Try @path; on a miss note it in @tried. */
+static char *try_path(const char *path, char *tried, size_t len)
+{
+	if (file_ok(path))
+		return strdup(path);
+	tried_add(tried, len, path);
+	return NULL;
+}
+
+static char *try_fmt(char *tried, size_t len, const char *fmt, const char *a,
+		     const char *b)
+{
+	char p[PATH_MAX + 64];
+
+	snprintf(p, sizeof(p), fmt, a, b);
+	return try_path(p, tried, len);
+}
+
+static void hex_id(const uint8_t *id, uint32_t n, char *out)
+{
+	for (uint32_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", id[i]);
+	out[2 * n] = 0;
+}
+
+/* The recorded image, if its build-id is the one the snapshot recorded. */
+static char *try_recorded(const struct snapshot *s, const char *hex, char *tried,
+			  size_t len)
+{
+	const char *img = snapshot__image(s);
+	uint8_t id[SNAP_MAX_BUILD_ID];
+	uint32_t n;
+	char note[PATH_MAX + 32], fid[2 * SNAP_MAX_BUILD_ID + 1];
+
+	if (!*img)
+		return NULL;
+	if (!file_ok(img))
+		return try_path(img, tried, len);
+	if (*hex && (elf__build_id(img, id, &n) || (hex_id(id, n, fid), strcmp(fid, hex)))) {
+		snprintf(note, sizeof(note), "%s (build-id differs)", img);
+		tried_add(tried, len, note);
+		return NULL;
+	}
+	return strdup(img);
+}
+
+static char *try_artifacts(const char *image, const char *hex, char *tried, size_t len)
+{
+	const char *dir = getenv("KVMDBG_ARTIFACTS");
+	char name[256], *copy, *dot;
+	char *r;
+
+	if (!dir || !*dir) {
+		tried_add(tried, len, "$KVMDBG_ARTIFACTS (not set)");
+		return NULL;
+	}
+	if (!image || !*hex) {
+		tried_add(tried, len, "$KVMDBG_ARTIFACTS (no image name and build-id to look up)");
+		return NULL;
+	}
+	copy = strdup(image);
+	if (!copy)
+		return NULL;
+	snprintf(name, sizeof(name), "%s", basename(copy));
+	free(copy);
+	dot = strrchr(name, '.');
+	if (dot && (!strcmp(dot, ".elf") || !strcmp(dot, ".debug")))
+		*dot = 0;
+	snprintf(name + strlen(name), sizeof(name) - strlen(name), "-%s", hex);
+	r = try_fmt(tried, len, "%s/%s", dir, name);
+	return r ? r : try_fmt(tried, len, "%s/%s.debug", dir, name);
+}
+
+char *driver__find_symbols(const struct driver_cfg *c, char *tried, size_t len,
+			   const char **how)
+{
+	char hex[2 * SNAP_MAX_BUILD_ID + 1] = "";
+	uint8_t id[SNAP_MAX_BUILD_ID];
+	const char *image = c->image;
+	uint32_t n = 0;
+	char *p = NULL;
+
+	*tried = 0;
+	if (c->symbols) {
+		*how = "--symbols";
+		return try_path(c->symbols, tried, len);
+	}
+	*how = c->snap ? "beside the snapshot" : "beside the image";
+	if (c->snap) {
+		const uint8_t *sid = snapshot__build_id(c->snap, &n);
+
+		hex_id(sid, n, hex);
+		image = *snapshot__image(c->snap) ? snapshot__image(c->snap) : NULL;
+		p = try_fmt(tried, len, "%s.elf%s", snapshot__path(c->snap), "");
+		p = p ? p : try_fmt(tried, len, "%s.debug%s", snapshot__path(c->snap), "");
+		p = p ? p : try_recorded(c->snap, hex, tried, len);
+	} else if (image) {
+		if (!elf__build_id(image, id, &n))
+			hex_id(id, n, hex);
+		p = try_fmt(tried, len, "%s.debug%s", image, "");
+		p = p ? p : try_path(image, tried, len);
+	}
+	if (p)
+		return p;
+	*how = "$KVMDBG_ARTIFACTS";
+	return try_artifacts(image, hex, tried, len);
+}
+
+/*
+ * Bundled macros: $KVMDBG_GDB_DIR, else gdb/ beside the binary (installed
+ * layout), else the source tree's user/gdb/ above build/ or build/asan/.
+ */
+static int find_macros(struct session *s)
+{
+	static const char *const rel[] = { "gdb", "../user/gdb", "../../user/gdb" };
+	const char *env = getenv("KVMDBG_GDB_DIR");
+	char exe[PATH_MAX], *dir;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(s->macros, sizeof(s->macros), "%s/kvmdbg.gdb", env);
+		return file_ok(s->macros) ? 0 : -ENOENT;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	exe[n] = 0;
+	dir = dirname(exe);
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		snprintf(s->macros, sizeof(s->macros), "%s/%s/kvmdbg.gdb", dir, rel[i]);
+		if (file_ok(s->macros))
+			return 0;
+	}
+	s->macros[0] = 0;
+	return -ENOENT;
+}
+
+static int write_init(struct session *s)
+{
+	FILE *f = fopen(s->init, "w");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "# generated by kvmdbg-launch; removed when the session ends\n"
+		   "set pagination off\nset confirm off\nset height 0\n");
+	if (*s->macros)
+		fprintf(f, "source %s\nsource %.*s.py\n", s->macros,
+			(int)(strlen(s->macros) - 4), s->macros);
+	if (s->symbols)
+		fprintf(f, "file %s\n", s->symbols);
+	fprintf(f, "target remote %s\n", s->sock);
+	if (fclose(f))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Poll /proc/net/unix for our path in the listening state (flags
+ * __SO_ACCEPTCON, 0x10000) with a deadline. Connecting to check would count
+ * as a client that came and went, and let the guest run.
+ */
+static bool sock_listening(const char *path)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[PATH_MAX + 128];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+		char p[PATH_MAX];
+
+		line[strcspn(line, "\n")] = 0;
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags, p) == 2)
+			found = (flags & 0x10000) && !strcmp(p, path);
+	}
+	fclose(f);
+	return found;
+}
+
+static int wait_listen(const char *path)
+{
+	for (int ms = 0; ms < DRIVER_LISTEN_TIMEOUT_MS; ms += 10) {
+		struct timespec ts = { 0, 10 * 1000000 };
+
+		if (sock_listening(path))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+static void print_context(struct session *s)
+{
+	const struct driver_cfg *c = s->cfg;
+	uint64_t mem = vm__mem_size(s->vm);
+
+	fprintf(stderr, "kvmdbg: debug context\n");
+	if (c->snap) {
+		const struct snap_config *sc = snapshot__config(c->snap);
+
+		fprintf(stderr, "  snapshot:       %s (captured by %s; image %s)\n",
+			snapshot__path(c->snap), snapshot__trigger_name(sc->trigger),
+			*snapshot__image(c->snap) ? snapshot__image(c->snap) : "unknown");
+		fprintf(stderr, "  memory:         %" PRIu64 " MiB, %" PRIu64 " pages mapped copy-on-write from the snapshot\n",
+			mem >> 20, snapshot__nr_pages(c->snap));
+	} else {
+		fprintf(stderr, "  image:          %s\n", c->image);
+		fprintf(stderr, "  memory:         %" PRIu64 " MiB\n", mem >> 20);
+	}
+	fprintf(stderr, "  vCPUs:          %d, held at the %s point until gdb continues\n",
+		vm__nr_vcpus(s->vm), c->snap ? "resume" : "entry");
+	if (s->symbols)
+		fprintf(stderr, "  symbols:        %s (%s)\n", s->symbols, s->sym_how);
+	else
+		fprintf(stderr, "  symbols:        none found; tried %s\n", s->tried);
+	fprintf(stderr, "  macros:         %s\n", *s->macros ? s->macros : "not found (set KVMDBG_GDB_DIR)");
+	fprintf(stderr, "  socket:         %s\n", s->sock);
+	fprintf(stderr, "  stop the world: userspace (signals + per-vCPU KVM_GET_* ioctls)\n");
+}
+
+static void *waiter(void *arg)
+{
+	struct session *s = arg;
+
+	vm__wait(s->vm, &s->guest_status);
+	return NULL;
+}
+
+/* Child: gdb with the signal state of a fresh process. */
+static void exec_gdb(struct session *s)
+{
+	const struct driver_cfg *c = s->cfg;
+	const char *argv[MAX_GDB_ARGS];
+	int n = 0;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	argv[n++] = "gdb";
+	argv[n++] = "-q";
+	argv[n++] = "-nx";
+	if (c->nr_exec || c->script)
+		argv[n++] = "-batch";
+	argv[n++] = "-x";
+	argv[n++] = s->init;
+	for (int i = 0; i < c->nr_exec && n < MAX_GDB_ARGS - 4; i++) {
+		argv[n++] = "-ex";
+		argv[n++] = c->exec[i];
+	}
+	if (c->script) {
+		argv[n++] = "-x";
+		argv[n++] = c->script;
+	}
+	argv[n] = NULL;
+	execvp("gdb", (char *const *)argv);
+	fprintf(stderr, "%s: cannot run gdb: %s (install the gdb package)\n",
+		program_invocation_short_name, strerror(errno));
+	_exit(127);
+}
+
+static int run_gdb(struct session *s)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	int status;
+	pid_t pid;
+
+	/* Ctrl-C belongs to gdb (it interrupts the guest), not to us. */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old);
+	pid = fork();
+	if (pid == 0)
+		exec_gdb(s);
+	if (pid < 0) {
+		sigaction(SIGINT, &old, NULL);
+		return -errno;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old, NULL);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int session__setup(struct session *s, char *err, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	int r;
+
+	snprintf(s->dir, sizeof(s->dir), "%s/kvmdbg-gdb.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(s->dir)) {
+		r = -errno;
+		snprintf(err, len, "cannot create a temp directory in %s: %s",
+			 tmp && *tmp ? tmp : "/tmp", strerror(-r));
+		s->dir[0] = 0;
+		return r;
+	}
+	snprintf(s->sock, sizeof(s->sock), "%s/gdb.sock", s->dir);
+	snprintf(s->init, sizeof(s->init), "%s/init.gdb", s->dir);
+	s->symbols = driver__find_symbols(s->cfg, s->tried, sizeof(s->tried), &s->sym_how);
+	if (!s->symbols && s->cfg->symbols) {
+		snprintf(err, len, "--symbols %s: cannot read it", s->cfg->symbols);
+		return -ENOENT;
+	}
+	find_macros(s);
+	r = write_init(s);
+	if (r)
+		snprintf(err, len, "cannot write %s: %s", s->init, strerror(-r));
+	return r;
+}
+
+static void session__teardown(struct session *s)
+{
+	if (s->waiting) {
+		vm__kill(s->vm, 0);	/* no-op when the guest is over already */
+		pthread_join(s->waiter, NULL);
+	}
+	debug__stop(s->vm);
+	if (*s->dir) {
+		unlink(s->init);
+		unlink(s->sock);
+		rmdir(s->dir);
+	}
+	free(s->symbols);
+}
+
+int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err_len)
+{
+	struct session s = { .vm = vm, .cfg = c };
+	char spec[PATH_MAX + 32];
+	int r = session__setup(&s, err, err_len);
+
+	if (r)
+		goto out;
+	snprintf(spec, sizeof(spec), "unix:%s", s.sock);
+	r = debug__start(vm, spec);
+	if (r) {
+		snprintf(err, err_len, "cannot serve gdb on %s", s.sock);
+		goto out;
+	}
+	r = wait_listen(s.sock);
+	if (r) {
+		snprintf(err, err_len, "the gdb stub did not listen on %s within %d ms",
+			 s.sock, DRIVER_LISTEN_TIMEOUT_MS);
+		goto out;
+	}
+	print_context(&s);
+	r = vm__start(vm);
+	if (r) {
+		snprintf(err, err_len, "cannot start the VM: %s", strerror(-r));
+		goto out;
+	}
+	s.waiting = !pthread_create(&s.waiter, NULL, waiter, &s);
+	r = s.waiting ? run_gdb(&s) : -EAGAIN;
+	if (r < 0)
+		snprintf(err, err_len, "cannot start gdb: %s", strerror(-r));
+out:
+	session__teardown(&s);
+	return r;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The gdb driver (docs/gdb-driver.md): serve a created VM's gdb stub on a
+ * private unix socket, wait until it listens, run gdb on it with a
+ * generated init script (bundled macros, symbols, target remote), print a
+ * debug-context block, and tear everything down when gdb exits.
+ */
+#ifndef KVMDBG_USER_DRIVER_H
+#define KVMDBG_USER_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct vm;
+struct snapshot;
+
+struct driver_cfg {
+	const char *image;		/* the image run, or NULL */
+	const struct snapshot *snap;	/* the snapshot resumed, or NULL */
+	const char *symbols;		/* --symbols FILE, or NULL */
+	const char *const *exec;	/* --gdb-exec commands, in order */
+	int nr_exec;
+	const char *script;		/* --gdb-script FILE, or NULL */
+	bool verbose;
+};
+
+/*
+ * Resolve symbols: --symbols, then a file beside the image or snapshot
+ * (<snapshot>.elf, <snapshot>.debug, the recorded image; <image>.debug,
+ * the image), then $KVMDBG_ARTIFACTS/<name>-<build-id>. Returns the path
+ * (malloc'd) or NULL; @tried lists what was tried, @how where it came from.
+ */
+char *driver__find_symbols(const struct driver_cfg *c, char *tried, size_t tried_len,
+			   const char **how);
+
+/*
+ * Run the session on @vm (created, not started; the snapshot service, if
+ * any, already installed). Returns gdb's exit status (0-255), or -errno
+ * with a one-line reason in err when the session could not start. The VM
+ * is over and its backend stopped when this returns; the caller destroys it.
+ */
+int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err_len);
+
+#endif /* KVMDBG_USER_DRIVER_H */
