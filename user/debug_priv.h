@@ -62,7 +62,6 @@ struct debug_vcpu {
 	/* Last KVM_SET_GUEST_DEBUG sent, to skip identical ones. */
 	bool dbg_set;
 	struct kvm_guest_debug dbg;
-	bool stepping;		/* resumed with SINGLESTEP */
 };
 
 struct debug {

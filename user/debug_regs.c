@@ -149,7 +149,6 @@ int debug_regs__guest_debug(struct debug *d, int vcpu, bool step,
 		if (g.control)
 			g.control |= KVM_GUESTDBG_ENABLE;
 	}
-	v->stepping = step && d->attached;
 	if (v->dbg_set && !memcmp(&g, &v->dbg, sizeof(g)))
 		return 0;
 	if (ioctl(vm__vcpu_fd(d->vm, vcpu), KVM_SET_GUEST_DEBUG, &g)) {

@@ -672,6 +672,24 @@ def threads_listed_and_switchable():
 
 
 @test
+def monitor_translate():
+    """monitor translate walks a vCPU's page tables (4K, 2M, unmapped)"""
+    vm = Launcher("callchain", cpus=2)
+    out = gdb(vm, ["monitor translate 0x100010", "monitor translate 0x200010 1",
+                   "monitor translate 0x7ffffff000",
+                   "monitor translate 0xffff800000000000",
+                   "monitor translate nonsense", "continue"])
+    for line in ["0x100010 -> 0x100010 (4K page, 4-level paging)",
+                 "0x200010 -> 0x200010 (2048K page, 4-level paging)",
+                 "0x7ffffff000: not mapped (level 3 entry not present, 4-level paging)",
+                 "0xffff800000000000: not mapped (level 4 entry not present, "
+                 "4-level paging)",
+                 "usage: translate ADDR [VCPU]"]:
+        has(out, line + "\n", "monitor output")
+    finishes_like_reference(vm, "callchain", 2)
+
+
+@test
 def ctrl_c_stops_every_vcpu():
     """SIGINT to gdb while the guest spins stops all vCPUs"""
     vm = Launcher("smp", cpus=2)
