@@ -208,9 +208,10 @@ TEST_F(snap, mask_and_stride)
  * counter, read after the last capture, then proves it did not run
  * between the first and the last capture.
  */
-static void check_atomic(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(snap) *self, int nr, int count)
+static void check_atomic(struct __test_metadata *_metadata, struct vm *vm,
+			 int s, struct kvmdbg_vcpu_state *states, int count)
 {
+	int nr = vm->nr_vcpus;
 	struct kvmdbg_range rg = { .addr = COUNTER_GPA(0), .len = 64 * MAX_VCPUS };
 	uint64_t counters[8 * MAX_VCPUS];
 	struct kvmdbg_snapshot snap;
@@ -218,26 +219,26 @@ static void check_atomic(struct __test_metadata *_metadata,
 	int n, i, first, bad = 0;
 
 	rg.buf = (uintptr_t)counters;
-	ASSERT_EQ(0, vm_start(&self->vm));
+	ASSERT_EQ(0, vm_start(vm));
 	for (n = 0; n < count && !bad; n++) {
 		/* Let the vCPU threads re-enter the guest between snapshots. */
 		usleep(200);
 		first = n % nr;
 		memset(&snap, 0, sizeof(snap));
 		snap.nr_vcpus = MAX_VCPUS;
-		snap.vcpu_stride = sizeof(self->st[0]);
-		snap.vcpus = (uintptr_t)self->st;
+		snap.vcpu_stride = sizeof(states[0]);
+		snap.vcpus = (uintptr_t)states;
 		snap.ranges = (uintptr_t)&rg;
 		snap.nr_ranges = 1;
 		for (i = first; i < nr; i++)
 			snap.vcpu_mask[0] |= 1ULL << i;
-		ASSERT_EQ(0, ioctl(self->s, KVMDBG_SNAPSHOT, &snap))
+		ASSERT_EQ(0, ioctl(s, KVMDBG_SNAPSHOT, &snap))
 			TH_LOG("snapshot %d: %s", n, strerror(errno));
 		ASSERT_EQ(nr - first, snap.nr_vcpus);
 		retries += snap.nr_retries;
 		stopped += snap.stopped_ns;
 		for (i = 0; i < nr - first; i++) {
-			struct kvmdbg_vcpu_state *st = &self->st[i];
+			struct kvmdbg_vcpu_state *st = &states[i];
 			uint64_t mem = counters[8 * st->vcpu_id];
 
 			if (counter_consistent(st, mem))
@@ -249,12 +250,12 @@ static void check_atomic(struct __test_metadata *_metadata,
 			bad++;
 		}
 	}
-	vm_stop(&self->vm);
+	vm_stop(vm);
 	EXPECT_EQ(0, bad);
 	/* The guest really ran in between. */
 	for (i = 0; i < nr; i++)
 		EXPECT_LT(1000ULL * i + count / 10,
-			  *(uint64_t *)gpa(&self->vm, COUNTER_GPA(i)));
+			  *(uint64_t *)gpa(vm, COUNTER_GPA(i)));
 	TH_LOG("%d snapshots, %llu redone, mean stop %llu us", count,
 	       (unsigned long long)retries,
 	       (unsigned long long)(stopped / count / 1000));
@@ -262,12 +263,39 @@ static void check_atomic(struct __test_metadata *_metadata,
 
 TEST_F(snap, atomic_1000)
 {
-	check_atomic(_metadata, self, variant->nr_vcpus, 1000);
+	check_atomic(_metadata, &self->vm, self->s, self->st, 1000);
 }
 
-TEST_F_TIMEOUT(snap, atomic_10000_under_load, 600)
+/* 10,000 snapshots of 2 running vCPUs, once (TCG time). */
+FIXTURE(load) {
+	int unused;
+};
+
+FIXTURE_SETUP(load)
 {
-	check_atomic(_metadata, self, variant->nr_vcpus, 10000);
+}
+
+FIXTURE_TEARDOWN(load)
+{
+}
+
+TEST_F_TIMEOUT(load, atomic_10000_under_load, 600)
+{
+	struct kvmdbg_vcpu_state st[MAX_VCPUS];
+	struct vm vm;
+	int dev, s;
+
+	REQUIRE_KVMDBG(dev);
+	ASSERT_EQ(0, install_kick_handler());
+	ASSERT_EQ(0, vm_create(&vm, 2));
+	s = session_open(dev, &vm);
+	ASSERT_LE(0, s);
+	check_atomic(_metadata, &vm, s, st, 10000);
+	EXPECT_EQ(0, vm.vcpus[0].error | vm.vcpus[1].error);
+	EXPECT_EQ(0, vm.vcpus[0].bad_exit | vm.vcpus[1].bad_exit);
+	close(s);
+	vm_destroy(&vm);
+	close(dev);
 }
 
 TEST_HARNESS_MAIN
