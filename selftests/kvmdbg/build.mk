@@ -3,3 +3,9 @@
 KVMDBG_VM_TESTS	:= $(addprefix $(O)/selftests/vm/kvmdbg/,session_test snapshot_test ranges_test)
 ALL		+= $(KVMDBG_VM_TESTS)
 $(KVMDBG_VM_TESTS): selftests/kvmdbg/kvmdbg_util.h include/uapi/linux/kvmdbg.h
+
+# Kernel style of kmod/: the kernel's checkpatch.pl --strict must stay silent.
+.PHONY: checkpatch-kmod
+checkpatch-kmod: $(KSFT_STAMP)
+	$(CHECKPATCH) --strict --no-tree --quiet -f \
+		$(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h))
