@@ -166,6 +166,7 @@ void gdb_reply_str(struct gdb_stub *stub, const char *s);
 void gdb_reply_printf(struct gdb_stub *stub, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void gdb_reply_hex(struct gdb_stub *stub, const void *data, size_t len);
+void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len);
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data,
 			size_t len);
 void gdb_reply_error(struct gdb_stub *stub, int err);

@@ -29,7 +29,7 @@ static int handle_read_mem(struct gdb_stub *stub, const struct gdb_args *a)
 		return -EFAULT;
 	if ((uint64_t)n > len)
 		n = (int)len;	/* a backend overrunning its count */
-	gdb_reply_hex(stub, stub->scratch, (size_t)n);
+	gdb_reply_hex_rle(stub, stub->scratch, (size_t)n);
 	return 0;
 }
 

@@ -777,6 +777,25 @@ TEST(m_reads_hex)
 	CHECK_INT(fk.last_mem_phys, 0);
 }
 
+/* Replies to 'm' are run-length encoded: "c*N" repeats c N-29 more times. */
+TEST(m_run_length_encodes_runs)
+{
+	CHECK_STR(reply("M400000,10:00000000000000000000000000000000"), "OK");
+	CHECK_STR(reply("m400000,10"), "0*<");		/* 1 + 31 zeros */
+	CHECK_STR(reply("m400000,3"), "0*\"");		/* 1 + 5 */
+	CHECK_STR(reply("m400000,1"), "00");		/* too short to pay */
+}
+
+/* Counts 6 and 7 would be '#' and '$', which end or start a packet. */
+TEST(m_run_length_avoids_hash_and_dollar)
+{
+	CHECK_STR(reply("M400000,5:0000000001"), "OK");
+	CHECK_STR(reply("m400000,4"), "0*\"00");	/* 8 zeros: 6 + 2 */
+	CHECK_STR(reply("M400000,4:00000001"), "OK");
+	CHECK_STR(reply("m400000,4"), "0*\"01");	/* 7 zeros: 6 + 1 */
+	CHECK_STR(reply("m400000,5"), "0*\"0101");	/* 7 zeros, then 01 01 */
+}
+
 TEST(m_uses_hg_thread)
 {
 	reply("Hg2");
