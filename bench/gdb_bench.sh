@@ -3,10 +3,14 @@
 # in one run: throughput of a 16 MiB `dump binary memory` and the rate of
 # `stepi`. Prints a table with the ratios. Not a test: nothing asserted.
 #
+# Memory: 16 MiB of untouched (zero) guest RAM read, 16 MiB of random bytes
+# written with `restore` and read back, both at the same addresses on both
+# sides (zero-filled pages compress well on the wire with RSP run-length
+# encoding, random ones do not; both are shown).
 # kvmdbg side: build/kvmdbg-launch --gdb on the mempattern guest (64 MiB),
-#   reading guest-virtual 0x100000.. and stepping its fill() loop.
+#   stepping its fill() loop.
 # QEMU side: qemu-system-x86_64 -S (TCG; this host's /dev/kvm is not
-#   usable by QEMU), 64 MiB, reading 0x100000.. and stepping the firmware
+#   usable by QEMU), 64 MiB, stepping the firmware
 #   from the reset vector. Stepping cost is protocol round trips plus one
 #   stop per instruction on both sides, so the code stepped matters little.
 set -eu
@@ -20,21 +24,23 @@ command -v qemu-system-x86_64 >/dev/null || { echo "bench: qemu-system-x86_64 mi
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
-# measure NAME PORT ADDR [BREAK]: one gdb run; appends "NAME key value" lines.
+# measure NAME PORT [BREAK [FILE]]: one gdb run; appends "NAME key value" lines.
 measure() {
-	BENCH_TARGET=127.0.0.1:$2 BENCH_ADDR=$3 BENCH_STEPS=$STEPS BENCH_BREAK=${4:-} \
-		timeout 300 gdb -batch -nx -x bench/gdb_measure.py ${5:-} 2>/dev/null |
+	BENCH_TARGET=127.0.0.1:$2 BENCH_STEPS=$STEPS BENCH_BREAK=${3:-} BENCH_RANDOM=$random \
+		timeout 300 gdb -batch -nx -x bench/gdb_measure.py ${4:-} 2>/dev/null |
 		sed -n "s/^BENCH /$1 /p" >>"$results"
 }
 
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+random=$(mktemp)
+trap 'rm -f "$results" "$random"' EXIT
+head -c $((16 << 20)) /dev/urandom >"$random"
 for r in $(seq "$ROUNDS"); do
 	port=$(free_port)
 	build/kvmdbg-launch --mem 64M --gdb "127.0.0.1:$port" "$guest" >/dev/null &
 	pid=$!
 	scripts/wait-listen.sh "$port" "$pid"
-	measure kvmdbg "$port" 0x100000 fill "$guest"
+	measure kvmdbg "$port" fill "$guest"
 	wait "$pid" 2>/dev/null || true
 
 	port=$(free_port)
@@ -42,7 +48,7 @@ for r in $(seq "$ROUNDS"); do
 		-S -gdb "tcp:127.0.0.1:$port" >/dev/null 2>&1 &
 	pid=$!
 	scripts/wait-listen.sh "$port" "$pid"
-	measure qemu "$port" 0x100000
+	measure qemu "$port"
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	echo "bench: round $r of $ROUNDS done" >&2
@@ -54,8 +60,13 @@ fig() { awk -v n="$1" -v k="$2" '$1==n && $2==k {print $3}' "$results" | median;
 echo "gdb $(gdb --version | head -1 | awk '{print $NF}'), $(qemu-system-x86_64 --version | head -1), $(nproc) CPUs, $(uname -r)"
 echo "median of $ROUNDS rounds; stepi count $STEPS"
 printf '%-28s %12s %12s %8s\n' figure kvmdbg qemu ratio
-for k in mem_mib_s steps_s; do
+for k in mem_zero_mib_s mem_rand_mib_s mem_write_mib_s steps_s; do
 	a=$(fig kvmdbg $k) b=$(fig qemu $k)
-	label=$([ $k = mem_mib_s ] && echo "memory read 16 MiB (MiB/s)" || echo "stepi (steps/s)")
+	case $k in
+	mem_zero_mib_s) label="read 16 MiB zero (MiB/s)" ;;
+	mem_rand_mib_s) label="read 16 MiB random (MiB/s)" ;;
+	mem_write_mib_s) label="write 16 MiB (MiB/s)" ;;
+	*) label="stepi (steps/s)" ;;
+	esac
 	printf '%-28s %12s %12s %7.1fx\n' "$label" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print (b > 0) ? a / b : 0}')"
 done
