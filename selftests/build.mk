@@ -69,7 +69,7 @@ $(O)/selftests/vm/%_test: selftests/%_test.c $(KSFT_STAMP)
 $(O)/selftests/%_test: selftests/%_test.c $(KSFT_STAMP)
 	$(ksft_link)
 
--include $(shell find $(O)/selftests -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/selftests -type f -name '*.d' 2>/dev/null)
 
 # kvmdbg.ko in the test VM.
 KMOD_VM_TESTS	:= $(O)/selftests/vm/kmod/dev_test $(O)/selftests/vm/kmod/load_test

@@ -30,9 +30,11 @@ echo 2 >/proc/sys/kernel/printk
 echo	# ends the firmware's last line
 say begin "$(uname -r)"
 
-# KVM_MODULES: paths under /lib/modules/<ver>/, dependencies first.
+# KVM_MODULES: paths under /lib/modules/<ver>/, dependencies first;
+# TEST_TIMEOUT: seconds one test executable may take.
 # shellcheck source=/dev/null
 . /etc/kvmdbg/vm.conf
+: "${TEST_TIMEOUT:=120}"
 moddir=/lib/modules/$(uname -r)
 for m in $KVM_MODULES; do
 	insmod "$moddir/$m"
@@ -45,18 +47,38 @@ rc=$?
 [ $rc -eq 0 ] && [ ! -c /dev/kvmdbg ] && rc=no-dev
 say kvmdbg $rc
 
+# The kernel log for the host to scan, then off.
+finish() {
+	say dmesg-begin
+	dmesg
+	say dmesg-end
+	say "$1"
+	sync
+	poweroff -f
+}
+
+# A test stuck in the kernel (D state) can be neither killed nor waited
+# for: show the blocked tasks' stacks and end the run from here.
+watchdog() {
+	sleep "$TEST_TIMEOUT"
+	say test-timeout "$1" "$TEST_TIMEOUT"
+	echo w >/proc/sysrq-trigger
+	finish stuck
+}
+
+run_test() {
+	say test-begin "$1"
+	watchdog "$1" &
+	wd=$!
+	"./$1" </dev/null 2>&1
+	rc=$?
+	kill "$wd"
+	say test-end "$1" $rc
+}
+
 cd "$TOP" || say fatal "no $TOP"
 export KVMDBG_KO=$TOP/kmod/kvmdbg.ko KVMDBG_IN_VM=1
 for t in $(find build/selftests/vm selftests/vm/tests.d -type f 2>/dev/null | sort); do
-	[ -x "$t" ] || continue
-	say test-begin "$t"
-	"./$t" </dev/null 2>&1
-	say test-end "$t" $?
+	[ -x "$t" ] && run_test "$t"
 done
-
-say dmesg-begin
-dmesg
-say dmesg-end
-say end
-sync
-poweroff -f
+finish end

@@ -21,8 +21,10 @@
 # modules and extra/kvmdbg.ko with a modules.dep, for libkmod users.
 #
 # Environment: VM_TIMEOUT (seconds for the whole boot, default 300),
-# QEMU (default qemu-system-x86_64). Offline use: put the linux-image
-# .deb into build/vm/cache/ beforehand.
+# VM_TEST_TIMEOUT (seconds for one test executable, default 120; on
+# expiry the guest dumps its blocked tasks into the log and powers off),
+# QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max).
+# Offline use: put the linux-image .deb into build/vm/cache/ beforehand.
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -31,7 +33,9 @@ CACHE=$VM/cache
 ROOT=$VM/initramfs
 KO=kmod/kvmdbg.ko
 TIMEOUT=${VM_TIMEOUT:-300}
+TEST_TIMEOUT=${VM_TEST_TIMEOUT:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
+CPU=${VM_CPU:-max}
 # The guest's control lines; see selftests/vm/init.sh.
 TAG='@kvmdbg@ '
 
@@ -161,7 +165,8 @@ build_initramfs() {
 	for m in kvm kvm_amd; do
 		add_module "$m" "$tree" "$kver"
 	done
-	echo "KVM_MODULES='${MODS[*]}'" >"$ROOT/etc/kvmdbg/vm.conf"
+	printf "KVM_MODULES='%s'\nTEST_TIMEOUT=%s\n" "${MODS[*]}" "$TEST_TIMEOUT" \
+		>"$ROOT/etc/kvmdbg/vm.conf"
 	mkdir -p "$ROOT/kvmdbg/kmod" "$ROOT/lib/modules/$kver/extra"
 	cp "$KO" "$ROOT/lib/modules/$kver/extra/kvmdbg.ko"
 	ln -s "/lib/modules/$kver/extra/kvmdbg.ko" "$ROOT/kvmdbg/$KO"
@@ -213,7 +218,12 @@ stream() {
 			else
 				result "not ok - vm: ${w[1]} exited with status ${w[2]}"
 			fi ;;
-		dmesg-begin) in_dmesg=1 ;;
+		test-timeout)
+			in_test=
+			echo "# vm: ${w[1]} still running after ${w[2]} s: guest dumps blocked tasks, powers off" ;;
+		dmesg-begin)
+			in_test=
+			in_dmesg=1 ;;
 		dmesg-end) in_dmesg= ;;
 		esac
 	done
@@ -299,9 +309,13 @@ running_test() {
 }
 
 report_end() {
-	local qrc=$1 panic
+	local qrc=$1 panic stuck t secs
 	panic=$(grep -m 1 -o 'Kernel panic.*' "$VM/console.log" || true)
-	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	stuck=$(event test-timeout)
+	if [ -n "$stuck" ]; then
+		read -r _ t secs <<<"$stuck"
+		result "not ok - vm: $t did not finish within $secs s in the guest (blocked tasks' stacks in $VM/dmesg.log; raise VM_TEST_TIMEOUT if it was only slow)"
+	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		result "not ok - vm: guest did not finish within $TIMEOUT s$(running_test) (timeout; raise VM_TIMEOUT if it was only slow)"
 	elif [ -n "$panic" ]; then
 		result "not ok - vm: kernel panic$(running_test): $panic"
@@ -312,12 +326,14 @@ report_end() {
 	fi
 }
 
+# --foreground keeps qemu in our process group, so whoever stops us (make
+# check's timeout, ^C) stops it too; and qemu must not hold our lock.
 boot() {
-	timeout -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu max -m 1G -smp 2 \
+	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu "$CPU" -m 1G -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
-		</dev/null 2>&1
+		</dev/null 9>&- 2>&1
 }
 
 main() {
