@@ -1,0 +1,264 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Snapshots and the gdb driver, end to end on the host's /dev/kvm with the
+# ASan/UBSan launcher and real gdb: every trigger (guest port 0xF5,
+# --snapshot-at SYMBOL, SIGUSR1, gdb's monitor snapshot), resume with the
+# same output and exit status as the original run from the snapshot point,
+# byte-equal memory and equal registers under gdb for 1 and 2 vCPUs,
+# rejection of damaged files with their exact message, a failed write
+# that keeps the old snapshot, the batch driver's status, symbol lookup
+# precedence and the bundled macros. Prints TAP.
+#
+# Usage: selftests/snapshot/snapshot.sh [LAUNCHER]   (from the top of the tree)
+set -u
+
+LAUNCH=${1:-build/asan/kvmdbg-launch}
+GUEST=$PWD/build/examples/snapguest.elf
+T=$(mktemp -d /tmp/kvmdbg-snapshot-test.XXXXXX)
+MNT=
+cleanup() {
+	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export TMPDIR=$T/tmp		# the driver's temp files must vanish from here
+mkdir -p "$TMPDIR"
+unset KVMDBG_ARTIFACTS
+P=$(basename "$LAUNCH")
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d" "failed: $*"; fi; }
+
+if ! [ -c /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	echo "1..1"; echo "ok 1 - snapshot suite # SKIP no /dev/kvm on this host"; exit 0
+fi
+command -v gdb >/dev/null || { echo "1..1"; echo "not ok 1 - gdb is missing (scripts/deps.sh installs it)"; exit 1; }
+
+# expect DESC WANT_RC WANT_STDOUT_FILE WANT_STDERR -- ARGS: exact stderr and status.
+expect_err() {
+	local desc=$1 want_rc=$2 want_err=$3 rc err
+	shift 4
+	"$LAUNCH" "$@" >"$T/o" 2>"$T/e"; rc=$?
+	err=$(cat "$T/e")
+	if [ "$rc" = "$want_rc" ] && [ "$err" = "$want_err" ] && [ ! -s "$T/o" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc" "status $rc (should be $want_rc)" "stderr: $err" "should be: $want_err" \
+			"stdout: $(head -c 200 "$T/o")"
+	fi
+}
+
+SNAP_POINT=$(nm "$GUEST" | awk '$3 == "snap_point" {print "0x" substr($1, match($1, /[1-9a-f]/))}')
+BUILD_ID=$(readelf -n "$GUEST" | awk '/Build ID/ {print $3}')
+
+# --- port 0xF5 trigger, resume, same output from there (1 and 2 vCPUs) ---
+for cpus in 1 2; do
+	s=$T/port$cpus.snap
+	"$LAUNCH" --cpus $cpus --snapshot "$s" "$GUEST" >"$T/orig$cpus" 2>"$T/err$cpus"; rc=$?
+	check "port 0xF5 ($cpus vCPUs): guest runs on and exits 7" [ $rc = 7 ]
+	check "port 0xF5 ($cpus vCPUs): one snapshot written, message exact" \
+		[ "$(cat "$T/err$cpus")" = "$P: snapshot written to $s (guest write to port 0xf5)" ]
+	"$LAUNCH" --resume "$s" >"$T/res$cpus" 2>"$T/rerr$cpus"; rc=$?
+	check "resume ($cpus vCPUs): exit status 7 as the original" [ $rc = 7 ]
+	check "resume ($cpus vCPUs): output equals the original's from the snapshot on" \
+		cmp -s "$T/res$cpus" <(tail -n +2 "$T/orig$cpus")
+	check "resume ($cpus vCPUs): original printed phase 1 with $cpus vCPUs" \
+		grep -qx "phase 1: $cpus vCPUs, checksum 0x[0-9a-f]*" "$T/orig$cpus"
+done
+
+# --- --snapshot-at SYMBOL with --snapshot-exit ---
+S=$T/at.snap
+"$LAUNCH" --snapshot "$S" --snapshot-at snap_point --snapshot-exit "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+check "--snapshot-at snap_point --snapshot-exit: status 0" [ $rc = 0 ]
+check "--snapshot-at: stops before phase 2" [ "$(cat "$T/o")" = "phase 1: 1 vCPUs, checksum 0x673ce800" ]
+check "--snapshot-at: message exact" [ "$(cat "$T/e")" = "$P: snapshot written to $S (--snapshot-at breakpoint)" ]
+"$LAUNCH" --resume "$S" >"$T/o" 2>/dev/null; rc=$?
+check "resume of --snapshot-at: phase 2 to done, status 7" \
+	[ $rc = 7 -a "$(head -1 "$T/o")" = "phase 2: checksum 0x6212e800" -a "$(tail -1 "$T/o")" = "done: 180000 spins" ]
+
+# --- resume under gdb: held at the resume point ---
+out=$("$LAUNCH" --resume "$S" --gdb-exec 'printf "rip=%#lx\n", $pc' 2>/dev/null)
+check "resume under gdb: rip is snap_point ($SNAP_POINT), nothing ran" \
+	grep -qx "rip=$SNAP_POINT" <<<"$out"
+check "resume under gdb: the guest printed nothing before gdb's continue" \
+	bash -c "! grep -q phase <<<'$out'"
+
+# --- monitor snapshot from gdb; byte-equal memory and equal registers ---
+for cpus in 1 2; do
+	g=$T/gdb$cpus
+	cat >"$T/cap.gdb" <<-EOF2
+	hbreak snap_point
+	continue
+	monitor snapshot $g.snap
+	set logging file $g-regs-cap.txt
+	set logging overwrite on
+	set logging redirect on
+	set logging enabled on
+	thread apply all info registers
+	set logging enabled off
+	monitor phys on
+	dump binary memory $g-mem-cap.bin 0 0x200000
+	monitor phys off
+	kill
+	EOF2
+	"$LAUNCH" --cpus $cpus --gdb-script "$T/cap.gdb" "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+	check "monitor snapshot ($cpus vCPUs): batch driver status 0" [ $rc = 0 ]
+	# gdb prints monitor output on its stderr.
+	check "monitor snapshot ($cpus vCPUs): gdb says written" grep -qx "snapshot written to $g.snap" "$T/e"
+	cat >"$T/res.gdb" <<-EOF2
+	set logging file $g-regs-res.txt
+	set logging overwrite on
+	set logging redirect on
+	set logging enabled on
+	thread apply all info registers
+	set logging enabled off
+	monitor phys on
+	dump binary memory $g-mem-res.bin 0 0x200000
+	monitor phys off
+	EOF2
+	"$LAUNCH" --resume "$g.snap" --gdb-script "$T/res.gdb" >"$T/o" 2>"$T/e"; rc=$?
+	check "resume ($cpus vCPUs) under gdb: status 0" [ $rc = 0 ]
+	check "resume ($cpus vCPUs): guest memory 0-2M byte-equal to capture" cmp -s "$g-mem-cap.bin" "$g-mem-res.bin"
+	check "resume ($cpus vCPUs): registers of every vCPU equal to capture" cmp -s "$g-regs-cap.txt" "$g-regs-res.txt"
+	check "resume ($cpus vCPUs): $cpus threads in the register dump" \
+		[ "$(grep -c '^Thread ' "$g-regs-res.txt")" = $cpus ]
+done
+
+# --- SIGUSR1 ---
+S=$T/usr1.snap
+"$LAUNCH" --snapshot "$S" "$GUEST" >"$T/usr1.out" 2>"$T/usr1.err" &
+pid=$!
+for _ in $(seq 400); do grep -q '^tick 1$' "$T/usr1.out" && break; sleep 0.01; done
+kill -USR1 $pid
+wait $pid; rc=$?
+check "SIGUSR1: guest runs on and exits 7" [ $rc = 7 ]
+check "SIGUSR1: message exact" grep -qx "$P: snapshot written to $S (SIGUSR1)" "$T/usr1.err"
+"$LAUNCH" --resume "$S" >"$T/usr1.res" 2>/dev/null; rc=$?
+tail -c "$(stat -c %s "$T/usr1.res")" "$T/usr1.out" >"$T/usr1.tail"
+check "SIGUSR1: resume exits 7 and prints the original's tail" \
+	[ $rc = 7 -a -s "$T/usr1.res" ] && cmp -s "$T/usr1.res" "$T/usr1.tail"
+
+# --- damaged files: one exact line, status 1, nothing ran ---
+S=$T/at.snap
+size=$(stat -c %s "$S")
+head -c $((size - 4096)) "$S" >"$T/trunc.snap"
+expect_err "truncated file rejected" 1 \
+	"$P: $T/trunc.snap: header: file is $((size - 4096)) bytes but was written as $size (truncated)" -- --resume "$T/trunc.snap"
+: >"$T/empty.snap"
+expect_err "empty file rejected" 1 \
+	"$P: $T/empty.snap: header: file is 0 bytes, too short for the 64-byte header (truncated)" -- --resume "$T/empty.snap"
+cp "$S" "$T/ver.snap"; printf '\x02' | dd of="$T/ver.snap" bs=1 seek=8 conv=notrunc status=none
+expect_err "wrong version rejected" 1 \
+	"$P: $T/ver.snap: header: version 2 is not supported (this kvmdbg reads version 1)" -- --resume "$T/ver.snap"
+cp "$S" "$T/magic.snap"; printf 'X' | dd of="$T/magic.snap" bs=1 seek=0 conv=notrunc status=none
+expect_err "bad magic rejected" 1 "$P: $T/magic.snap: header: bad magic (not a kvmdbg snapshot)" -- --resume "$T/magic.snap"
+cp "$S" "$T/ext.snap"; printf 'junk' >>"$T/ext.snap"
+expect_err "extended file rejected" 1 \
+	"$P: $T/ext.snap: header: file is $((size + 4)) bytes but was written as $size (extended)" -- --resume "$T/ext.snap"
+# Flip a byte in the last data page (a memory run) and in VCPU 0's section.
+cp "$S" "$T/mem.snap"; printf '\xff' | dd of="$T/mem.snap" bs=1 seek=$((size - 100)) conv=notrunc status=none
+"$LAUNCH" --resume "$T/mem.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "corrupt memory run rejected: status 1, checksum message, nothing ran" \
+	[ $rc = 1 -a ! -s "$T/o" ] && grep -qxE "$P: $T/mem.snap: section MEMORY: run [0-9]+ \(gpa 0x[0-9a-f]+, [0-9]+ pages\): checksum mismatch \(stored 0x[0-9a-f]+, computed 0x[0-9a-f]+\)" "$T/e"
+voff=$(python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(); print(struct.unpack_from('<Q', d, 64 + 32 + 8)[0] + 40)" "$S")
+cp "$S" "$T/vcpu.snap"; printf '\x55' | dd of="$T/vcpu.snap" bs=1 seek=$voff conv=notrunc status=none
+"$LAUNCH" --resume "$T/vcpu.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "corrupt VCPU section rejected with its name" \
+	[ $rc = 1 -a ! -s "$T/o" ] && grep -qxE "$P: $T/vcpu.snap: section VCPU 0: checksum mismatch \(stored 0x[0-9a-f]+, computed 0x[0-9a-f]+\)" "$T/e"
+expect_err "missing file" 1 "$P: $T/nope.snap: cannot open: No such file or directory" -- --resume "$T/nope.snap"
+
+# --- a failed write keeps the old snapshot ---
+MNT=$T/mnt; mkdir -p "$MNT"
+if mount -t tmpfs -o size=64k tmpfs "$MNT" 2>/dev/null; then
+	cp "$T/port1.snap" "$MNT/s.snap" 2>/dev/null || true
+	if [ -s "$MNT/s.snap" ] && cmp -s "$T/port1.snap" "$MNT/s.snap"; then
+		"$LAUNCH" --snapshot "$MNT/s.snap" "$GUEST" >/dev/null 2>"$T/e"; rc=$?
+		check "ENOSPC: guest still exits 7" [ $rc = 7 ]
+		check "ENOSPC: one exact message" [ "$(cat "$T/e")" = \
+			"$P: snapshot $MNT/s.snap: write failed: No space left on device; the previous snapshot there is untouched" ]
+		check "ENOSPC: the old snapshot is intact" cmp -s "$T/port1.snap" "$MNT/s.snap"
+		check "ENOSPC: no temp file left" [ "$(ls -A "$MNT")" = s.snap ]
+		"$LAUNCH" --resume "$MNT/s.snap" >"$T/o" 2>/dev/null; rc=$?
+		check "ENOSPC: the old snapshot still resumes" [ $rc = 7 ] && cmp -s "$T/o" <(tail -n +2 "$T/orig1")
+	else
+		not_ok "ENOSPC: the 64k tmpfs does not hold the first snapshot ($(stat -c %s "$T/port1.snap") bytes)"
+	fi
+	umount "$MNT"; MNT=
+else
+	not_ok "ENOSPC: cannot mount a tmpfs (run as root)"
+fi
+
+# --- batch driver status ---
+printf 'info registers rip\nprint 6 * 7\n' >"$T/good.gdb"
+printf 'print 1\nthis-is-not-a-command\nprint 2\n' >"$T/bad.gdb"
+"$LAUNCH" --gdb-script "$T/good.gdb" "$GUEST" >"$T/o" 2>/dev/null; rc=$?
+check "--gdb-script: a good script exits 0" [ $rc = 0 ] && grep -qx '\$1 = 42' "$T/o"
+"$LAUNCH" --gdb-script "$T/bad.gdb" "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+check "--gdb-script: a failing script exits non-zero ($rc) and stops there" \
+	[ $rc != 0 ] && ! grep -q '\$2 = 2' "$T/o" && grep -q 'Undefined command: "this-is-not-a-command"' "$T/e"
+"$LAUNCH" --gdb-exec 'print 5' --gdb-exec 'print $_exitcode' "$GUEST" >"$T/o" 2>/dev/null; rc=$?
+check "--gdb-exec (repeatable): runs each command, status 0" [ $rc = 0 ] && grep -qx '\$1 = 5' "$T/o"
+check "driver: its temp directory and socket are gone" [ -z "$(ls -A "$TMPDIR")" ]
+
+# --- symbols: --symbols > beside the snapshot > recorded image > $KVMDBG_ARTIFACTS ---
+sym() { "$LAUNCH" "$@" --gdb-exec 'info symbol $pc' 2>&1 | awk '/^  symbols:/ {sub(/^  symbols: +/, ""); print}'; }
+S=$T/at.snap
+cp "$GUEST" "$T/explicit.elf"
+check "symbols: --symbols wins" [ "$(sym --resume "$S" --symbols "$T/explicit.elf")" = "$T/explicit.elf (--symbols)" ]
+check "symbols: the image recorded in the snapshot" [ "$(sym --resume "$S")" = "$GUEST (beside the snapshot)" ]
+cp "$GUEST" "$S.elf"
+check "symbols: <snapshot>.elf beats the recorded image" [ "$(sym --resume "$S")" = "$S.elf (beside the snapshot)" ]
+rm -f "$S.elf"
+# A snapshot whose image is gone: only the artifacts directory has it.
+cp "$GUEST" "$T/gone.elf"
+"$LAUNCH" --snapshot "$T/gone.snap" --snapshot-at snap_point --snapshot-exit "$T/gone.elf" >/dev/null 2>&1
+rm -f "$T/gone.elf"
+mkdir -p "$T/art"; cp "$GUEST" "$T/art/gone-$BUILD_ID"
+check "symbols: \$KVMDBG_ARTIFACTS/<name>-<build-id>" \
+	[ "$(KVMDBG_ARTIFACTS=$T/art sym --resume "$T/gone.snap")" = "$T/art/gone-$BUILD_ID (\$KVMDBG_ARTIFACTS)" ]
+check "symbols: a miss lists every place tried" \
+	[ "$(sym --resume "$T/gone.snap")" = "none found; tried $T/gone.snap.elf, $T/gone.snap.debug, $T/gone.elf, \$KVMDBG_ARTIFACTS (not set)" ]
+expect_err "symbols: a missing --symbols FILE is an error" 1 \
+	"$P: gdb driver: --symbols $T/nope.elf: cannot read it" -- --resume "$S" --symbols "$T/nope.elf" --gdb-exec 'print 1'
+
+# --- bundled macros, end to end on a resumed snapshot ---
+"$LAUNCH" --resume "$S" --gdb-exec kvm-vcpus --gdb-exec 'kvm-translate 0x102000' \
+	--gdb-exec 'kvm-translate &data 0' --gdb-exec kvm-memmap --gdb-exec kvm-snapshot-info \
+	--gdb-exec "kvm-snapshot $T/again.snap" >"$T/o" 2>"$T/e"; rc=$?
+cat "$T/e" >>"$T/o"	# monitor output comes on gdb's stderr
+check "macros: session status 0" [ $rc = 0 ]
+check "kvm-snapshot: says written" grep -qx "snapshot written to $T/again.snap" "$T/o"
+check "kvm-vcpus: vCPU 0 at snap_point, paging mode" \
+	grep -qx "vCPU 0: rip $SNAP_POINT not halted, long mode (64-bit), 4-level paging" "$T/o"
+check "kvm-vcpus: thread list" grep -qE '^\* 1 +Thread 1 \(vCPU 0 stopped\) .*snap_point' "$T/o"
+check "kvm-translate: each level" bash -c "grep -qx '  PML4\[  0\] @ 0x000002000 = 0x0000000000003023  P RW S' $T/o &&
+	grep -qx '  PD  \[  0\] @ 0x000006000 = 0x0000000000004023  P RW S' $T/o &&
+	grep -qx '  PT  \[258\] @ 0x000004810 = 0x0000000000102063  P RW S' $T/o"
+check "kvm-translate: result (twice, by address and by symbol)" \
+	[ "$(grep -cx '0x102000 -> 0x102000 (4K page)' "$T/o")" = 2 ]
+check "kvm-memmap: RAM and reserved area" bash -c "grep -qx 'guest RAM: 0x0-0x4000000 (64 MiB), identity-mapped, one memslot' $T/o &&
+	grep -qE '^  [0-9]+ pages mapped copy-on-write from $S$' $T/o"
+check "kvm-snapshot-info: trigger and vCPUs" bash -c "grep -qE '^captured: .* by --snapshot-at breakpoint at $SNAP_POINT; userspace capture' $T/o &&
+	grep -qx '  vCPU 0:  rip $SNAP_POINT' $T/o && grep -qx 'image:     $GUEST (build-id $BUILD_ID)' $T/o"
+check "kvm-snapshot: writes a snapshot that resumes" [ -s "$T/again.snap" ] && \
+	[ "$("$LAUNCH" --resume "$T/again.snap" 2>/dev/null | tail -1)" = "done: 180000 spins" ]
+check "debug context block printed" bash -c "grep -qx '  snapshot:       $S (captured by --snapshot-at breakpoint; image $GUEST)' $T/e &&
+	grep -qx '  vCPUs:          1, held at the resume point until gdb continues' $T/e"
+
+# --- option errors ---
+expect_err "--snapshot-at needs --snapshot" 2 "$P: --snapshot-at needs --snapshot FILE" -- --snapshot-at snap_point "$GUEST"
+expect_err "--snapshot-at with --gdb refused" 2 \
+	"$P: --snapshot-at cannot be combined with gdb (both use the debug registers); use 'monitor snapshot FILE' in gdb" \
+	-- --snapshot x --snapshot-at snap_point --gdb 1 "$GUEST"
+expect_err "--snapshot-at unknown symbol" 2 "$P: --snapshot-at: symbol 'nosuch' not found in $GUEST" \
+	-- --snapshot x --snapshot-at nosuch "$GUEST"
+expect_err "--resume with --cpus refused" 2 \
+	"$P: --resume: vCPUs, memory and image come from the snapshot; drop --cpus, --mem, --flat, --load-addr, --entry" \
+	-- --resume "$S" --cpus 2
+
+echo "1..$n"
+exit $((failed > 0))
