@@ -268,7 +268,7 @@ report_kvm() {
 	elif [ "$(event devkvm)" = "devkvm yes" ]; then
 		result "ok - vm: kvm.ko and kvm-amd.ko loaded, /dev/kvm present"
 	elif [ "$(event devkvm)" = "devkvm no" ] &&
-		grep -q "no hardware support\|SVM not supported\|svm not supported" "$VM/dmesg.log"; then
+		grep -qE "no hardware support|has_svm:" "$VM/dmesg.log"; then
 		result "ok - vm: kvm.ko and kvm-amd.ko loaded, /dev/kvm present # SKIP no /dev/kvm in test VM (nested SVM hardware missing)"
 	else
 		result "not ok - vm: kvm-amd.ko did not load, and not for want of SVM (see $VM/dmesg.log)"
