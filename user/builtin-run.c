@@ -442,7 +442,7 @@ static int run__start_service(struct run_args *a, struct vm *vm, char *abs)
 	struct snapshot_service_cfg sc = {
 		.path = a->snapshot, .exit_after = a->snapshot_exit,
 		.at_set = a->snapshot_at != NULL, .at_addr = a->at_addr,
-		.sigusr1 = a->snapshot != NULL,
+		.sigusr1 = a->snapshot != NULL, .verbose = a->cfg.verbose,
 	};
 	int r;
 

@@ -113,6 +113,7 @@ struct snapshot_service_cfg {
 	bool at_set;			/* --snapshot-at given */
 	uint64_t at_addr;
 	bool sigusr1;			/* the process's SIGUSR1 triggers */
+	bool verbose;			/* report size and time of each write */
 	struct snapshot_meta meta;	/* image, build-id, entry, from */
 };
 
