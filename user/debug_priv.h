@@ -56,6 +56,10 @@ struct debug_vcpu {
 	 */
 	bool has_pending;
 	struct gdb_stop pending;
+	/* Its last reported stop was a breakpoint hit, and it has not run
+	 * since: resuming it steps off that breakpoint (debug_run.c).
+	 */
+	bool on_reported_bp;
 	/* Register cache, valid from a stop until the next resume. */
 	bool cached;
 	struct x86_kvm_state state;

@@ -28,6 +28,8 @@ static void report_pending(struct debug *d, int vcpu)
 	struct debug_vcpu *v = &d->vcpus[vcpu];
 
 	v->has_pending = false;
+	v->on_reported_bp = v->pending.reason == GDB_STOP_SWBREAK ||
+			    v->pending.reason == GDB_STOP_HWBREAK;
 	debug__report(d, &v->pending);
 }
 
@@ -41,18 +43,20 @@ static int pending_vcpu(struct debug *d, const bool *run)
 }
 
 /*
- * lock held. A breakpoint hit still pending when the client has removed
- * that breakpoint is forgotten: RIP is on the restored instruction, which
- * simply runs (what gdb's own Linux backend does with such stops).
+ * lock held. A breakpoint hit still pending on a vCPU about to run, whose
+ * breakpoint the client has removed, is forgotten: RIP is on the restored
+ * instruction, which simply runs (gdbserver does the same). Only vCPUs
+ * that run now: gdb removes every breakpoint while it steps one thread
+ * over its own, and puts them back before the others run.
  */
-static void drop_stale(struct debug *d)
+static void drop_stale(struct debug *d, const bool *run)
 {
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		struct debug_vcpu *v = &d->vcpus[i];
 		struct x86_kvm_state *s;
 		uint64_t rip;
 
-		if (!v->has_pending || debug_regs__get(d, i, &s))
+		if (!run[i] || !v->has_pending || debug_regs__get(d, i, &s))
 			continue;
 		rip = s->regs.rip;
 		if ((v->pending.reason == GDB_STOP_SWBREAK &&
@@ -88,19 +92,27 @@ static bool wait_step(struct debug *d)
 }
 
 /*
- * @vcpu is about to run with RIP on one of our breakpoints: it would stop
- * there again at once. Take the breakpoint out (the original byte, or the
- * DR slot), single-step this vCPU alone with the others parked, put the
- * breakpoint back. Returns true when the step ended in a stop to report.
+ * @vcpu is about to run while sitting on the breakpoint it last reported
+ * (the client resumes without taking it out, as gdb and lldb never do but
+ * simpler clients may): it would stop there again at once. Take the
+ * breakpoint out (the original byte, or the DR slot), single-step this
+ * vCPU alone with the others parked, put the breakpoint back. A vCPU that
+ * merely stopped on a breakpoint it has not executed yet gets no such
+ * help: it hits it, as gdbserver and QEMU do. Returns true when the
+ * step ran.
  */
 static bool step_off(struct debug *d, int vcpu, bool *run)
 {
 	struct x86_kvm_state *s;
 	struct swbp *b;
 	uint8_t *hva = NULL;
+	bool sitting;
 	int slot;
 
-	if (debug_regs__get(d, vcpu, &s))
+	pthread_mutex_lock(&d->lock);
+	sitting = d->vcpus[vcpu].on_reported_bp;
+	pthread_mutex_unlock(&d->lock);
+	if (!sitting || debug_regs__get(d, vcpu, &s))
 		return false;
 	b = swbp__find(&d->sw, s->regs.rip);
 	slot = x86_hw__find_exec(&d->hw, s->regs.rip);
@@ -159,10 +171,16 @@ static bool step_off_all(struct debug *d, const struct gdb_resume *r,
 	bool reported = false;
 
 	for (int i = 0; tmp && i < d->nr_vcpus && !reported; i++) {
-		if (!run[i] || !step_off(d, i, tmp))
+		bool stepped;
+
+		if (!run[i])
 			continue;
+		stepped = step_off(d, i, tmp);
 		pthread_mutex_lock(&d->lock);
-		reported = after_step_off(d, i, r->action[i] == GDB_ACT_STEP, run);
+		d->vcpus[i].on_reported_bp = false;	/* it moves on now */
+		if (stepped)
+			reported = after_step_off(d, i,
+						  r->action[i] == GDB_ACT_STEP, run);
 		pthread_mutex_unlock(&d->lock);
 	}
 	free(tmp);
@@ -175,7 +193,7 @@ static bool report_if_pending(struct debug *d, const bool *run)
 	int p;
 
 	pthread_mutex_lock(&d->lock);
-	drop_stale(d);
+	drop_stale(d, run);
 	p = pending_vcpu(d, run);
 	if (p >= 0) {
 		d->resumed = true;
@@ -275,8 +293,10 @@ void debug_run__detach(void *ctx)
 	d->attached = false;
 	d->resumed = true;
 	d->report_ready = false;
-	for (int i = 0; i < d->nr_vcpus; i++)
+	for (int i = 0; i < d->nr_vcpus; i++) {
 		d->vcpus[i].has_pending = false;
+		d->vcpus[i].on_reported_bp = false;
+	}
 	pthread_mutex_unlock(&d->lock);
 	for (int i = 0; i < d->nr_vcpus; i++)
 		debug_regs__guest_debug(d, i, false, -1);

@@ -628,14 +628,19 @@ def memory_raw_packets():
 
 
 @test
-def resume_steps_off_our_breakpoint():
-    """continuing from RIP on our int3 steps off it first (raw vCont)"""
+def resume_steps_off_reported_breakpoint():
+    """a breakpoint at RIP is hit; resuming from that hit steps off it (raw)"""
     vm = Launcher("callchain")
     entry = Elf(vm.elf).entry
     rsp = Rsp(vm)
+    rsp.cmd("qSupported:swbreak+;hwbreak+")
     rsp.cmd("?")
     eq(rsp.cmd(f"Z0,{entry:x},1"), "OK", "int3 at RIP")
     eq(rsp.cmd(f"Z1,{entry:x},1"), "OK", "hw breakpoint at RIP")
+    # Not executed yet: the vCPU hits it (as with gdbserver and QEMU).
+    match(r"^T05thread:0*1;(sw|hw)break:;", rsp.cmd("vCont;c"), "hit at RIP")
+    eq(rsp.cmd("p10"), struct.pack("<Q", entry).hex(), "rip")
+    # Resumed from that hit with both still in: it steps off and runs on.
     match(r"^W00", rsp.cmd("vCont;c"), "guest ran to its end")
     rsp.close()
     finishes_like_reference(vm, "callchain")
@@ -669,6 +674,17 @@ def threads_listed_and_switchable():
                        r"4-level paging$", out, re.M)
     eq(vcpus, [(str(i), hex(entry)) for i in range(4)], "monitor info vcpus")
     finishes_like_reference(vm, "smp", 4)
+
+
+@test
+def every_vcpu_hit_reported_once():
+    """4 vCPUs through one breakpoint: each hit reported, none lost (all-stop)"""
+    vm = Launcher("counters", cpus=4)
+    out = gdb(vm, ["break count"] + ["continue"] * 5)
+    hits = re.findall(r"^Thread (\d) hit Breakpoint 1, count ", out, re.M)
+    eq(sorted(hits), ["1", "2", "3", "4"], "threads that hit count()")
+    has(out, "[Inferior 1 (Remote target) exited normally]", "guest ends")
+    finishes_like_reference(vm, "counters", 4)
 
 
 @test
