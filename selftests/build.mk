@@ -34,6 +34,9 @@
 #
 # Then add a line to selftests/suites to run a host test under make check.
 # Test scripts for the VM go in selftests/vm/tests.d/ (see selftests/vm/run.sh).
+#
+# Targets: `make ksft` fetches the headers and checkpatch alone; `make
+# check-vm` builds everything and runs the VM suite alone (~10 s).
 
 KSFT_TARBALL	?= /usr/src/linux-source-6.1.tar.xz
 KSFT_INC	:= $(O)/ksft
