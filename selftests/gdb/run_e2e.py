@@ -817,22 +817,33 @@ def two_vms_debugged_independently():
 
 @test
 def lldb_session():
-    """lldb: rip, thread list, memory read, breakpoint + continue, detach"""
+    """lldb: rip, threads, memory, breakpoints, step, register write, detach"""
     vm = Launcher("callchain", cpus=2, spec="127.0.0.1:0")
     elf = Elf(vm.elf)
+    c = elf.sym("c")
     out = lldb(vm, ["register read rip", "thread list",
                     f"memory read --size 1 --count 8 {elf.entry:#x}",
-                    "breakpoint set --name b", "continue", "register read rip",
+                    "breakpoint set --name b", "breakpoint set --name c",
+                    "continue", "register read rip", "continue",
+                    "register read rip", "thread step-inst", "register read rip",
+                    "register write rax 0x1234", "register read rax",
                     "process detach"])
     rips = re.findall(r"^\s+rip = (0x[0-9a-f]{16})", out, re.M)
-    eq([int(r, 16) for r in rips], [elf.entry, elf.sym("b")], "register read rip")
+    # c: lea 0x1(%rdi,%rdi,2),%rax (5 bytes); ret
+    eq([int(r, 16) for r in rips], [elf.entry, elf.sym("b"), c, c + 5],
+       "register read rip")
     threads = re.findall(r"^[* ] thread #(\d+): tid = 0x000(\d)", out, re.M)
     eq(threads, [("1", "1"), ("2", "2")], "thread list")
     m = match(rf"^{elf.entry:#010x}: ((?:[0-9a-f]{{2}} ){{8}})", out, "memory read")
     eq(bytes.fromhex(m.group(1)), elf.bytes_at(elf.entry, 8), "memory read")
-    has(out, "stop reason = breakpoint 1.1", "breakpoint hit")
+    has(out, "stop reason = breakpoint 1.1", "breakpoint at b")
+    has(out, "stop reason = breakpoint 2.1", "breakpoint at c")
+    has(out, "rax = 0x0000000000001234", "register write")
     has(out, "Process 1 detached", "detach")
-    finishes_like_reference(vm, "callchain", 2)
+    # c() now returns 0x1234: b = 2 * 4660, a = b + 5.
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (0, "callchain: a(10) = 9325\n"), "guest after the write")
 
 
 # ---- TAP ------------------------------------------------------------------
