@@ -98,7 +98,7 @@ for cpus in 1 2; do
 	set logging overwrite on
 	set logging redirect on
 	set logging enabled on
-	thread apply all info registers
+	thread apply all info all-registers
 	set logging enabled off
 	monitor phys on
 	dump binary memory $g-mem-cap.bin 0 0x200000
@@ -114,7 +114,7 @@ for cpus in 1 2; do
 	set logging overwrite on
 	set logging redirect on
 	set logging enabled on
-	thread apply all info registers
+	thread apply all info all-registers
 	set logging enabled off
 	monitor phys on
 	dump binary memory $g-mem-res.bin 0 0x200000
@@ -123,7 +123,7 @@ for cpus in 1 2; do
 	"$LAUNCH" --resume "$g.snap" --gdb-script "$T/res.gdb" >"$T/o" 2>"$T/e"; rc=$?
 	check "resume ($cpus vCPUs) under gdb: status 0" [ $rc = 0 ]
 	check "resume ($cpus vCPUs): guest memory 0-2M byte-equal to capture" cmp -s "$g-mem-cap.bin" "$g-mem-res.bin"
-	check "resume ($cpus vCPUs): registers of every vCPU equal to capture" cmp -s "$g-regs-cap.txt" "$g-regs-res.txt"
+	check "resume ($cpus vCPUs): all registers (GPRs, segments, x87/SSE, system) of every vCPU equal to capture" cmp -s "$g-regs-cap.txt" "$g-regs-res.txt"
 	check "resume ($cpus vCPUs): $cpus threads in the register dump" \
 		[ "$(grep -c '^Thread ' "$g-regs-res.txt")" = $cpus ]
 done
@@ -169,6 +169,19 @@ cp "$S" "$T/vcpu.snap"; printf '\x55' | dd of="$T/vcpu.snap" bs=1 seek=$voff con
 "$LAUNCH" --resume "$T/vcpu.snap" >"$T/o" 2>"$T/e"; rc=$?
 check "corrupt VCPU section rejected with its name" \
 	[ $rc = 1 -a ! -s "$T/o" ] && grep -qxE "$P: $T/vcpu.snap: section VCPU 0: checksum mismatch \(stored 0x[0-9a-f]+, computed 0x[0-9a-f]+\)" "$T/e"
+# Any single corrupted byte of the metadata: one line naming where, status 1.
+meta=$(python3 -c "import struct,sys; d=open(sys.argv[1],'rb').read(); n=struct.unpack_from('<I', d, 20)[0]; print(max(struct.unpack_from('<QQ', d, 64 + 32 * i + 8)[0] + struct.unpack_from('<QQ', d, 64 + 32 * i + 8)[1] for i in range(n)))" "$S")
+bad=0
+for i in $(seq 40); do
+	off=$((RANDOM % meta)); cp "$S" "$T/fz.snap"
+	python3 -c "import sys; f=open(sys.argv[1],'r+b'); f.seek(int(sys.argv[2])); b=f.read(1)[0]; f.seek(int(sys.argv[2])); f.write(bytes([b ^ (1 + int(sys.argv[3]) % 255)]))" "$T/fz.snap" $off $RANDOM
+	"$LAUNCH" --resume "$T/fz.snap" >"$T/o" 2>"$T/e"; rc=$?
+	if [ $rc != 1 ] || [ -s "$T/o" ] || [ "$(wc -l <"$T/e")" != 1 ] ||
+	   ! grep -qE "^$P: $T/fz.snap: (header|section table|section (CONFIG|VCPU [0-9]+|DEVICES|MEMORY)): " "$T/e"; then
+		bad=$((bad + 1)); echo "#   offset $off: status $rc: $(head -c 300 "$T/e")"
+	fi
+done
+check "40 random single-byte corruptions of the metadata ($meta bytes): each rejected in one line" [ $bad = 0 ]
 expect_err "missing file" 1 "$P: $T/nope.snap: cannot open: No such file or directory" -- --resume "$T/nope.snap"
 
 # --- a failed write keeps the old snapshot ---
