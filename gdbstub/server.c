@@ -41,6 +41,7 @@ struct gdb_server {
 	int shutdown_fd;	/* eventfd: readable once shut down */
 	int client_fd;		/* -1 while nobody is connected */
 	bool client_dead;	/* a write failed: drop the client */
+	bool client_started;	/* it has sent a byte: a session is on */
 	bool is_unix;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char addr[128];
@@ -304,8 +305,7 @@ static void close_client(struct gdb_server *srv)
 	srv->client_dead = false;
 }
 
-static void accept_client(struct gdb_server *srv, struct gdb_stub *stub,
-			  void (*on_connect)(void *ctx), void *ctx)
+static void accept_client(struct gdb_server *srv)
 {
 	int one = 1;
 	int fd = accept4(srv->listen_fd, NULL, NULL,
@@ -324,19 +324,36 @@ static void accept_client(struct gdb_server *srv, struct gdb_stub *stub,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	srv->client_fd = fd;
 	srv->client_dead = false;
+	srv->client_started = false;
+}
+
+/*
+ * The session starts with the client's first byte (gdb and lldb send
+ * '+' or a packet at once), not at accept(): something that connects and
+ * closes without a word (a liveness probe, a port scan, a second
+ * launcher checking a unix socket) must neither stop a running guest
+ * nor, on leaving, release one that waits for its debugger.
+ */
+static void start_session(struct gdb_server *srv, struct gdb_stub *stub,
+			  void (*on_connect)(void *ctx), void *ctx)
+{
+	srv->client_started = true;
 	gdb_stub_reset(stub);
 	if (on_connect)
 		on_connect(ctx);
 }
 
 /* Feed what the client sent; mark it dead on EOF or error. */
-static void serve_client(struct gdb_server *srv, struct gdb_stub *stub)
+static void serve_client(struct gdb_server *srv, struct gdb_stub *stub,
+			 void (*on_connect)(void *ctx), void *ctx)
 {
 	ssize_t n = recv(srv->client_fd, srv->rx, sizeof(srv->rx),
 			 MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
+	if (n > 0 && !srv->client_started)
+		start_session(srv, stub, on_connect, ctx);
 	if (n > 0 && gdb_stub_input(stub, srv->rx, (size_t)n) == -EPIPE) {
 		close_client(srv);	/* 'D' or 'k': the stub let go */
 		return;
@@ -369,11 +386,12 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		if (event_fd >= 0 && pfd[2].revents && on_event)
 			on_event(ctx);
 		if (pfd[1].revents && srv->client_fd < 0)
-			accept_client(srv, stub, on_connect, ctx);
+			accept_client(srv);
 		else if (pfd[1].revents)
-			serve_client(srv, stub);
+			serve_client(srv, stub, on_connect, ctx);
 		if (srv->client_fd >= 0 && srv->client_dead) {
-			gdb_stub_disconnected(stub);
+			if (srv->client_started)
+				gdb_stub_disconnected(stub);
 			close_client(srv);
 		}
 	}

@@ -351,6 +351,41 @@ TEST(disconnect_detaches_then_reconnect_works)
 	close(fd);
 }
 
+/*
+ * A connection that closes without sending a byte (a liveness probe, or a
+ * second launcher checking a unix socket) is no session: no on_connect,
+ * no detach, and the next client is served normally.
+ */
+TEST(silent_connection_is_not_a_session)
+{
+	int fd;
+
+	CHECK(start("0"));
+	close(client());
+	fd = client();
+	send_str(fd, "$qC#b4");
+	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
+	CHECK_INT(n_connect, 1);
+	CHECK_INT(fk.n_detach, 0);
+	close(fd);
+}
+
+TEST(unix_live_check_leaves_first_session_alone)
+{
+	char spec[128];
+	int fd;
+
+	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
+	CHECK(start(spec));
+	CHECK(gdb_server_new(spec) == NULL);	/* probes the live socket */
+	fd = client();
+	send_str(fd, "$qC#b4");
+	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
+	CHECK_INT(fk.n_detach, 0);
+	CHECK_INT(n_connect, 1);
+	close(fd);
+}
+
 TEST(new_client_starts_in_ack_mode)
 {
 	int fd;
