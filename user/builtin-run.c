@@ -67,8 +67,10 @@ static const struct run_opt run_opts[] = {
 	  "                         every vCPU waits at the entry point for the client" },
 	{ "snapshot", 1, OPT_SNAPSHOT, "FILE", "write snapshots to FILE (atomically) on SIGUSR1, on a guest\n"
 	  "                         write to port 0xF5, and at --snapshot-at; the guest runs on" },
-	{ "snapshot-at", 1, OPT_SNAPSHOT_AT, "ADDR|SYM", "snapshot when a vCPU first reaches ADDR or symbol SYM\n"
-	  "                         (a HW breakpoint on every vCPU; not with --gdb)" },
+	{ "snapshot-at", 1, OPT_SNAPSHOT_AT, "WHERE", "snapshot when a vCPU first reaches WHERE, an address\n"
+	  "                         or an ELF symbol of IMAGE,"
+ " by a HW breakpoint on every\n"
+	  "                         vCPU (not with gdb)" },
 	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest (status 0) after the first snapshot" },
 	{ "resume", 1, OPT_RESUME, "FILE", "resume the snapshot FILE instead of booting an IMAGE; RAM\n"
 	  "                         is mapped from FILE copy-on-write; with --gdb every vCPU\n"
@@ -78,7 +80,8 @@ static const struct run_opt run_opts[] = {
 	{ "gdb-script", 1, OPT_GDB_SCRIPT, "FILE", "run gdb in batch mode on the script FILE" },
 	{ "symbols", 1, OPT_SYMBOLS, "FILE", "symbols for the gdb driver (else beside the image or\n"
 	  "                         snapshot, else $KVMDBG_ARTIFACTS/<name>-<build-id>)" },
-	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O on stderr" },
+	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O, and each snapshot's size and\n"
+	  "                         write time, on stderr" },
 	{ "help", 0, OPT_HELP, NULL, "this text" },
 };
 
