@@ -10,8 +10,10 @@ GUEST_COMMON	:= $(O)/examples/start.o $(O)/examples/lib.o
 
 # No libc, no PIC, no red zone (no IDT yet, but interrupt-safe code is the
 # habit), no stack protector or CET notes the VMM does not set up, and no
-# memset/memcpy synthesised from the loops that implement them.
-GUEST_CFLAGS	:= -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding \
+# memset/memcpy synthesised from the loops that implement them. No SSE
+# either (-mgeneral-regs-only): a KVM that emulates CPL0 guest code, as the
+# development hosts' does, may fail on vector instructions (pxor did).
+GUEST_CFLAGS	:= -std=c11 -Wall -Wextra -Werror -O2 -g -ffreestanding -mgeneral-regs-only \
 		   -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
 		   -fno-stack-protector -fcf-protection=none \
 		   -fno-tree-loop-distribute-patterns -fno-builtin
