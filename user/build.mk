@@ -24,6 +24,10 @@ ASAN_LAUNCH	:= $(O)/asan/kvmdbg-launch
 GDBSTUB_LIB	:= $(if $(findstring libgdbstub.a,$(file < gdbstub/build.mk)),$(O)/libgdbstub.a)
 GDBSTUB_ASAN_LIB := $(if $(GDBSTUB_LIB),$(O)/asan/libgdbstub.a)
 
+# Loading kvmdbg.ko and dropping capabilities (user/kvmdbg_mod.c,
+# user/caps.c): every program linking the library needs these too.
+USER_LDLIBS	:= -lkmod -lcap
+
 user_objs	= $(patsubst user/%.c,$(1)/user/%.o,$(2))
 
 ALL		+= $(USER_LIB) $(USER_ASAN_LIB) $(LAUNCH) $(ASAN_LAUNCH)
@@ -45,11 +49,11 @@ $(USER_ASAN_LIB): $(call user_objs,$(O)/asan,$(USER_LIB_SRCS))
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(LAUNCH): $(call user_objs,$(O),$(USER_CLI_SRCS)) $(USER_LIB) $(GDBSTUB_LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(USER_LDLIBS)
 
 $(ASAN_LAUNCH): $(call user_objs,$(O)/asan,$(USER_CLI_SRCS)) $(USER_ASAN_LIB) \
 		$(GDBSTUB_ASAN_LIB)
-	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(USER_LDLIBS)
 
 -include $(wildcard $(O)/user/*.d $(O)/asan/user/*.d)
 

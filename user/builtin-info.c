@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "user/builtin.h"
+#include "user/kvmdbg_mod.h"
 #include "user/vm.h"
 
 int cmd_info(int argc, char **argv)
@@ -14,7 +15,8 @@ int cmd_info(int argc, char **argv)
 		cli_error("--info takes no arguments");
 		return EXIT_USAGE;
 	}
-	if (vm__kvm_print_info(stdout, err, sizeof(err)) < 0) {
+	if (kvmdbg_mod__setup_process(false, err, sizeof(err)) ||
+	    vm__kvm_print_info(stdout, err, sizeof(err)) < 0) {
 		cli_error("%s", err);
 		return EXIT_SETUP;
 	}

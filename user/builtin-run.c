@@ -14,6 +14,7 @@
 
 #include "user/builtin.h"
 #include "user/driver.h"
+#include "user/kvmdbg_mod.h"
 #include "user/snapshot.h"
 #include "user/vm.h"
 
@@ -527,6 +528,7 @@ int cmd_run(int argc, char **argv)
 		.cfg = { .console_fd = STDOUT_FILENO, .mem_size = VM_MEM_DEFAULT },
 		.cpus = 1,
 	};
+	char err[512];
 	int r = run__parse(&a, argc, argv);
 
 	if (r)
@@ -537,5 +539,9 @@ int cmd_run(int argc, char **argv)
 	if (r)
 		return r;
 	a.cfg.start_paused = a.gdb != NULL || run__driver(&a);
+	if (kvmdbg_mod__setup_process(a.cfg.verbose, err, sizeof(err))) {
+		cli_error("%s", err);
+		return EXIT_SETUP;
+	}
 	return run__guest(&a);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "user/debug_priv.h"
+#include "user/kvmdbg_mod.h"
 #include "user/snapshot.h"
 
 static int vcpu_of(struct debug *d, int thread)
@@ -178,6 +179,7 @@ usage:
 }
 
 static const char backend_help[] =
+	"info [path]    how the world is stopped: kvmdbg.ko or userspace\n"
 	"info vcpus     every vCPU: RIP, halted or not, CPU and paging mode\n"
 	"translate ADDR [VCPU]\n"
 	"               guest-virtual to guest-physical through a vCPU's\n"
@@ -208,6 +210,10 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 	if (help) {
 		print(out, "%s", backend_help);
 		return snapshot_monitor(d, cmd, true, print, out);
+	}
+	if (!strcmp(cmd, "info") || !strcmp(cmd, "info path")) {
+		print(out, "stop the world: %s\n", vm__stw_path(d->vm));
+		return 0;
 	}
 	if (!strcmp(cmd, "info vcpus"))
 		return info_vcpus(d, print, out);

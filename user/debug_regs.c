@@ -6,10 +6,12 @@
  * Called on the gdb thread while the vCPU is parked.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "user/debug_priv.h"
+#include "user/kvmdbg_mod.h"
 
 struct msr_one {
 	struct kvm_msrs hdr;
@@ -44,11 +46,37 @@ static int fetch(int fd, struct x86_kvm_state *s)
 	return 0;
 }
 
+/*
+ * With kvmdbg.ko one KVMDBG_SNAPSHOT fills every vCPU's cache at once, so
+ * the rest of the stop (other threads, info vcpus) costs no ioctl.
+ */
+static int fetch_all(struct debug *d)
+{
+	struct kvmdbg_vcpu_state *st = calloc(d->nr_vcpus, sizeof(*st));
+	int r = st ? vm__capture(d->vm, st) : -ENOMEM;
+
+	for (int i = 0; !r && i < d->nr_vcpus; i++) {
+		struct debug_vcpu *v = &d->vcpus[i];
+
+		if (v->cached)
+			continue;
+		v->state.regs = st[i].regs;
+		v->state.sregs = st[i].sregs;
+		v->state.fpu = st[i].fpu;
+		v->state.k_gs_base = st[i].msrs.entries[3].data;	/* KERNEL_GS_BASE */
+		v->cached = true;
+	}
+	free(st);
+	return r;
+}
+
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s)
 {
 	struct debug_vcpu *v = &d->vcpus[vcpu];
-	int r;
+	int r = -ENODEV;
 
+	if (!v->cached && vm__uses_module(d->vm))
+		r = fetch_all(d);
 	if (!v->cached) {
 		r = fetch(vm__vcpu_fd(d->vm, vcpu), &v->state);
 		if (r)

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "user/kvmdbg_mod.h"
 #include "user/vm-priv.h"
 
 #define KVM_DEFAULT_DEV		"/dev/kvm"
@@ -131,7 +132,10 @@ int vm__kvm_print_info(FILE *out, char *err, size_t err_len)
 	fprintf(out, "KVM API version: %d\n", ioctl(fd, KVM_GET_API_VERSION, 0));
 	fprintf(out, "vCPU limit:      %d (recommended %d)\n", kvm__max_cpus(fd),
 		ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS));
-	fprintf(out, "stop the world:  userspace (signals + per-vCPU ioctls)\n");
+	fprintf(out, "stop the world:  %s\n", kvmdbg_mod__path_name());
+	if (*kvmdbg_mod__why())
+		fprintf(out, "                 (kvmdbg.ko not used: %s)\n",
+			kvmdbg_mod__why());
 	fprintf(out, "capabilities:\n");
 	for (size_t i = 0; i < sizeof(kvm_caps) / sizeof(kvm_caps[0]); i++) {
 		const struct kvm_cap_desc *c = &kvm_caps[i];

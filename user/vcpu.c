@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "user/kvmdbg_mod.h"
 #include "user/vm-priv.h"
 
 static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
@@ -137,6 +138,21 @@ run:
 	return true;
 }
 
+/*
+ * vm->lock held, vm->paused set: a debugger's all-stop. Through kvmdbg.ko
+ * one ioctl sets every immediate_exit, signals every vCPU thread and
+ * returns once each is out of KVM_RUN; immediate_exit stays set until
+ * vm__resume() thaws, so the threads park without more signals from us.
+ * False (kick from here) on the userspace path, before every thread exists
+ * (vm__start installs the kick handler first) or if the freeze failed.
+ */
+static bool vm__freeze(struct vm *vm)
+{
+	if (!vm->kfrozen && vm->kdbg && vm->nr_started == vm->nr_vcpus)
+		vm->kfrozen = kvmdbg_sess__freeze(vm->kdbg) == 0;
+	return vm->kfrozen;
+}
+
 /* Number of vCPUs that still have to park; vm->lock held. */
 static int vm__nr_running(struct vm *vm)
 {
@@ -158,7 +174,8 @@ static void vcpu__stop_world(struct vcpu *vcpu)
 		return;		/* someone else's stop wins; ours is dropped */
 	vm->paused = true;
 	gen = ++vm->stop_gen;
-	vm__kick_all(vm);
+	if (!vm__freeze(vm))
+		vm__kick_all(vm);
 	pthread_mutex_unlock(&vm->lock);
 	vcpu__complete_io(vcpu);
 	pthread_mutex_lock(&vm->lock);
@@ -360,10 +377,14 @@ int vm__wait(struct vm *vm, int *status)
 	return 0;
 }
 
-/* vm->lock held: until every started vCPU is parked (or the guest ends). */
+/*
+ * vm->lock held: until every started vCPU is parked (or the guest ends).
+ * A frozen VM needs no kicks: no vCPU can enter the guest.
+ */
 static void vm__wait_parked(struct vm *vm)
 {
-	vm__kick_all(vm);
+	if (!vm->kfrozen)
+		vm__kick_all(vm);
 	while (vm__nr_running(vm) > 0 && !vm->exiting)
 		pthread_cond_wait(&vm->changed, &vm->lock);
 }
@@ -378,6 +399,7 @@ int vm__pause(struct vm *vm)
 		goto unlock;
 	}
 	vm->paused = true;
+	vm__freeze(vm);
 	vm__wait_parked(vm);
 	if (vm->exiting)
 		r = -ESRCH;
@@ -397,6 +419,9 @@ int vm__resume(struct vm *vm, const bool *run)
 	}
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].allowed = run ? run[i] : true;
+	if (vm->kfrozen)
+		kvmdbg_sess__thaw(vm->kdbg);
+	vm->kfrozen = false;
 	vm->paused = false;
 	pthread_cond_broadcast(&vm->wake);
 unlock:

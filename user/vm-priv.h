@@ -88,6 +88,13 @@ struct vm {
 	size_t nr_ro, cap_ro;
 	int nr_slots;
 
+	/* kvmdbg.ko session (user/kvmdbg_mod.c), NULL on the userspace path.
+	 * kfrozen (under lock): a debugger's all-stop froze the VM through
+	 * it; vm__resume() thaws.
+	 */
+	struct kvmdbg_sess *kdbg;
+	bool kfrozen;
+
 	/* VM_PORT_SNAPSHOT writes go here (vm__set_port_hook). */
 	vm_port_fn snap_port_fn;
 	void *snap_port_ctx;

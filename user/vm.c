@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "user/kvmdbg_mod.h"
 #include "user/vm-priv.h"
 
 void vm__errf(char *err, size_t err_len, const char *fmt, ...)
@@ -157,6 +158,8 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 		vm__errf(cfg->err, cfg->err_len, "KVM_CREATE_VM failed: %s", strerror(r));
 		return -r;
 	}
+	/* No session: the userspace path, which gives the same results. */
+	kvmdbg_sess__attach(vm->vm_fd, vm__kick_signal(), &vm->kdbg);
 	return 0;
 }
 
@@ -253,6 +256,7 @@ void vm__destroy(struct vm *vm)
 		vm__kill(vm, 0);
 		vm__wait(vm, &status);
 	}
+	kvmdbg_sess__close(vm->kdbg);
 	vm__free_vcpus(vm);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);

@@ -32,6 +32,6 @@ $(GDB_MULTI_VM_TEST): selftests/gdb/multi_vm_test.c $(O)/asan/libkvmdbg-vmm.a \
 		$(O)/asan/libgdbstub.a | $(KSFT_STAMP) $(GUESTS)
 	@mkdir -p $(@D)
 	$(CC) $(KSFT_CFLAGS) $(SAN_CFLAGS) -MMD -MP -MF $@.d -o $@ \
-		$(filter %.c %.a,$^) $(LDLIBS)
+		$(filter %.c %.a,$^) $(LDLIBS) $(USER_LDLIBS)
 
 -include $(GDB_MULTI_VM_TEST).d

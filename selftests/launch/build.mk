@@ -15,7 +15,7 @@ $(LAUNCH_VM_TEST): selftests/launch/vm_test.c selftests/launch/spin_guest.S \
 		   $(USER_ASAN_LIB) | ksft
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -isystem $(KSFT_INC) \
-		-MMD -MP -MF $@.d -o $@ $(filter %.c %.S %.a,$^) $(LDLIBS)
+		-MMD -MP -MF $@.d -o $@ $(filter %.c %.S %.a,$^) $(LDLIBS) $(USER_LDLIBS)
 
 # The examples the tests run.
 $(LAUNCH_VM_TEST): | $(GUESTS)

@@ -117,7 +117,8 @@ krun "guest triple fault: one line, status 136" 136 "" \
 	"$L: $TMP/ud2.bin: vCPU 0: KVM_EXIT_SHUTDOWN (triple fault) at RIP 0x100000; the guest ends with status 136
 " -- --flat --load-addr 0x100000 "$TMP/ud2.bin"
 printf '\xe4\x81\xe6\xe9\xe6\x80\xe6\x80\xf4' >"$TMP/ports.bin"
-krun "unknown ports: reads 0xff, --verbose reports each port once" 0 $'\xff' \
+# KVMDBG_PATH=userspace: no line about kvmdbg.ko (kvmdbg_path.sh tests it).
+KVMDBG_PATH=userspace krun "unknown ports: reads 0xff, --verbose reports each port once" 0 $'\xff' \
 	"$L: $TMP/ports.bin: unhandled port read from 0x81 (reads 0xff)
 $L: $TMP/ports.bin: unhandled port write to 0x80 (ignored)
 " -- --verbose --flat --load-addr 0x100000 "$TMP/ports.bin"
