@@ -21,3 +21,11 @@ $(LAUNCH_VM_TEST): selftests/launch/vm_test.c selftests/launch/spin_guest.S \
 $(LAUNCH_VM_TEST): | $(GUESTS)
 
 -include $(LAUNCH_VM_TEST).d
+
+# Both stop-the-world paths give the same state (test VM, kvmdbg.ko):
+# dynamic, as Debian ships no static libkmod; run.sh copies its libraries.
+LAUNCH_PATHS_TEST := $(O)/selftests/vm/launch/stw_paths_test
+ALL		+= $(LAUNCH_PATHS_TEST)
+$(LAUNCH_PATHS_TEST): $(USER_LIB) | $(GUESTS)
+$(LAUNCH_PATHS_TEST): KSFT_LDFLAGS :=
+$(LAUNCH_PATHS_TEST): KSFT_LDLIBS += $(USER_LDLIBS)

@@ -16,6 +16,7 @@
 #   kmod/kvmdbg.ko            loaded before the tests; $KVMDBG_KO names it
 #   build/kvmdbg-launch       when built, on $PATH
 #   build/examples/           when built
+#   gdb                       when installed, on $PATH (add_gdb)
 # Dynamically linked executables get the libraries ldd lists, and the
 # loader. Tests see KVMDBG_IN_VM=1. /lib/modules/<ver>/ holds the kvm
 # modules and extra/kvmdbg.ko with a modules.dep, for libkmod users.
@@ -158,6 +159,22 @@ add_tree() {
 	done < <(find "$ROOT/kvmdbg/$src" -type f -perm -u+x)
 }
 
+# gdb for the launcher's gdb tests (tests.d), with the few Python modules
+# its embedded interpreter needs to start (-batch -ex use needs no more).
+add_gdb() {
+	local gdb py f
+	gdb=$(command -v gdb) || return 0
+	install -D "$gdb" "$ROOT/usr/bin/gdb"
+	add_libs "$gdb"
+	py=$(ldd "$gdb" | sed -n 's/.*libpython\([0-9.]*[0-9]\).*/\1/p' | head -n 1)
+	[ -n "$py" ] || return 0
+	for f in encodings/__init__ encodings/aliases encodings/utf_8 encodings/latin_1 \
+		encodings/ascii codecs io abc os stat posixpath genericpath \
+		_collections_abc _sitebuiltins site; do
+		install -D -m 0644 "/usr/lib/python$py/$f.py" "$ROOT/usr/lib/python$py/$f.py"
+	done
+}
+
 build_initramfs() {
 	local tree=$1 kver=$2 m
 	rm -rf "$ROOT"
@@ -176,6 +193,7 @@ build_initramfs() {
 	add_tree selftests/vm/tests.d
 	add_tree build/kvmdbg-launch
 	add_tree build/examples
+	add_gdb
 	install -m 0755 selftests/vm/init.sh "$ROOT/init"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 >"$VM/initramfs.cpio.gz"
