@@ -12,6 +12,7 @@ PKGS=(
 	gdb lldb		# the real clients of the gdb stub
 	qemu-system-x86		# test VM, and the gdbstub baseline in bench/
 	busybox-static cpio kmod xz-utils	# test VM initramfs
+	lz4			# fetch-vmlinux.sh: build-id of a bzImage's kernel
 	clang libclang-rt-14-dev	# libFuzzer target
 	python3			# end-to-end test drivers
 )
