@@ -194,6 +194,7 @@ build_initramfs() {
 	add_tree build/kvmdbg-launch
 	add_tree build/examples
 	add_gdb
+	[ -z "${BENCH:-}" ] || add_tree build/bench	# bench/stw_bench.sh
 	install -m 0755 selftests/vm/init.sh "$ROOT/init"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 >"$VM/initramfs.cpio.gz"
