@@ -49,7 +49,7 @@ count_suite() {
 only=${SUITES:-}
 while IFS=$'\t' read -r name limit cmd; do
 	case "$name" in "" | \#*) continue ;; esac
-	if [ -n "$only" ] && ! grep -qw "$name" <<<"$only"; then
+	if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then
 		continue
 	fi
 	echo "# ==== suite $name ($cmd)"

@@ -161,8 +161,24 @@ def run_gdb(vmlinux, port, slide, cmds):
     return sect
 
 
+def ps_rows(sect):
+    """kvm-linux-ps lines as {pid: (state, mm, comm)}."""
+    rows = {}
+    for l in sect.get("ps", []):
+        m = re.match(r"\s*(\d+) (\S) 0x([0-9a-f]+) (.*)$", l)
+        if m:
+            rows[int(m.group(1))] = (m.group(2), int(m.group(3), 16), m.group(4))
+    return rows
+
+
 def check_current(sect, cpus, comm1, tag):
+    """
+    pid 1 runs on one vCPU; every other vCPU is idle (swapper/N) or, when
+    the stop caught one at work, in a kernel thread: a running task with
+    no mm in kvm-linux-ps's list (rcu_preempt, kworker/...).
+    """
     got = [l for l in sect.get("current", []) if l.startswith("vCPU ")]
+    ps = ps_rows(sect)
     rows = []
     for l in got:
         m = re.match(r"vCPU (\d+): cpu (\d+) pid (\d+) (\S+) task 0x", l)
@@ -172,18 +188,17 @@ def check_current(sect, cpus, comm1, tag):
         cpu_set = sorted(int(r[1]) for r in rows)
         shells = [r for r in rows if r[2] == "1" and r[3] == comm1]
         idle = [r for r in rows if r[2] == "0" and r[3] == "swapper/%s" % r[1]]
+        kthreads = [r for r in rows if int(r[2]) > 1 and
+                    ps.get(int(r[2])) == ("R", 0, r[3])]
         ok = cpu_set == list(range(cpus)) and len(shells) == 1 and \
-            len(shells) + len(idle) == cpus
-    tap(ok, "%s: kvm-linux-current: pid 1 %s on one vCPU, swapper/N on the other %d"
+            len(shells) + len(idle) + len(kthreads) == cpus
+    tap(ok, "%s: kvm-linux-current: pid 1 %s on one vCPU, the other %d idle "
+        "(swapper/N) or in a running kernel thread"
         % (tag, comm1, cpus - 1), "\n".join(sect.get("current", sect["_all"])))
 
 
 def check_ps(sect, comm1, tag):
-    rows = {}
-    for l in sect.get("ps", []):
-        m = re.match(r"\s*(\d+) (\S) 0x([0-9a-f]+) (.*)$", l)
-        if m:
-            rows[int(m.group(1))] = (m.group(2), int(m.group(3), 16), m.group(4))
+    rows = ps_rows(sect)
     ok = rows.get(0, (0, 0, ""))[2] == "swapper/0" and \
         rows.get(1, ("", 0, ""))[0::2] == ("R", comm1) and rows[1][1] != 0 and \
         rows.get(2, ("", 1, ""))[1:] == (0, "kthreadd") and len(rows) > 10
