@@ -21,7 +21,7 @@
 # loader. Tests see KVMDBG_IN_VM=1. /lib/modules/<ver>/ holds the kvm
 # modules and extra/kvmdbg.ko with a modules.dep, for libkmod users.
 #
-# Environment: VM_TIMEOUT (seconds for the whole boot, default 300),
+# Environment: VM_TIMEOUT (seconds for the whole boot, default 600),
 # VM_TEST_TIMEOUT (seconds for one test executable, default 120; on
 # expiry the guest dumps its blocked tasks into the log and powers off),
 # QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max).
@@ -33,7 +33,7 @@ VM=build/vm
 CACHE=$VM/cache
 ROOT=$VM/initramfs
 KO=kmod/kvmdbg.ko
-TIMEOUT=${VM_TIMEOUT:-300}
+TIMEOUT=${VM_TIMEOUT:-600}
 TEST_TIMEOUT=${VM_TEST_TIMEOUT:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
 CPU=${VM_CPU:-max}
