@@ -347,11 +347,14 @@ report_end() {
 
 # --foreground keeps qemu in our process group, so whoever stops us (make
 # check's timeout, ^C) stops it too; and qemu must not hold our lock.
+# watchdog_thresh=60: TCG on a busy 2-core host can starve a vCPU for over
+# the default 20 s, which the kernel would report as a soft lockup; a real
+# lockup (a CPU stuck for 120 s) is still caught.
 boot() {
 	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu "$CPU" -m 1G -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 rdinit=/init" \
 		</dev/null 9>&- 2>&1
 }
 
