@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "user/vm-priv.h"
+#include "user/linux-priv.h"
 
 #define PTE_P		0x1ULL
 #define PTE_RW		0x2ULL
@@ -109,6 +109,23 @@ static int boot__set_cpuid(struct vm *vm, struct vcpu *vcpu)
 
 		if (e->function == 1)
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu->idx << 24;
+		/* KVM leaves the hypervisor bit to us; Linux finds kvmclock by it. */
+		if (e->function == 1 && vm->lguest)
+			e->ecx |= 1u << 31;
+		/*
+		 * KVM offers LA57 from raw CPUID even when the host runs 4-level
+		 * paging (the test VM's nested SVM): Linux's switch to 5-level
+		 * paging then triple-faults. Linux guests get 4 levels.
+		 */
+		if (e->function == 7 && e->index == 0 && vm->lguest)
+			e->ecx &= ~(1u << 16 | 1u << 3);	/* LA57, PKU */
+		/* Nested SVM reports a PKRU xstate layout Linux rejects (a WARN in
+		 * fpu__init_system_xstate): no PKU for Linux guests.
+		 */
+		if (e->function == 0xd && e->index == 0 && vm->lguest) {
+			e->eax &= ~(1u << 9);
+			e->ecx = 0x340;		/* legacy area + header + AVX */
+		}
 		else if (e->function == 0xb || e->function == 0x1f)
 			e->edx = vcpu->idx;
 	}
@@ -174,6 +191,8 @@ int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 {
 	int r = boot__set_cpuid(vm, vcpu);
 
+	if (r == 0 && vm->lguest)
+		return linux__setup_vcpu(vm, vcpu);
 	if (r == 0)
 		r = boot__set_sregs(vcpu);
 	if (r == 0)

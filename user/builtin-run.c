@@ -46,6 +46,7 @@ enum {
 	OPT_HELP = 'h', OPT_FLAT = 256, OPT_LOAD_ADDR, OPT_ENTRY,
 	OPT_SNAPSHOT, OPT_SNAPSHOT_AT, OPT_SNAPSHOT_EXIT, OPT_RESUME,
 	OPT_SYMBOLS, OPT_GDB_SESSION, OPT_GDB_EXEC, OPT_GDB_SCRIPT,
+	OPT_KERNEL, OPT_INITRD, OPT_APPEND,
 };
 
 #define MAX_GDB_EXEC	64
@@ -61,6 +62,10 @@ struct run_opt {
 static const struct run_opt run_opts[] = {
 	{ "cpus", 1, OPT_CPUS, "N", "number of vCPUs, 1 to KVM's limit (see --info); default 1" },
 	{ "mem", 1, OPT_MEM, "SIZE", "guest RAM with suffix K, M or G, 2M to 64G; default 64M" },
+	{ "kernel", 1, OPT_KERNEL, "IMAGE", "boot a Linux bzImage or ELF vmlinux instead of IMAGE\n"
+	  "                         (console on COM1 = stdin/stdout; default --mem 256M)" },
+	{ "initrd", 1, OPT_INITRD, "FILE", "initramfs for --kernel" },
+	{ "append", 1, OPT_APPEND, "CMDLINE", "kernel command line for --kernel, e.g. console=ttyS0" },
 	{ "flat", 0, OPT_FLAT, NULL, "IMAGE is a flat binary (needs --load-addr)" },
 	{ "load-addr", 1, OPT_LOAD_ADDR, "ADDR", "guest-physical address of a flat binary, >= 0x100000" },
 	{ "entry", 1, OPT_ENTRY, "ADDR", "entry point of a flat binary; default --load-addr" },
@@ -203,6 +208,9 @@ static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 	case OPT_RESUME: a->resume = arg; return 0;
 	case OPT_SYMBOLS: a->symbols = arg; return 0;
 	case OPT_GDB_SESSION: a->session = true; return 0;
+	case OPT_KERNEL: a->cfg.kernel = a->cfg.image = arg; return 0;
+	case OPT_INITRD: a->cfg.initrd = arg; return 0;
+	case OPT_APPEND: a->cfg.cmdline = arg; return 0;
 	case OPT_GDB_SCRIPT: a->script = arg; return 0;
 	case OPT_GDB_EXEC:
 		if (a->nr_exec == MAX_GDB_EXEC) {
@@ -301,8 +309,12 @@ static int run__parse(struct run_args *a, int argc, char **argv)
 		if (run__parse_opt(a, c, optarg) < 0)
 			return -1;
 	}
-	if (a->resume && optind == argc)
+	if ((a->resume || a->cfg.kernel) && optind == argc)
 		return 0;
+	if (a->cfg.kernel) {
+		cli_error("--kernel IMAGE takes no other IMAGE (got %s)", argv[optind]);
+		return -1;
+	}
 	if (a->resume) {
 		cli_error("--resume FILE takes no IMAGE (got %s); the snapshot holds the guest",
 			  argv[optind]);
@@ -326,6 +338,16 @@ static int run__check(struct run_args *a)
 	struct vm_kvm_info info;
 	char err[256];
 
+	if ((a->cfg.initrd || a->cfg.cmdline) && !a->cfg.kernel) {
+		cli_error("--initrd and --append are for a Linux guest: add --kernel IMAGE");
+		return EXIT_USAGE;
+	}
+	if (a->cfg.kernel && (a->cfg.flat || a->resume)) {
+		cli_error("--kernel boots Linux: drop --flat and --resume");
+		return EXIT_USAGE;
+	}
+	if (a->cfg.kernel && !a->have_mem)
+		a->cfg.mem_size = 256ULL << 20;	/* room to unpack a distribution kernel */
 	if (a->cfg.flat && !a->have_load_addr) {
 		cli_error("--flat needs --load-addr ADDR (and optionally --entry ADDR)");
 		return EXIT_USAGE;

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "user/vm-priv.h"
+#include "user/linux-priv.h"
 
 #define COM1_IIR	(VM_PORT_COM1 + 2)
 #define COM1_LSR	(VM_PORT_COM1 + 5)
@@ -103,6 +103,25 @@ static void ioport__in(struct vcpu *vcpu, uint8_t *data, size_t bytes)
 	memset(data, 0xff, bytes);
 }
 
+/* A Linux guest's ports (linux_io.c), one access of a string op at a time. */
+static int ioport__linux(struct vcpu *vcpu, uint8_t *data)
+{
+	struct kvm_run *run = vcpu->run;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+	int status = -1;
+
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
+		if (!linux__io(vcpu, run->io.port, out, data, run->io.size, &status)) {
+			ioport__warn(vcpu->vm, run->io.port, out);
+			if (!out)
+				memset(data, 0xff, run->io.size);
+		}
+		if (status >= 0)
+			return status + 1;
+	}
+	return 0;
+}
+
 int ioport__handle(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -112,6 +131,8 @@ int ioport__handle(struct vcpu *vcpu)
 	/* KVM places the data inside the run page; trust but verify. */
 	if (run->io.data_offset + bytes > vcpu->vm->run_size || !run->io.size)
 		return 0;
+	if (vcpu->vm->lguest)
+		return ioport__linux(vcpu, data);
 	if (run->io.direction == KVM_EXIT_IO_OUT)
 		return ioport__out(vcpu, data, bytes);
 	ioport__in(vcpu, data, bytes);

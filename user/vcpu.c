@@ -280,6 +280,14 @@ static enum vcpu_action vcpu__handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SHUTDOWN:
 	case KVM_EXIT_FAIL_ENTRY:
 		h = vcpu__call_hook(vcpu);
+		if (h == VM_HOOK_UNHANDLED && vcpu->vm->lguest &&
+		    run->exit_reason == KVM_EXIT_SHUTDOWN) {
+			/* Linux's reboot=t, or a crash: a reset ends the VM either way. */
+			fprintf(stderr, "%s: %s: guest reset (triple fault); the VM ends with status 0\n",
+				program_invocation_short_name, vcpu->vm->name);
+			vm__kill(vcpu->vm, 0);
+			return ACT_EXIT;
+		}
 		if (h == VM_HOOK_UNHANDLED)
 			return vcpu__crash_exit(vcpu);
 		return h == VM_HOOK_STOP ? ACT_STOP : ACT_RUN;

@@ -95,6 +95,9 @@ struct vm {
 	struct kvmdbg_sess *kdbg;
 	bool kfrozen;
 
+	/* Linux guest devices (user/linux-priv.h); NULL for ELF/flat guests. */
+	struct linux_guest *lguest;
+
 	/* VM_PORT_SNAPSHOT writes go here (vm__set_port_hook). */
 	vm_port_fn snap_port_fn;
 	void *snap_port_ctx;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "user/kvmdbg_mod.h"
-#include "user/vm-priv.h"
+#include "user/linux-priv.h"
 
 void vm__errf(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -183,6 +183,34 @@ static int vm__create_restored(struct vm *vm, const struct vm_config *cfg,
 	return 0;
 }
 
+/* A Linux kernel (user/linux_boot.c): irqchip and PIT before any vCPU. */
+static int vm__create_linux(struct vm *vm, const struct vm_config *cfg,
+			    struct vm **out)
+{
+	struct linux_image li;
+	int r = linux__open(vm, cfg, &li);
+
+	if (r < 0)
+		goto destroy_vm;
+	r = vm__open_kvm(vm, cfg);
+	if (r == 0)
+		r = linux__init_vm(vm, cfg->err, cfg->err_len);
+	if (r == 0)
+		r = vm__alloc_ram(vm, cfg);
+	if (r == 0)
+		r = linux__load(vm, cfg, &li);
+	linux__close(&li);
+	if (r == 0)
+		r = vm__create_vcpus(vm, cfg);
+	if (r < 0)
+		goto destroy_vm;
+	*out = vm;
+	return 0;
+destroy_vm:
+	vm__destroy(vm);
+	return r;
+}
+
 /*
  * The image is checked first, without KVM, so a bad one is reported on
  * any host; it is copied in once RAM exists.
@@ -210,6 +238,8 @@ int vm__create(const struct vm_config *cfg, struct vm **out)
 		goto destroy_vm;
 	if (cfg->restore)
 		return vm__create_restored(vm, cfg, out);
+	if (cfg->kernel)
+		return vm__create_linux(vm, cfg, out);
 	r = loader__open(vm, cfg, &img);
 	if (r < 0)
 		goto destroy_vm;
@@ -257,6 +287,7 @@ void vm__destroy(struct vm *vm)
 		vm__wait(vm, &status);
 	}
 	kvmdbg_sess__close(vm->kdbg);
+	linux__destroy(vm);
 	vm__free_vcpus(vm);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);

@@ -92,6 +92,13 @@ struct vm_config {
 	 */
 	int (*restore)(void *ctx, struct vm *vm, char *err, size_t err_len);
 	void *restore_ctx;
+	/*
+	 * A Linux guest instead of image (user/linux_boot.c): a bzImage or an
+	 * ELF vmlinux, an optional initrd and command line. The VM gets an
+	 * in-kernel irqchip and PIT, ACPI tables, a COM1 UART reading stdin;
+	 * a reboot or poweroff ends it with status 0, HLT does not.
+	 */
+	const char *kernel, *initrd, *cmdline;
 };
 
 /* Build a VM: open KVM, check capabilities, allocate RAM, load the image,

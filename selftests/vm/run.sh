@@ -16,6 +16,7 @@
 #   kmod/kvmdbg.ko            loaded before the tests; $KVMDBG_KO names it
 #   build/kvmdbg-launch       when built, on $PATH
 #   build/examples/           when built
+#   build/vm/linux/           the nested Linux guest (selftests/vm/linux-guest.sh)
 #   gdb                       when installed, on $PATH (add_gdb)
 # Dynamically linked executables get the libraries ldd lists, and the
 # loader. Tests see KVMDBG_IN_VM=1. /lib/modules/<ver>/ holds the kvm
@@ -193,6 +194,7 @@ build_initramfs() {
 	add_tree selftests/vm/tests.d
 	add_tree build/kvmdbg-launch
 	add_tree build/examples
+	add_tree build/vm/linux
 	add_gdb
 	[ -z "${BENCH:-}" ] || add_tree build/bench	# bench/stw_bench.sh
 	install -m 0755 selftests/vm/init.sh "$ROOT/init"
@@ -369,6 +371,7 @@ main() {
 		flock -w "$TIMEOUT" 9 || die "another run.sh holds $VM/lock for over $TIMEOUT s"
 	fi
 	fetch_kernel "$KVER"
+	selftests/vm/linux-guest.sh "$KVER" || die "cannot prepare the Linux guest (see above)"
 	build_initramfs "$TREE" "$KVER"
 	rm -f "$VM"/{console.log,dmesg.log,events,results}
 	touch "$VM"/{console.log,dmesg.log,events,results}

@@ -1,0 +1,69 @@
+#!/bin/bash
+# Host-side prep for the Linux-guest VM test (selftests/vm/tests.d/60-linux-boot):
+# Debian's cloud kernel and a busybox-static initramfs for the nested guest,
+# put into build/vm/linux/ (run.sh copies that folder into the test VM).
+#
+#   selftests/vm/linux-guest.sh KVER      e.g. 6.1.0-56-amd64 (the test VM's)
+#
+# The guest kernel is linux-image-<KVER with -cloud>: same release, the
+# lighter flavour. The .deb is downloaded once into build/vm/cache/ (put it
+# there beforehand for offline use). The guest's /init is
+# selftests/vm/linux-guest-init.sh. Prints one "# ..." line; exits non-zero
+# with one line on stderr when something is missing.
+set -eu
+cd "$(dirname "$0")/../.."
+
+CACHE=build/vm/cache
+OUT=build/vm/linux
+kver=${1:?usage: $0 KVER}
+ckver=${kver%-amd64}-cloud-amd64
+pkg=linux-image-$ckver
+
+die() {
+	echo "linux-guest: $*" >&2
+	exit 1
+}
+
+mkdir -p "$CACHE" "$OUT"
+deb=$(ls "$CACHE/${pkg}_"*.deb 2>/dev/null | head -n 1 || true)
+if [ -z "$deb" ]; then
+	(cd "$CACHE" && apt-get download -q "$pkg") >"$CACHE/apt-cloud.log" 2>&1 ||
+		die "apt-get download $pkg failed (see $CACHE/apt-cloud.log): run 'apt-get update' as root, or put the .deb into $CACHE"
+	deb=$(ls "$CACHE/${pkg}_"*.deb | head -n 1)
+fi
+if [ ! -f "$OUT/vmlinuz" ] || [ "$deb" -nt "$OUT/vmlinuz" ]; then
+	rm -rf "$OUT/tmp"
+	mkdir -p "$OUT/tmp"
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$OUT/tmp" "./boot/vmlinuz-$ckver" ||
+		die "$deb has no boot/vmlinuz-$ckver: delete it and run again"
+	mv "$OUT/tmp/boot/vmlinuz-$ckver" "$OUT/vmlinuz"
+	rm -rf "$OUT/tmp"
+fi
+
+# The guest's root: busybox (static), /init, and /dev/console (the kernel
+# opens it for init before any devtmpfs exists; without it init writes
+# nowhere). The node is a second cpio archive written here, so building
+# it needs no root.
+root=$OUT/root
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp}
+cp "$(command -v busybox)" "$root/bin/busybox"
+for a in $(busybox --list-full); do
+	[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
+done
+install -m 0755 selftests/vm/linux-guest-init.sh "$root/init"
+{
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
+	python3 - <<'PY'
+import sys
+def entry(name, mode, rmaj=0, rmin=0):
+    name = name.encode() + b"\0"
+    hdr = b"070701" + b"".join(b"%08X" % v for v in (
+        0, mode, 0, 0, 1, 0, 0, 0, 0, rmaj, rmin, len(name), 0))
+    out = hdr + name
+    return out + b"\0" * (-len(out) % 4)
+sys.stdout.buffer.write(entry("dev/console", 0o020600, 5, 1) + entry("TRAILER!!!", 0))
+PY
+} | gzip -1 >"$OUT/initramfs.cpio.gz"
+rm -rf "$root"
+echo "# vm: Linux guest $(basename "$deb") + busybox initramfs in $OUT"
