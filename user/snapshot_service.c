@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "user/kvmdbg_mod.h"
 #include "user/snapshot.h"
 
 struct snap_service {
@@ -103,7 +104,9 @@ static void service__report(struct snap_service *s, enum snap_trigger t,
 		s->path, snapshot__trigger_name(t));
 	/* --verbose: what bench/snapshot_bench.sh measures. */
 	if (s->cfg.verbose && !stat(s->path, &st))
-		fprintf(stderr, ": %lld bytes in %.3f ms", (long long)st.st_size, ms);
+		fprintf(stderr, ": %lld bytes in %.3f ms, captured through %s",
+			(long long)st.st_size, ms,
+			vm__uses_module(s->vm) ? "kvmdbg.ko" : "userspace");
 	fputc('\n', stderr);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "user/kvmdbg_mod.h"
 #include "user/snapshot.h"
 
 /* MSRs a guest of this VMM (or a Linux guest) may have set. EFER is in
@@ -97,20 +98,57 @@ static int state__get_fpu(struct vm *vm, int fd, struct vcpu_state *s)
 	return 0;
 }
 
-static int state__get_vcpu(struct vm *vm, int i, struct vcpu_state *s)
+/*
+ * The rest of a vCPU's state, which kvmdbg.ko's record does not hold:
+ * XSAVE, XCRs, MP state and the MSRs beyond its four. The world is still
+ * held, so these belong to the same point in time.
+ */
+static int state__get_extra(struct vm *vm, int i, struct vcpu_state *s)
 {
 	int fd = vm__vcpu_fd(vm, i);
 	int r;
 
-	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs) ||
-	    ioctl(fd, KVM_GET_DEBUGREGS, &s->dregs) ||
-	    ioctl(fd, KVM_GET_VCPU_EVENTS, &s->events))
-		return -errno;
 	s->has_mp_state = ioctl(fd, KVM_GET_MP_STATE, &s->mp) == 0;
 	r = state__get_fpu(vm, fd, s);
 	if (r == 0)
 		r = state__get_msrs(fd, s);
 	s->halted = vm__vcpu_halted(vm, i);
+	return r;
+}
+
+static int state__get_vcpu(struct vm *vm, int i, struct vcpu_state *s)
+{
+	int fd = vm__vcpu_fd(vm, i);
+
+	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs) ||
+	    ioctl(fd, KVM_GET_DEBUGREGS, &s->dregs) ||
+	    ioctl(fd, KVM_GET_VCPU_EVENTS, &s->events))
+		return -errno;
+	return state__get_extra(vm, i, s);
+}
+
+/*
+ * kvmdbg.ko path: regs, sregs, debug registers and events of every vCPU
+ * from one KVMDBG_SNAPSHOT (one atomic call), then state__get_extra().
+ */
+static int state__get_from_module(struct vm *vm, struct vm_state *st)
+{
+	struct kvmdbg_vcpu_state *rec = calloc(st->nr_vcpus, sizeof(*rec));
+	int r;
+
+	if (!rec)
+		return -ENOMEM;
+	r = vm__capture(vm, rec);
+	for (int i = 0; i < st->nr_vcpus && !r; i++) {
+		struct vcpu_state *s = &st->vcpu[i];
+
+		s->regs = rec[i].regs;
+		s->sregs = rec[i].sregs;
+		s->dregs = rec[i].debugregs;
+		s->events = rec[i].events;
+		r = state__get_extra(vm, i, s);
+	}
+	free(rec);
 	return r;
 }
 
@@ -123,8 +161,10 @@ int vm__capture_state(struct vm *vm, struct vm_state *st)
 	if (!st->vcpu)
 		return -ENOMEM;
 	st->nr_vcpus = n;
-	st->capture_path = 0;
-	for (int i = 0; i < n && !r; i++)
+	st->capture_path = vm__uses_module(vm) ? 1 : 0;
+	if (st->capture_path)
+		r = state__get_from_module(vm, st);
+	for (int i = 0; i < n && !r && !st->capture_path; i++)
 		r = state__get_vcpu(vm, i, &st->vcpu[i]);
 	if (r)
 		vm_state__free(st);
