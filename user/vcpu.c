@@ -70,6 +70,7 @@ void vm__end_locked(struct vm *vm, int status)
 	vm__kick_all(vm);
 	pthread_cond_broadcast(&vm->wake);
 	pthread_cond_broadcast(&vm->changed);
+	pthread_cond_broadcast(&vm->ended);
 }
 
 void vm__kill(struct vm *vm, int status)
@@ -372,8 +373,11 @@ int vm__wait(struct vm *vm, int *status)
 		return -EINVAL;
 	}
 	vm->waited = true;
+	/* Not vm->changed: that fires on every park, i.e. every debugger
+	 * stop and single-step, and would wake this thread for nothing.
+	 */
 	while (!vm->exiting)
-		pthread_cond_wait(&vm->changed, &vm->lock);
+		pthread_cond_wait(&vm->ended, &vm->lock);
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].started)
@@ -431,9 +435,16 @@ int vm__resume(struct vm *vm, const bool *run)
 		kvmdbg_sess__thaw(vm->kdbg);
 	vm->kfrozen = false;
 	vm->paused = false;
-	pthread_cond_broadcast(&vm->wake);
 unlock:
 	pthread_mutex_unlock(&vm->lock);
+	/*
+	 * After unlocking: woken vCPU threads find the lock free instead of
+	 * sleeping on it once more (a stepping debugger resumes per step).
+	 * No wakeup is lost: a thread that saw the old state was already
+	 * waiting when the lock was released.
+	 */
+	if (!r)
+		pthread_cond_broadcast(&vm->wake);
 	return r;
 }
 

@@ -66,6 +66,7 @@ struct vm {
 	 */
 	pthread_mutex_t lock;
 	pthread_cond_t wake, changed;
+	pthread_cond_t ended;		/* vm__wait(): broadcast once, at the end */
 	bool started;
 	bool waited;
 	bool paused;		/* vm__pause() or a reported stop */

@@ -84,6 +84,7 @@ static struct vm *vm__alloc(const struct vm_config *cfg, int nr_cpus)
 	pthread_mutex_init(&vm->slots_lock, NULL);
 	pthread_cond_init(&vm->wake, NULL);
 	pthread_cond_init(&vm->changed, NULL);
+	pthread_cond_init(&vm->ended, NULL);
 	return vm;
 }
 
@@ -296,6 +297,7 @@ void vm__destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->changed);
+	pthread_cond_destroy(&vm->ended);
 	pthread_cond_destroy(&vm->wake);
 	pthread_mutex_destroy(&vm->slots_lock);
 	pthread_mutex_destroy(&vm->lock);
