@@ -36,7 +36,7 @@ median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 for i in $(seq "$ROUNDS"); do
 	rm -f "$DIR/s.snap"
 	"$LAUNCH" --verbose --mem 256M --flat --load-addr 0x100000 --snapshot "$DIR/s.snap" \
-		"$DIR/touch.bin" 2>&1 >/dev/null | sed -n 's/.* in \([0-9.]*\) ms$/\1/p' >>"$DIR/w"
+		"$DIR/touch.bin" 2>&1 >/dev/null | sed -n 's/.* in \([0-9.]*\) ms.*$/\1/p' >>"$DIR/w"
 	sync
 	t0=$(now); "$LAUNCH" --resume "$DIR/s.snap" >/dev/null 2>&1 || true; t1=$(now)
 	echo "($t1 - $t0) * 1000" | bc -l >>"$DIR/r"
