@@ -20,9 +20,51 @@
  */
 #define KVM_TSS_GPA	0xfffbd000UL
 
+/*
+ * GSI routing as on a PC (QEMU and kvmtool do the same): GSIs 0-15 reach
+ * the 8259 pins (master 0-7 but not the cascade pin 2, slave 8-15), and
+ * the IOAPIC pins 1-23 one to one, except that GSI 0 (the in-kernel PIT's
+ * output) goes to IOAPIC pin 2, as the MADT's IRQ0->GSI2 override says.
+ * KVM's default table sends GSI 0 to IOAPIC pin 0, so a guest that
+ * believes the override unmasks pin 2 and never sees a PIT tick: Linux
+ * then gets no jiffies, fails to verify the LAPIC timer and is left with
+ * the (silent) PIT as its only clockevent, so sleep and poweroff hang.
+ */
+static int irqchip__route(struct vm *vm)
+{
+	struct kvm_irq_routing *t;
+	int n = 0, r;
+
+	t = calloc(1, sizeof(*t) + 48 * sizeof(t->entries[0]));
+	if (!t)
+		return -ENOMEM;
+	for (int gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		t->entries[n].gsi = gsi;
+		t->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		t->entries[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							  : KVM_IRQCHIP_PIC_SLAVE;
+		t->entries[n++].u.irqchip.pin = gsi % 8;
+	}
+	for (int gsi = 0; gsi < 24; gsi++) {
+		if (gsi == 2)
+			continue;
+		t->entries[n].gsi = gsi;
+		t->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		t->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		t->entries[n++].u.irqchip.pin = gsi == 0 ? 2 : gsi;
+	}
+	t->nr = n;
+	r = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, t) ? -errno : 0;
+	free(t);
+	return r;
+}
+
 static int irqchip__create(struct vm *vm, char *err, size_t err_len)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int r;
 
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
 	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2) <= 0) {
@@ -37,6 +79,11 @@ static int irqchip__create(struct vm *vm, char *err, size_t err_len)
 
 		vm__errf(err, err_len, "KVM_CREATE_IRQCHIP failed: %s", strerror(e));
 		return -e;
+	}
+	r = irqchip__route(vm);
+	if (r < 0) {
+		vm__errf(err, err_len, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+		return r;
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit)) {
 		int e = errno;
