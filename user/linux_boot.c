@@ -379,6 +379,34 @@ static int linux__set_sregs(struct vcpu *vcpu)
 }
 
 /*
+ * XCR0 = x87|SSE|AVX (what the vCPU supports of them) from the start.
+ * Linux sets XCR0 itself, but under the test VM's nested SVM (QEMU TCG)
+ * KVM's idea of XCR0 was seen to stay at reset's x87-only after Linux's
+ * XSETBV (apparently the XSETBV never reaches KVM): CPUID 0xD.0 EBX,
+ * which KVM sizes from it, then said 576 bytes where Linux computes 832,
+ * and Linux warned ("XSAVE consistency problem") and turned XSAVE off.
+ * Best effort: a KVM that refuses the value keeps the reset state.
+ */
+static void linux__set_xcr0(struct vm *vm, struct vcpu *vcpu)
+{
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1 };
+	uint64_t supported = 0;
+
+	for (uint32_t i = 0; i < vm->cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+
+		if (e->function == 0xd && e->index == 0)
+			supported = e->eax;
+	}
+	xcrs.xcrs[0].xcr = 0;
+	xcrs.xcrs[0].value = 1 | (supported & 6);
+	if ((xcrs.xcrs[0].value & 6) == 4)	/* AVX needs SSE */
+		xcrs.xcrs[0].value = 1;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0)
+		ioctl(vcpu->fd, KVM_SET_XCRS, &xcrs);
+}
+
+/*
  * The BSP enters the kernel; the APs keep the state the in-kernel LAPIC
  * gave them (waiting for INIT/SIPI), as on real hardware: starting them
  * at the entry point like ELF guests would run the kernel twice.
@@ -388,6 +416,7 @@ int linux__setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 	struct kvm_regs regs;
 	int r;
 
+	linux__set_xcr0(vm, vcpu);
 	if (vcpu->idx != 0)
 		return 0;
 	r = linux__set_sregs(vcpu);
