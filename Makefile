@@ -26,6 +26,10 @@ include gdbstub/build.mk
 include user/build.mk
 include examples/build.mk
 include selftests/build.mk
+include selftests/kvmdbg/build.mk
+
+# After every build.mk: the prerequisites of a rule are expanded when make
+# reads it, so whatever a part adds to ALL later would be left out.
 
 all: $(ALL)
 
@@ -57,4 +61,3 @@ clean:
 	rm -rf $(O) $(CLEAN)
 	rm -f kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 		kmod/modules.order .*.cmd Module.symvers modules.order
--include selftests/kvmdbg/build.mk
