@@ -440,6 +440,7 @@ static int run__open_snapshot(struct run_args *a)
 	a->cfg.name = a->resume;
 	a->cfg.restore = snapshot__restore;
 	a->cfg.restore_ctx = a->snap;
+	a->cfg.restore_linux = snapshot__irqchip(a->snap);
 	return 0;
 }
 
@@ -527,6 +528,8 @@ static int run__guest(struct run_args *a)
 		goto close;
 	a->cfg.err = err;
 	a->cfg.err_len = sizeof(err);
+	if (a->snapshot)
+		snapshot_service__block_sigusr1();
 	if (vm__create(&a->cfg, &vm) < 0) {
 		cli_error("%s", err);
 		r = EXIT_SETUP;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "user/debug_priv.h"
+#include "user/snapshot.h"
 
 /* How long debug__stop() lets the gdb thread tell a client the guest exited. */
 #define DEBUG_EXIT_REPORT_S	5
@@ -63,6 +64,29 @@ static struct debug *registry_take(struct vm *vm)
 	}
 	pthread_mutex_unlock(&registry_lock);
 	return d;
+}
+
+int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux)
+{
+	struct debug_entry *e;
+	char why[256];
+	uint64_t link;
+	int r = elf__symbol(vmlinux, "entry_SYSCALL_64", &link, why, sizeof(why));
+
+	if (r)
+		return r;
+	r = -ESRCH;
+	pthread_mutex_lock(&registry_lock);
+	for (e = registry; e; e = e->next) {
+		if (e->vm != vm)
+			continue;
+		pthread_mutex_lock(&e->d->lock);
+		e->d->syscall_link = link;
+		pthread_mutex_unlock(&e->d->lock);
+		r = 0;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return r;
 }
 
 void debug__log(struct debug *d, const char *fmt, ...)

@@ -31,4 +31,13 @@ int debug__start(struct vm *vm, const char *gdb_spec);
  */
 void debug__stop(struct vm *vm);
 
+/*
+ * After debug__start(), before a client attaches: the gdb driver's
+ * symbol file. When it is a Linux vmlinux (has entry_SYSCALL_64), the
+ * backend reports the guest kernel's KASLR slide, MSR_LSTAR minus that
+ * symbol's link address, in qOffsets and "monitor info kaslr".
+ * 0, or -errno when the file has no such symbol (then no slide: 0).
+ */
+int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux);
+
 #endif /* KVMDBG_USER_DEBUG_H */

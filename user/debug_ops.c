@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include "user/debug_priv.h"
 #include "user/kvmdbg_mod.h"
@@ -99,12 +100,69 @@ static int thread_info(void *ctx, int thread, char *buf, size_t len)
 	return 0;
 }
 
-/* These guests run where they were linked (identity-mapped, no slide). */
+/*
+ * A Linux guest's KASLR slide: the kernel points MSR_LSTAR at its
+ * entry_SYSCALL_64, so LSTAR minus that symbol's link address (from the
+ * driver's vmlinux) is how far the kernel moved. The slide is a multiple
+ * of 2 MiB (the kernel's alignment); anything else means LSTAR is not set
+ * yet (early boot: 0) or the symbols do not match: no slide then.
+ */
+#define MSR_LSTAR	0xc0000082
+#define KASLR_ALIGN	(2ULL << 20)
+
+static int kaslr_slide(struct debug *d, uint64_t *slide, uint64_t *lstar,
+		       uint64_t *link)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} m;
+
+	pthread_mutex_lock(&d->lock);
+	*link = d->syscall_link;
+	pthread_mutex_unlock(&d->lock);
+	*slide = 0;
+	*lstar = 0;
+	if (!*link)
+		return -ENOENT;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = 1;
+	m.e[0].index = MSR_LSTAR;
+	if (ioctl(vm__vcpu_fd(d->vm, 0), KVM_GET_MSRS, &m) != 1)
+		return -EIO;
+	*lstar = m.e[0].data;
+	if (!*lstar || *lstar < *link || (*lstar - *link) % KASLR_ALIGN)
+		return -EAGAIN;
+	*slide = *lstar - *link;
+	return 0;
+}
+
+/* ELF guests run where they were linked; a Linux kernel may have slid. */
 static int offsets(void *ctx, uint64_t *text, uint64_t *data)
 {
-	(void)ctx;
-	*text = 0;
-	*data = 0;
+	uint64_t slide, lstar, link;
+
+	kaslr_slide(ctx, &slide, &lstar, &link);
+	*text = slide;
+	*data = slide;
+	return 0;
+}
+
+static int info_kaslr(struct debug *d, gdb_print_fn print, void *out)
+{
+	uint64_t slide, lstar, link;
+	int r = kaslr_slide(d, &slide, &lstar, &link);
+
+	if (r == -ENOENT)
+		print(out, "KASLR slide: unknown (no symbols with entry_SYSCALL_64; give the gdb driver a vmlinux)\n");
+	else if (r == -EIO)
+		print(out, "KASLR slide: unknown (cannot read vCPU 0's MSR_LSTAR)\n");
+	else if (r)
+		print(out, "KASLR slide: unknown (MSR_LSTAR 0x%" PRIx64 " does not match entry_SYSCALL_64 at 0x%" PRIx64 ": not set yet, or other symbols)\n",
+		      lstar, link);
+	else
+		print(out, "KASLR slide: 0x%" PRIx64 " (MSR_LSTAR 0x%" PRIx64 ", entry_SYSCALL_64 linked at 0x%" PRIx64 ")\n",
+		      slide, lstar, link);
 	return 0;
 }
 
@@ -181,6 +239,7 @@ usage:
 static const char backend_help[] =
 	"info [path]    how the world is stopped: kvmdbg.ko or userspace\n"
 	"info vcpus     every vCPU: RIP, halted or not, CPU and paging mode\n"
+	"info kaslr     a Linux guest's KASLR slide (also sent as qOffsets)\n"
 	"translate ADDR [VCPU]\n"
 	"               guest-virtual to guest-physical through a vCPU's\n"
 	"               page tables (vCPU 0 by default)\n";
@@ -217,6 +276,8 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 	}
 	if (!strcmp(cmd, "info vcpus"))
 		return info_vcpus(d, print, out);
+	if (!strcmp(cmd, "info kaslr"))
+		return info_kaslr(d, print, out);
 	if (!strncmp(cmd, "translate ", 10))
 		return translate(d, cmd + 10, print, out);
 	return snapshot_monitor(d, cmd, false, print, out);

@@ -90,6 +90,7 @@ struct debug {
 	size_t nr_ro;
 
 	/* Under lock. */
+	uint64_t syscall_link;	/* entry_SYSCALL_64 in --symbols, 0: none */
 	struct debug_vcpu *vcpus;
 	bool attached;		/* a client controls the VM */
 	bool resumed;		/* running on the client's behalf: a stop is owed */

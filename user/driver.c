@@ -444,6 +444,8 @@ int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err
 		snprintf(err, err_len, "cannot serve gdb on %s", s.sock);
 		goto out;
 	}
+	if (s.symbols)	/* a vmlinux gives the KASLR slide; other files no-op */
+		debug__set_kernel_symbols(vm, s.symbols);
 	r = wait_listen(s.sock);
 	if (r) {
 		snprintf(err, err_len, "the gdb stub did not listen on %s within %d ms",

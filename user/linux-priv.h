@@ -87,5 +87,7 @@ uint8_t serial__in(struct serial *s, uint16_t port);
 #define SERIAL_STATE_SIZE	16
 void serial__save(struct serial *s, uint8_t out[SERIAL_STATE_SIZE]);
 void serial__load(struct serial *s, const uint8_t in[SERIAL_STATE_SIZE]);
+/* After a resume's irqchip and LAPIC restore: re-raise a pending IRQ. */
+void serial__resync_irq(struct serial *s);
 
 #endif /* KVMDBG_USER_LINUX_PRIV_H */

@@ -322,3 +322,19 @@ void serial__load(struct serial *s, const uint8_t in[SERIAL_STATE_SIZE])
 	s->irq_level = in[8] & 1;
 	pthread_mutex_unlock(&s->lock);
 }
+
+/*
+ * For snapshot resume, once the irqchip and every LAPIC are restored
+ * (they overwrite any edge the input thread raised meanwhile, e.g. for
+ * host input that came in during the restore): drive the line low, then
+ * high again if an interrupt is pending, so the guest gets a fresh edge
+ * instead of a FIFO nobody is told about.
+ */
+void serial__resync_irq(struct serial *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->irq_level = false;
+	linux__irq_line(s->vm, s->irq, 0);
+	serial__update_irq(s);
+	pthread_mutex_unlock(&s->lock);
+}

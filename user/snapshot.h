@@ -35,12 +35,20 @@ struct vcpu_state {
 	uint32_t nr_msrs;
 	struct kvm_msr_entry msrs[SNAP_MAX_MSRS];
 	bool halted;			/* VMM state: parked by HLT */
+	bool has_lapic;			/* in-kernel irqchip VMs only */
+	struct kvm_lapic_state lapic;
 };
 
 struct vm_state {
 	int nr_vcpus;
 	struct vcpu_state *vcpu;
 	uint32_t capture_path;		/* 0: userspace */
+	/* In-kernel devices (SNAP_HDR_IRQCHIP), a Linux guest's. */
+	bool irqchip;
+	struct kvm_irqchip chip[3];	/* PIC master, PIC slave, IOAPIC */
+	struct kvm_pit_state2 pit;
+	struct kvm_clock_data clock;
+	uint8_t uart[SNAP_UART_SIZE];	/* serial__save() of COM1 */
 };
 
 /*
@@ -53,6 +61,11 @@ int vm__capture_state(struct vm *vm, struct vm_state *st);
 int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 		     char *err, size_t err_len);
 void vm_state__free(struct vm_state *st);
+/* In-kernel irqchip, PIT, kvmclock and UART back (before vCPU state). */
+int vm__restore_devices(struct vm *vm, const struct vm_state *st, char *err,
+			size_t err_len);
+/* After every vCPU's state: re-raise device interrupts the restore lost. */
+void vm__restore_devices_done(struct vm *vm, const struct vm_state *st);
 
 /* What the writer records about where the VM came from. */
 struct snapshot_meta {
@@ -92,6 +105,8 @@ const struct snap_config *snapshot__config(const struct snapshot *s);
 const char *snapshot__image(const struct snapshot *s);	/* "" if none */
 const uint8_t *snapshot__build_id(const struct snapshot *s, uint32_t *len);
 uint64_t snapshot__nr_pages(const struct snapshot *s);
+/* A Linux guest's snapshot: resume needs the in-kernel irqchip, PIT, UART. */
+bool snapshot__irqchip(const struct snapshot *s);
 uint64_t snapshot__rip(const struct snapshot *s, int vcpu);
 /* True when [gpa, gpa+len) overlaps a run stored in @s. */
 bool snapshot__maps(const struct snapshot *s, uint64_t gpa, uint64_t len);
@@ -121,6 +136,13 @@ struct snapshot_service_cfg {
  * (at_set needs the VM's debug hooks, so not with --gdb).
  */
 int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c);
+/*
+ * Before vm__create() when SIGUSR1 will trigger snapshots: threads made
+ * there (a Linux guest's UART input thread) inherit the signal mask, and
+ * one with SIGUSR1 unblocked would take the signal's default action and
+ * end the process instead of the signalfd seeing it.
+ */
+void snapshot_service__block_sigusr1(void);
 /* After vm__wait(): stop the service thread, free. No-op without one. */
 void snapshot_service__stop(struct vm *vm);
 /* Snapshots written so far, and the last error (for exit status). */

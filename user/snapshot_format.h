@@ -26,7 +26,7 @@ struct snap_header {
 	char magic[8];		/* "KVMDBGSN" */
 	uint32_t version;	/* SNAP_VERSION */
 	uint32_t header_size;	/* sizeof(struct snap_header) */
-	uint32_t flags;		/* none defined: must be 0 */
+	uint32_t flags;		/* SNAP_HDR_*; unknown bits are rejected */
 	uint32_t nr_sections;
 	uint64_t table_offset;	/* section table: nr_sections entries */
 	uint64_t file_size;	/* whole file, bytes */
@@ -35,6 +35,16 @@ struct snap_header {
 	uint8_t reserved[16];	/* 0 */
 };
 static_assert(sizeof(struct snap_header) == 64, "snap_header");
+
+/*
+ * The VM had KVM's in-kernel irqchip and PIT (a Linux guest): DEVICES has
+ * irqchip = 1 and the device records, every VCPU a LAPIC record, and
+ * resume recreates the Linux machine (irqchip, PIT, UART) first. A flag
+ * rather than a new version, so files without it stay byte-identical to
+ * what version 1 always was and older readers refuse these cleanly.
+ */
+#define SNAP_HDR_IRQCHIP	0x1u
+#define SNAP_HDR_KNOWN		SNAP_HDR_IRQCHIP
 
 enum snap_section_type {
 	SNAP_SEC_CONFIG = 1,
@@ -90,6 +100,7 @@ enum snap_record_type {
 	SNAP_REC_EVENTS = 7,	/* struct kvm_vcpu_events */
 	SNAP_REC_MSRS = 8,	/* u32 n, u32 0, struct kvm_msr_entry[n] */
 	SNAP_REC_MP_STATE = 9,	/* struct kvm_mp_state */
+	SNAP_REC_LAPIC = 10,	/* struct kvm_lapic_state (SNAP_HDR_IRQCHIP) */
 };
 
 struct snap_record {
@@ -97,12 +108,32 @@ struct snap_record {
 	uint32_t size;		/* payload bytes, padded to 8 in the file */
 };
 
-/* DEVICES: VMM state outside KVM. No in-kernel irqchip/LAPIC exists. */
+/* DEVICES: VMM state outside KVM, and the in-kernel devices if any. */
 struct snap_devices {
 	uint32_t nr_vcpus;
-	uint32_t irqchip;	/* 0: none (the VMM creates none) */
-	/* then nr_vcpus bytes: 1 = vCPU halted (HLT, parked for good) */
+	uint32_t irqchip;	/* 0: none; 1: SNAP_HDR_IRQCHIP, records follow */
+	/*
+	 * then nr_vcpus bytes: 1 = vCPU halted (HLT, parked for good), padded
+	 * to 8; with irqchip = 1 then struct snap_devrecs and its records
+	 * (struct snap_record framing, payload padded to 8).
+	 */
 };
+
+struct snap_devrecs {
+	uint32_t nr_records;
+	uint32_t reserved;	/* 0 */
+};
+
+enum snap_dev_record_type {
+	SNAP_DEV_PIC_MASTER = 1,	/* struct kvm_irqchip, chip_id 0 */
+	SNAP_DEV_PIC_SLAVE = 2,		/* struct kvm_irqchip, chip_id 1 */
+	SNAP_DEV_IOAPIC = 3,		/* struct kvm_irqchip, chip_id 2 */
+	SNAP_DEV_PIT2 = 4,		/* struct kvm_pit_state2 */
+	SNAP_DEV_CLOCK = 5,		/* struct kvm_clock_data */
+	SNAP_DEV_UART = 6,		/* COM1 registers, 16 bytes */
+	SNAP_DEV_MAX = SNAP_DEV_UART,
+};
+#define SNAP_UART_SIZE		16
 
 /* MEMORY: this, then nr_runs struct snap_run. */
 struct snap_memory {

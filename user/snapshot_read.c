@@ -112,7 +112,8 @@ static int check_header(struct snapshot *s)
 	if (crc != h->header_crc)
 		return bad(s, "checksum mismatch (stored %#x, computed %#x)",
 			   h->header_crc, crc);
-	if (h->header_size != sizeof(*h) || h->flags || !all_zero(h->reserved, sizeof(h->reserved)))
+	if (h->header_size != sizeof(*h) || (h->flags & ~SNAP_HDR_KNOWN) ||
+	    !all_zero(h->reserved, sizeof(h->reserved)))
 		return bad(s, "unknown header size %u, flags %#x or reserved bytes set",
 			   h->header_size, h->flags);
 	if (h->file_size != s->size)
@@ -193,6 +194,7 @@ static const struct { uint32_t type; uint32_t size; const char *name; } rec_size
 	{ SNAP_REC_EVENTS, sizeof(struct kvm_vcpu_events), "EVENTS" },
 	{ SNAP_REC_MSRS, 0, "MSRS" },
 	{ SNAP_REC_MP_STATE, sizeof(struct kvm_mp_state), "MP_STATE" },
+	{ SNAP_REC_LAPIC, sizeof(struct kvm_lapic_state), "LAPIC" },
 };
 
 static int parse_record(struct snapshot *s, struct vcpu_state *v, uint32_t type,
@@ -219,6 +221,12 @@ static int parse_record(struct snapshot *s, struct vcpu_state *v, uint32_t type,
 	case SNAP_REC_DEBUGREGS: memcpy(&v->dregs, p, size); break;
 	case SNAP_REC_EVENTS: memcpy(&v->events, p, size); break;
 	case SNAP_REC_MP_STATE: memcpy(&v->mp, p, size); v->has_mp_state = true; break;
+	case SNAP_REC_LAPIC:
+		if (!(s->hdr.flags & SNAP_HDR_IRQCHIP))
+			return bad(s, "record LAPIC in a snapshot without an in-kernel irqchip");
+		memcpy(&v->lapic, p, size);
+		v->has_lapic = true;
+		break;
 	case SNAP_REC_XSAVE:
 		if (size < sizeof(struct kvm_xsave) || size > SNAP_MAX_RECORD)
 			return bad(s, "record XSAVE is %u bytes (must be 4096 to %u)",
@@ -264,7 +272,8 @@ static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t le
 	for (uint32_t i = 0; i < hdr.nr_records; i++) {
 		struct snap_record rec;
 
-		if (len - off < sizeof(rec))
+		/* off may be past len: the last payload's padding is unchecked. */
+		if (off > len || len - off < sizeof(rec))
 			return bad(s, "record %u header extends past the section", i);
 		memcpy(&rec, p + off, sizeof(rec));
 		off += sizeof(rec);
@@ -277,12 +286,95 @@ static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t le
 	}
 	if ((seen & need) != need || !(seen & (1u << SNAP_REC_FPU | 1u << SNAP_REC_XSAVE)))
 		return bad(s, "incomplete: needs REGS, SREGS, FPU or XSAVE, DEBUGREGS, EVENTS and MSRS");
+	if ((s->hdr.flags & SNAP_HDR_IRQCHIP) && !v->has_lapic)
+		return bad(s, "incomplete: an in-kernel irqchip snapshot needs a LAPIC record");
+	return 0;
+}
+
+static const struct { uint32_t size; const char *name; } dev_recs[SNAP_DEV_MAX + 1] = {
+	[SNAP_DEV_PIC_MASTER] = { sizeof(struct kvm_irqchip), "PIC_MASTER" },
+	[SNAP_DEV_PIC_SLAVE] = { sizeof(struct kvm_irqchip), "PIC_SLAVE" },
+	[SNAP_DEV_IOAPIC] = { sizeof(struct kvm_irqchip), "IOAPIC" },
+	[SNAP_DEV_PIT2] = { sizeof(struct kvm_pit_state2), "PIT2" },
+	[SNAP_DEV_CLOCK] = { sizeof(struct kvm_clock_data), "CLOCK" },
+	[SNAP_DEV_UART] = { SNAP_UART_SIZE, "UART" },
+};
+
+static int parse_dev_record(struct snapshot *s, uint32_t type, const uint8_t *p,
+			    uint32_t size)
+{
+	static const uint32_t chip_id[] = {
+		KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC,
+	};
+	struct vm_state *st = &s->st;
+
+	if (size != dev_recs[type].size)
+		return bad(s, "record %s is %u bytes (should be %u)", dev_recs[type].name,
+			   size, dev_recs[type].size);
+	switch (type) {
+	case SNAP_DEV_PIC_MASTER:
+	case SNAP_DEV_PIC_SLAVE:
+	case SNAP_DEV_IOAPIC:
+		memcpy(&st->chip[type - 1], p, size);
+		/* KVM_SET_IRQCHIP trusts chip_id to pick the chip: check it. */
+		if (st->chip[type - 1].chip_id != chip_id[type - 1])
+			return bad(s, "record %s holds chip %u (should be %u)",
+				   dev_recs[type].name, st->chip[type - 1].chip_id,
+				   chip_id[type - 1]);
+		break;
+	case SNAP_DEV_PIT2: memcpy(&st->pit, p, size); break;
+	case SNAP_DEV_CLOCK: memcpy(&st->clock, p, size); break;
+	default: memcpy(st->uart, p, size); break;
+	}
+	return 0;
+}
+
+/* The in-kernel device records after the halted bytes; each one exactly once. */
+static int parse_devrecs(struct snapshot *s, const uint8_t *p, uint64_t len)
+{
+	struct snap_devrecs h;
+	unsigned int seen = 0;
+	uint64_t off = sizeof(h);
+	int r;
+
+	if (len < sizeof(h))
+		return bad(s, "in-kernel device records missing");
+	memcpy(&h, p, sizeof(h));
+	if (h.reserved || h.nr_records != SNAP_DEV_MAX)
+		return bad(s, "%u in-kernel device records (should be %u)", h.nr_records,
+			   SNAP_DEV_MAX);
+	for (uint32_t i = 0; i < h.nr_records; i++) {
+		struct snap_record rec;
+
+		if (off > len || len - off < sizeof(rec))
+			return bad(s, "device record %u header extends past the section", i);
+		memcpy(&rec, p + off, sizeof(rec));
+		off += sizeof(rec);
+		if (rec.size > len - off)
+			return bad(s, "device record %u (%u bytes) extends past the section",
+				   i, rec.size);
+		if (rec.type < 1 || rec.type > SNAP_DEV_MAX)
+			return bad(s, "unknown device record type %u", rec.type);
+		if (seen & (1u << rec.type))
+			return bad(s, "record %s appears twice", dev_recs[rec.type].name);
+		seen |= 1u << rec.type;
+		r = parse_dev_record(s, rec.type, p + off, rec.size);
+		if (r)
+			return r;
+		off += ((uint64_t)rec.size + 7) & ~7ULL;
+	}
+	if (off != len)
+		return bad(s, "the device records end at byte %" PRIu64 " of %" PRIu64,
+			   off, len);
+	s->st.irqchip = true;
 	return 0;
 }
 
 static int parse_devices(struct snapshot *s, const uint8_t *p, uint64_t len)
 {
+	bool irqchip = s->hdr.flags & SNAP_HDR_IRQCHIP;
 	struct snap_devices d;
+	uint64_t off;
 
 	if (len < sizeof(d))
 		return bad(s, "%" PRIu64 " bytes, too short", len);
@@ -290,11 +382,18 @@ static int parse_devices(struct snapshot *s, const uint8_t *p, uint64_t len)
 	if (d.nr_vcpus != s->cfg.nr_vcpus || len < sizeof(d) + d.nr_vcpus)
 		return bad(s, "state of %u vCPUs in %" PRIu64 " bytes (the VM has %u)",
 			   d.nr_vcpus, len, s->cfg.nr_vcpus);
-	if (d.irqchip)
-		return bad(s, "in-kernel irqchip state present, which this VMM does not use");
+	if (d.irqchip != irqchip)
+		return bad(s, "irqchip is %u but the header says %s in-kernel irqchip",
+			   d.irqchip, irqchip ? "an" : "no");
 	for (uint32_t i = 0; i < d.nr_vcpus; i++)
 		s->st.vcpu[i].halted = p[sizeof(d) + i] != 0;
-	return 0;
+	if (!irqchip)
+		return 0;
+	/* The writer pads the halted bytes to 8; nr_vcpus <= 1024 here. */
+	off = sizeof(d) + (((uint64_t)d.nr_vcpus + 7) & ~7ULL);
+	if (off > len)
+		return bad(s, "in-kernel device records missing");
+	return parse_devrecs(s, p + off, len - off);
 }
 
 static int check_run(struct snapshot *s, uint64_t i, const struct snap_run *r,
@@ -505,6 +604,15 @@ int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len)
 			return r;
 		}
 	}
+	{
+		char why[160];
+
+		r = vm__restore_devices(vm, &s->st, why, sizeof(why));
+		if (r) {
+			snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
+			return r;
+		}
+	}
 	for (int i = 0; i < s->st.nr_vcpus; i++) {
 		char why[160];
 
@@ -514,6 +622,7 @@ int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len)
 			return r;
 		}
 	}
+	vm__restore_devices_done(vm, &s->st);
 	return 0;
 }
 
@@ -574,10 +683,17 @@ void snapshot__describe(const struct snapshot *s,
 		print(out, " at %#" PRIx64, c->trigger_addr);
 	print(out, "; userspace capture, world held %" PRIu64 " us\n", c->stopped_ns / 1000);
 	print(out, "image:     %s (build-id %s)\n", *s->image ? s->image : "unknown", id);
+	if (s->st.irqchip)
+		print(out, "devices:   in-kernel irqchip, PIT, kvmclock, COM1 UART (Linux guest)\n");
 	print(out, "vCPUs:     %u\n", c->nr_vcpus);
 	for (int i = 0; i < s->st.nr_vcpus; i++)
 		print(out, "  vCPU %d:  rip %#llx%s\n", i, (unsigned long long)s->st.vcpu[i].regs.rip,
 		      s->st.vcpu[i].halted ? " (halted)" : "");
 	print(out, "memory:    %" PRIu64 " MiB, %" PRIu64 " non-zero pages in %" PRIu64 " runs\n",
 	      c->mem_size >> 20, s->nr_pages, s->nr_runs);
+}
+
+bool snapshot__irqchip(const struct snapshot *s)
+{
+	return s->st.irqchip;
 }

@@ -243,14 +243,24 @@ static void service__free(struct snap_service *s)
 	free(s);
 }
 
+void snapshot_service__block_sigusr1(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
 static int service__signals(struct snap_service *s)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	/* Blocked here, before any VM thread exists, so every thread
-	 * inherits it and the signal waits for the signalfd.
+	/* Blocked here, before any vCPU thread exists, so they inherit it
+	 * and the signal waits for the signalfd (threads vm__create() makes
+	 * need snapshot_service__block_sigusr1() before it).
 	 */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	s->sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);

@@ -5,8 +5,9 @@
  * vm__capture_state()), and restore through KVM_SET_* in QEMU's proven
  * order before the vCPU first runs.
  *
- * No in-kernel irqchip, PIT or LAPIC exists (the VMM never calls
- * KVM_CREATE_IRQCHIP), so there is no such state to save.
+ * ELF guests have no in-kernel irqchip, PIT or LAPIC. Linux guests
+ * (vm->lguest) do: their PICs, IOAPIC, PIT, kvmclock and COM1 UART are
+ * captured with the vCPUs, and each vCPU's LAPIC and paravirt MSRs too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +16,10 @@
 #include <sys/ioctl.h>
 
 #include "user/kvmdbg_mod.h"
+#include "user/linux-priv.h"
 #include "user/snapshot.h"
+
+static_assert(SNAP_UART_SIZE == SERIAL_STATE_SIZE, "UART record size");
 
 /* MSRs a guest of this VMM (or a Linux guest) may have set. EFER is in
  * sregs too; saving it here as well costs nothing.
@@ -40,20 +44,42 @@ static const uint32_t snap_msrs[] = {
 #define NR_SNAP_MSRS	(sizeof(snap_msrs) / sizeof(snap_msrs[0]))
 
 /*
+ * A Linux guest's further MSRs: kvmclock (without it the guest's clock
+ * reads a stale pvclock page), the other KVM paravirt MSRs it enables,
+ * and the TSC deadline, which KVM only accepts once the LAPIC is in
+ * TSC-deadline mode: vm__restore_vcpu() writes it again after the LAPIC.
+ * Only for VMs with an irqchip, so ELF-guest snapshots do not change.
+ */
+#define MSR_TSC_DEADLINE	0x6e0
+static const uint32_t linux_msrs[] = {
+	0x4b564d00,	/* KVM_WALL_CLOCK_NEW */
+	0x4b564d01,	/* KVM_SYSTEM_TIME_NEW */
+	0x4b564d02,	/* KVM_ASYNC_PF_EN */
+	0x4b564d03,	/* KVM_STEAL_TIME */
+	0x4b564d04,	/* KVM_PV_EOI_EN */
+	0x4b564d06,	/* KVM_ASYNC_PF_INT */
+	MSR_TSC_DEADLINE,
+};
+#define NR_LINUX_MSRS	(sizeof(linux_msrs) / sizeof(linux_msrs[0]))
+static_assert(NR_SNAP_MSRS + NR_LINUX_MSRS <= SNAP_MAX_MSRS, "MSR record size");
+
+/*
  * KVM_GET_MSRS returns how many entries it read, stopping at the first it
  * cannot (an MSR this host's KVM lacks): drop that one and go on.
  */
-static int state__get_msrs(int fd, struct vcpu_state *s)
+static int state__get_msrs(int fd, struct vcpu_state *s, bool linux)
 {
 	struct {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[NR_SNAP_MSRS];
+		struct kvm_msr_entry e[NR_SNAP_MSRS + NR_LINUX_MSRS];
 	} m;
 	uint32_t n = 0;
 
 	memset(&m, 0, sizeof(m));
 	for (size_t i = 0; i < NR_SNAP_MSRS; i++)
 		m.e[n++].index = snap_msrs[i];
+	for (size_t i = 0; linux && i < NR_LINUX_MSRS; i++)
+		m.e[n++].index = linux_msrs[i];
 	while (n) {
 		int r;
 
@@ -111,7 +137,12 @@ static int state__get_extra(struct vm *vm, int i, struct vcpu_state *s)
 	s->has_mp_state = ioctl(fd, KVM_GET_MP_STATE, &s->mp) == 0;
 	r = state__get_fpu(vm, fd, s);
 	if (r == 0)
-		r = state__get_msrs(fd, s);
+		r = state__get_msrs(fd, s, vm->lguest != NULL);
+	if (r == 0 && vm->lguest) {
+		if (ioctl(fd, KVM_GET_LAPIC, &s->lapic))
+			return -errno;
+		s->has_lapic = true;
+	}
 	s->halted = vm__vcpu_halted(vm, i);
 	return r;
 }
@@ -152,6 +183,31 @@ static int state__get_from_module(struct vm *vm, struct vm_state *st)
 	return r;
 }
 
+/*
+ * The in-kernel devices of a Linux guest, while the world is held: the
+ * PICs' and IOAPIC's registers and pin levels, the PIT's counters, the
+ * kvmclock and the UART's registers (its RX FIFO is host input not yet
+ * read: not guest state).
+ */
+static int state__get_devices(struct vm *vm, struct vm_state *st)
+{
+	static const uint32_t chips[3] = {
+		KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC,
+	};
+
+	for (int i = 0; i < 3; i++) {
+		st->chip[i].chip_id = chips[i];
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &st->chip[i]))
+			return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &st->pit) ||
+	    ioctl(vm->vm_fd, KVM_GET_CLOCK, &st->clock))
+		return -errno;
+	serial__save(vm->lguest->com1, st->uart);
+	st->irqchip = true;
+	return 0;
+}
+
 int vm__capture_state(struct vm *vm, struct vm_state *st)
 {
 	int n = vm__nr_vcpus(vm), r = 0;
@@ -166,6 +222,8 @@ int vm__capture_state(struct vm *vm, struct vm_state *st)
 		r = state__get_from_module(vm, st);
 	for (int i = 0; i < n && !r && !st->capture_path; i++)
 		r = state__get_vcpu(vm, i, &st->vcpu[i]);
+	if (!r && vm->lguest)
+		r = state__get_devices(vm, st);
 	if (r)
 		vm_state__free(st);
 	return r;
@@ -195,6 +253,27 @@ static int state__set_msrs(int fd, const struct vcpu_state *s)
 	if (r < 0)
 		return -errno;
 	return (uint32_t)r == s->nr_msrs ? 0 : -EINVAL;
+}
+
+/* KVM ignored the TSC deadline in the MSR pass (LAPIC not yet in
+ * TSC-deadline mode); now that the LAPIC is back, it takes it.
+ */
+static int state__set_tsc_deadline(int fd, const struct vcpu_state *s)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[1];
+	} m;
+
+	for (uint32_t k = 0; k < s->nr_msrs; k++) {
+		if (s->msrs[k].index != MSR_TSC_DEADLINE)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.hdr.nmsrs = 1;
+		m.e[0] = s->msrs[k];
+		return ioctl(fd, KVM_SET_MSRS, &m) == 1 ? 0 : -EINVAL;
+	}
+	return 0;
 }
 
 #define SET(req, arg, what) do {					\
@@ -230,6 +309,15 @@ int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 		vm__errf_snap(err, err_len, i, "KVM_SET_MSRS", r);
 		return r;
 	}
+	/* After SREGS (its apic_base picks xAPIC/x2APIC), before EVENTS. */
+	if (s->has_lapic) {
+		SET(KVM_SET_LAPIC, &s->lapic, "KVM_SET_LAPIC");
+		r = state__set_tsc_deadline(fd, s);
+		if (r) {
+			vm__errf_snap(err, err_len, i, "KVM_SET_MSRS (TSC deadline)", r);
+			return r;
+		}
+	}
 	/* What GET reported as valid, plus the fields QEMU also restores. */
 	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 	SET(KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
@@ -239,4 +327,51 @@ int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 	if (s->halted)
 		vm__vcpu_set_halted(vm, i);
 	return 0;
+}
+
+/*
+ * Before any vCPU's state: the irqchip first (the LAPICs restored next
+ * deliver into it), then the PIT, the kvmclock (flags cleared so KVM sets
+ * the clock to the captured value instead of adding the time the
+ * snapshot sat on disk: the guest sees a pause, as under QEMU) and the
+ * UART's registers.
+ */
+int vm__restore_devices(struct vm *vm, const struct vm_state *st, char *err,
+			size_t err_len)
+{
+	struct kvm_clock_data clock = st->clock;
+	const char *what = "KVM_SET_IRQCHIP";
+
+	if (!st->irqchip)
+		return 0;
+	if (!vm->lguest) {
+		snprintf(err, err_len, "the VM has no in-kernel irqchip to restore into");
+		return -EINVAL;
+	}
+	for (int i = 0; i < 3; i++)
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &st->chip[i]))
+			goto fail;
+	what = "KVM_SET_PIT2";
+	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &st->pit))
+		goto fail;
+	what = "KVM_SET_CLOCK";
+	clock.flags = 0;
+	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock))
+		goto fail;
+	serial__load(vm->lguest->com1, st->uart);
+	return 0;
+fail:
+	{
+		int e = errno;
+
+		snprintf(err, err_len, "devices: %s failed: %s", what, strerror(e));
+		return -e;
+	}
+}
+
+/* After every vCPU's LAPIC is back: interrupts raised during the restore. */
+void vm__restore_devices_done(struct vm *vm, const struct vm_state *st)
+{
+	if (st->irqchip && vm->lguest)
+		serial__resync_irq(vm->lguest->com1);
 }

@@ -159,7 +159,7 @@ static int put_vcpu(struct buf *b, int idx, const struct vcpu_state *s)
 	struct { uint32_t n, pad; struct kvm_msr_entry e[SNAP_MAX_MSRS]; } msrs;
 	int r;
 
-	hdr.nr_records += !!s->has_xcrs + !!s->has_mp_state;
+	hdr.nr_records += !!s->has_xcrs + !!s->has_mp_state + !!s->has_lapic;
 	msrs.n = s->nr_msrs;
 	msrs.pad = 0;
 	memcpy(msrs.e, s->msrs, s->nr_msrs * sizeof(msrs.e[0]));
@@ -178,7 +178,23 @@ static int put_vcpu(struct buf *b, int idx, const struct vcpu_state *s)
 			       8 + s->nr_msrs * sizeof(msrs.e[0]));
 	if (s->has_mp_state)
 		r = r ? r : put_record(b, SNAP_REC_MP_STATE, &s->mp, sizeof(s->mp));
+	if (s->has_lapic)
+		r = r ? r : put_record(b, SNAP_REC_LAPIC, &s->lapic, sizeof(s->lapic));
 	return r;
+}
+
+/* DEVICES' in-kernel device records (SNAP_HDR_IRQCHIP). */
+static int put_devrecs(struct buf *b, const struct vm_state *st)
+{
+	struct snap_devrecs h = { .nr_records = SNAP_DEV_MAX };
+	int r = buf__put(b, &h, sizeof(h));
+
+	r = r ? r : put_record(b, SNAP_DEV_PIC_MASTER, &st->chip[0], sizeof(st->chip[0]));
+	r = r ? r : put_record(b, SNAP_DEV_PIC_SLAVE, &st->chip[1], sizeof(st->chip[1]));
+	r = r ? r : put_record(b, SNAP_DEV_IOAPIC, &st->chip[2], sizeof(st->chip[2]));
+	r = r ? r : put_record(b, SNAP_DEV_PIT2, &st->pit, sizeof(st->pit));
+	r = r ? r : put_record(b, SNAP_DEV_CLOCK, &st->clock, sizeof(st->clock));
+	return r ? r : put_record(b, SNAP_DEV_UART, st->uart, sizeof(st->uart));
 }
 
 struct capture {
@@ -216,13 +232,17 @@ static int build_body(struct capture *c, int which, struct buf *body)
 	if (which <= c->st.nr_vcpus)
 		return put_vcpu(body, which - 1, &c->st.vcpu[which - 1]);
 	if (which == c->st.nr_vcpus + 1) {
-		struct snap_devices d = { .nr_vcpus = c->st.nr_vcpus, .irqchip = 0 };
+		struct snap_devices d = { .nr_vcpus = c->st.nr_vcpus,
+					  .irqchip = c->st.irqchip };
 		uint8_t halted[c->st.nr_vcpus];
 
 		for (int i = 0; i < c->st.nr_vcpus; i++)
 			halted[i] = c->st.vcpu[i].halted;
 		r = buf__put(body, &d, sizeof(d));
-		return r ? r : buf__put(body, halted, c->st.nr_vcpus);
+		r = r ? r : buf__put(body, halted, c->st.nr_vcpus);
+		if (!r && c->st.irqchip)
+			r = put_devrecs(body, &c->st);
+		return r;
 	}
 	{
 		struct snap_memory mh = { .nr_runs = c->runs.n, .page_size = SNAP_PAGE };
@@ -242,7 +262,8 @@ static int build_meta(struct capture *c, struct buf *b)
 	int nsec = c->st.nr_vcpus + 3;
 	struct snap_section *tab = calloc(nsec, sizeof(*tab));
 	struct snap_header h = { .version = SNAP_VERSION, .header_size = sizeof(h),
-				 .nr_sections = nsec, .table_offset = sizeof(h) };
+				 .nr_sections = nsec, .table_offset = sizeof(h),
+				 .flags = c->st.irqchip ? SNAP_HDR_IRQCHIP : 0 };
 	struct buf body = { 0 };
 	int r = tab ? 0 : -ENOMEM;
 

@@ -170,6 +170,8 @@ static int vm__create_restored(struct vm *vm, const struct vm_config *cfg,
 {
 	int r = vm__open_kvm(vm, cfg);
 
+	if (r == 0 && cfg->restore_linux)
+		r = linux__init_vm(vm, cfg->err, cfg->err_len);
 	if (r == 0)
 		r = vm__alloc_ram(vm, cfg);
 	if (r == 0)

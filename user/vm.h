@@ -92,6 +92,10 @@ struct vm_config {
 	 */
 	int (*restore)(void *ctx, struct vm *vm, char *err, size_t err_len);
 	void *restore_ctx;
+	/* Resume of a Linux guest: create its in-kernel irqchip, PIT and UART
+	 * (as for kernel) before the vCPUs, for restore() to fill in.
+	 */
+	bool restore_linux;
 	/*
 	 * A Linux guest instead of image (user/linux_boot.c): a bzImage or an
 	 * ELF vmlinux, an optional initrd and command line. The VM gets an

@@ -183,6 +183,28 @@ for i in $(seq 40); do
 done
 check "40 random single-byte corruptions of the metadata ($meta bytes): each rejected in one line" [ $bad = 0 ]
 expect_err "missing file" 1 "$P: $T/nope.snap: cannot open: No such file or directory" -- --resume "$T/nope.snap"
+# Header flags: set one and fix the header's CRC32C, so the flag itself is judged.
+set_hdr_flags() {
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xFFFFFFFF
+f = open(sys.argv[1], 'r+b'); h = bytearray(f.read(64))
+struct.pack_into('<I', h, 16, int(sys.argv[2])); struct.pack_into('<I', h, 44, 0)
+struct.pack_into('<I', h, 44, crc32c(h)); f.seek(0); f.write(h)
+PY
+}
+cp "$S" "$T/flag2.snap"; set_hdr_flags "$T/flag2.snap" 2
+expect_err "unknown header flag rejected" 1 \
+	"$P: $T/flag2.snap: header: unknown header size 64, flags 0x2 or reserved bytes set" -- --resume "$T/flag2.snap"
+cp "$S" "$T/irq.snap"; set_hdr_flags "$T/irq.snap" 1
+expect_err "IRQCHIP flag without LAPIC and device records rejected" 1 \
+	"$P: $T/irq.snap: section VCPU 0: incomplete: an in-kernel irqchip snapshot needs a LAPIC record" -- --resume "$T/irq.snap"
 
 # --- a failed write keeps the old snapshot ---
 MNT=$T/mnt; mkdir -p "$MNT"
