@@ -351,12 +351,16 @@ report_end() {
 # check's timeout, ^C) stops it too; and qemu must not hold our lock.
 # watchdog_thresh=60: TCG on a busy 2-core host can starve a vCPU for over
 # the default 20 s, which the kernel would report as a soft lockup; a real
-# lockup (a CPU stuck for 120 s) is still caught.
+# lockup (a CPU stuck for 120 s) is still caught. For the same reason
+# rcupdate.rcu_cpu_stall_timeout=300 (its maximum): a starved vCPU thread
+# made a CI run report an RCU stall 21 s in, with nothing of ours running in
+# the kernel; a CPU that really never passes a quiescent state still hangs a
+# test past VM_TEST_TIMEOUT, which fails the run.
 boot() {
 	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu "$CPU" -m 1G -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 rdinit=/init" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 rdinit=/init" \
 		</dev/null 9>&- 2>&1
 }
 
