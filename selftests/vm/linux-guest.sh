@@ -1,7 +1,12 @@
 #!/bin/bash
-# Host-side prep for the Linux-guest VM test (selftests/vm/tests.d/60-linux-boot):
+# Host-side prep for the Linux-guest VM tests (selftests/vm/tests.d/6*, 7*):
 # Debian's cloud kernel and a busybox-static initramfs for the nested guest,
-# put into build/vm/linux/ (run.sh copies that folder into the test VM).
+# put into build/vm/linux/ (run.sh copies that folder into the test VM):
+#   vmlinuz             the bzImage
+#   vmlinux             its ELF vmlinux with symbols but no DWARF (objcopy
+#                       --strip-debug of the -dbg package's, same build-id):
+#                       the --kernel ELF boot and the launcher's --symbols
+#   initramfs.cpio.gz   busybox + selftests/vm/linux-guest-init.sh
 #
 #   selftests/vm/linux-guest.sh KVER      e.g. 6.1.0-56-amd64 (the test VM's)
 #
@@ -38,6 +43,13 @@ if [ ! -f "$OUT/vmlinuz" ] || [ "$deb" -nt "$OUT/vmlinuz" ]; then
 		die "$deb has no boot/vmlinuz-$ckver: delete it and run again"
 	mv "$OUT/tmp/boot/vmlinuz-$ckver" "$OUT/vmlinuz"
 	rm -rf "$OUT/tmp"
+fi
+if [ ! -f "$OUT/vmlinux" ] || [ "$OUT/vmlinuz" -nt "$OUT/vmlinux" ]; then
+	dbg=$(scripts/fetch-vmlinux.sh "$OUT/vmlinuz" 2>"$CACHE/fetch-vmlinux.log" | tail -n 1) ||
+		die "scripts/fetch-vmlinux.sh $OUT/vmlinuz failed: $(tail -n 1 "$CACHE/fetch-vmlinux.log")"
+	objcopy --strip-debug "$dbg" "$OUT/vmlinux.tmp" ||
+		die "objcopy --strip-debug $dbg failed: is binutils installed?"
+	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 fi
 
 # The guest's root: busybox (static), /init, and /dev/console (the kernel
