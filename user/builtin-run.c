@@ -85,7 +85,9 @@ static const struct run_opt run_opts[] = {
 	{ "gdb-exec", 1, OPT_GDB_EXEC, "CMD", "run gdb in batch mode with CMD (repeatable); exit with gdb's status" },
 	{ "gdb-script", 1, OPT_GDB_SCRIPT, "FILE", "run gdb in batch mode on the script FILE" },
 	{ "symbols", 1, OPT_SYMBOLS, "FILE", "symbols for the gdb driver (else beside the image or\n"
-	  "                         snapshot, else $KVMDBG_ARTIFACTS/<name>-<build-id>)" },
+	  "                         snapshot, else $KVMDBG_ARTIFACTS/<name>-<build-id>); with\n"
+	  "                         --gdb, a Linux vmlinux whose entry_SYSCALL_64 gives the\n"
+	  "                         KASLR slide (qOffsets, monitor info kaslr)" },
 	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O, and each snapshot's size and\n"
 	  "                         write time, on stderr" },
 	{ "help", 0, OPT_HELP, NULL, "this text" },
@@ -391,9 +393,11 @@ static int run__check_snap(struct run_args *a)
 	if (a->session && (a->nr_exec || a->script))
 		return cli_error("--gdb-session is interactive; --gdb-exec and --gdb-script are batch: pick one"),
 		       EXIT_USAGE;
-	if (a->symbols && !run__driver(a))
-		return cli_error("--symbols is for the gdb driver (--gdb-session, --gdb-exec, --gdb-script)"),
+	if (a->symbols && !a->gdb && !run__driver(a))
+		return cli_error("--symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script)"),
 		       EXIT_USAGE;
+	if (a->symbols && a->gdb && access(a->symbols, R_OK))
+		return cli_error("--symbols %s: %s", a->symbols, strerror(errno)), EXIT_USAGE;
 	if (a->resume && (a->have_cpus || a->have_mem || a->cfg.flat || a->have_load_addr ||
 			  a->have_entry))
 		return cli_error("--resume: vCPUs, memory and image come from the snapshot; drop --cpus, --mem, --flat, --load-addr, --entry"),
@@ -503,6 +507,9 @@ static int run__plain(struct run_args *a, struct vm *vm)
 
 	if (a->gdb && debug__start(vm, a->gdb) < 0)
 		return EXIT_SETUP;
+	/* Only a vmlinux has entry_SYSCALL_64; other symbol files give no slide. */
+	if (a->gdb && a->symbols)
+		debug__set_kernel_symbols(vm, a->symbols);
 	r = vm__start(vm);
 	if (r == 0)
 		r = vm__wait(vm, &status);

@@ -170,6 +170,12 @@ run "--mem not a multiple of 4K" 2 "" "$L: --mem 2049K: must be a multiple of 4K
 " -- --mem 2049K $EX/hello.elf
 run "--cpus not a number" 2 "" "$L: --cpus two: not a number of vCPUs (e.g. --cpus 4)
 " -- --cpus two $EX/hello.elf
+run "--symbols without gdb" 2 "" \
+	"$L: --symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script)
+" -- --symbols $EX/hello.elf $EX/hello.elf
+run "--symbols with --gdb: missing file" 2 "" \
+	"$L: --symbols /nonexistent/vmlinux: No such file or directory
+" -- --gdb 1 --symbols /nonexistent/vmlinux $EX/hello.elf
 run "--flat without --load-addr" 2 "" \
 	"$L: --flat needs --load-addr ADDR (and optionally --entry ADDR)
 " -- --flat $EX/hello.elf
