@@ -143,7 +143,13 @@ struct gdb_target_ops {
 	 * stop), so keep it cheap; may be NULL ("thread N").
 	 */
 	int (*thread_info)(void *ctx, int thread, char *buf, size_t len);
-	/* qOffsets: text/data slide; may be NULL (reported as 0). */
+	/*
+	 * qOffsets: returns 0 with the text/data slide (sent as Text=;Data=;
+	 * Bss=, which gdb applies to .text, .data and .bss only), or
+	 * GDB_OFFSETS_SEGMENT with @text the address the first loadable
+	 * segment now has (sent as TextSeg=: gdb moves every section of every
+	 * segment by that much, as a slid kernel needs); may be NULL (0).
+	 */
 	int (*offsets)(void *ctx, uint64_t *text, uint64_t *data);
 	/*
 	 * qRcmd: a backend monitor command. Returns 0 when handled, -ENOENT
@@ -153,6 +159,8 @@ struct gdb_target_ops {
 	int (*monitor)(void *ctx, const char *cmd, bool help,
 		       gdb_print_fn print, void *out);
 };
+
+#define GDB_OFFSETS_SEGMENT	1
 
 struct gdb_stub;
 

@@ -59,8 +59,11 @@ static int handle_offsets(struct gdb_stub *stub, const struct gdb_args *a)
 		ret = stub->ops->offsets(stub->ctx, &text, &data);
 	if (ret < 0)
 		return ret;
-	gdb_reply_printf(stub, "Text=%" PRIx64 ";Data=%" PRIx64 ";Bss=%" PRIx64,
-			 text, data, data);
+	if (ret == GDB_OFFSETS_SEGMENT)
+		gdb_reply_printf(stub, "TextSeg=%" PRIx64, text);
+	else
+		gdb_reply_printf(stub, "Text=%" PRIx64 ";Data=%" PRIx64 ";Bss=%" PRIx64,
+				 text, data, data);
 	return 0;
 }
 

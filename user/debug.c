@@ -70,9 +70,11 @@ int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux)
 {
 	struct debug_entry *e;
 	char why[256];
-	uint64_t link;
+	uint64_t link, seg;
 	int r = elf__symbol(vmlinux, "entry_SYSCALL_64", &link, why, sizeof(why));
 
+	if (!r)
+		r = elf__first_load(vmlinux, &seg);
 	if (r)
 		return r;
 	r = -ESRCH;
@@ -82,6 +84,7 @@ int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux)
 			continue;
 		pthread_mutex_lock(&e->d->lock);
 		e->d->syscall_link = link;
+		e->d->seg_link = seg;
 		pthread_mutex_unlock(&e->d->lock);
 		r = 0;
 	}

@@ -137,15 +137,26 @@ static int kaslr_slide(struct debug *d, uint64_t *slide, uint64_t *lstar,
 	return 0;
 }
 
-/* ELF guests run where they were linked; a Linux kernel may have slid. */
+/*
+ * ELF guests run where they were linked; a Linux kernel may have slid, all
+ * of it: .rodata (with __ro_after_init data such as page_offset_base),
+ * .init.* and the rest move with .text, so the slide goes out as the first
+ * segment's new address, which gdb applies to every loaded section.
+ */
 static int offsets(void *ctx, uint64_t *text, uint64_t *data)
 {
-	uint64_t slide, lstar, link;
+	struct debug *d = ctx;
+	uint64_t slide, lstar, link, seg;
 
-	kaslr_slide(ctx, &slide, &lstar, &link);
-	*text = slide;
-	*data = slide;
-	return 0;
+	*text = 0;
+	*data = 0;
+	if (kaslr_slide(d, &slide, &lstar, &link) || !slide)
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	seg = d->seg_link;
+	pthread_mutex_unlock(&d->lock);
+	*text = seg + slide;
+	return GDB_OFFSETS_SEGMENT;
 }
 
 static int info_kaslr(struct debug *d, gdb_print_fn print, void *out)

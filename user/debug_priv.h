@@ -91,6 +91,7 @@ struct debug {
 
 	/* Under lock. */
 	uint64_t syscall_link;	/* entry_SYSCALL_64 in --symbols, 0: none */
+	uint64_t seg_link;	/* its first PT_LOAD's p_vaddr */
 	struct debug_vcpu *vcpus;
 	bool attached;		/* a client controls the VM */
 	bool resumed;		/* running on the client's behalf: a stop is owed */

@@ -159,5 +159,7 @@ int snapshot__monitor(struct vm *vm, const char *cmd, bool help,
 int elf__symbol(const char *path, const char *name, uint64_t *value,
 		char *err, size_t err_len);
 int elf__build_id(const char *path, uint8_t *id, uint32_t *len);
+/* p_vaddr of the first PT_LOAD: 0, -ENOENT without one, -ENOEXEC, -errno. */
+int elf__first_load(const char *path, uint64_t *vaddr);
 
 #endif /* KVMDBG_USER_SNAPSHOT_H */

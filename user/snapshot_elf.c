@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Just enough ELF for snapshots: a symbol's value from .symtab (for
- * --snapshot-at SYMBOL) and the GNU build-id note (recorded in snapshots,
- * used to find symbols in $KVMDBG_ARTIFACTS). The file is untrusted:
+ * --snapshot-at SYMBOL), the GNU build-id note (recorded in snapshots,
+ * used to find symbols in $KVMDBG_ARTIFACTS) and the first loadable
+ * segment's address (qOffsets for a slid kernel). The file is untrusted:
  * every header, table and string is bounds-checked against its size.
  */
 #include <elf.h>
@@ -104,6 +105,30 @@ int elf__symbol(const char *path, const char *name, uint64_t *value,
 	if (r)
 		snprintf(err, err_len, "symbol '%s' not found in %s%s", name, path,
 			 r == -ENOEXEC ? " (bad symbol table)" : "");
+	return r;
+}
+
+int elf__first_load(const char *path, uint64_t *vaddr)
+{
+	const Elf64_Ehdr *eh;
+	const Elf64_Phdr *ph;
+	struct elf e;
+	int r = elf__map(path, &e);
+
+	if (r)
+		return r;
+	eh = (const Elf64_Ehdr *)e.p;
+	r = -ENOENT;
+	if (eh->e_phentsize == sizeof(*ph) &&
+	    elf__in(&e, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(*ph))) {
+		ph = (const Elf64_Phdr *)(e.p + eh->e_phoff);
+		for (unsigned int i = 0; i < eh->e_phnum && r; i++)
+			if (ph[i].p_type == PT_LOAD) {
+				*vaddr = ph[i].p_vaddr;
+				r = 0;
+			}
+	}
+	munmap((void *)e.p, e.size);
 	return r;
 }
 

@@ -202,9 +202,25 @@ expect "$o" "lldb after gdb vanished: target stopped on connect" \
 	"* thread #1, stop reason = signal SIGTRAP"
 timeout 10 tail --pid="$tpid" -f /dev/null
 expect "$tlog" "lldb: process kill reached ops->kill" "kill"
+# ---- qOffsets TextSeg= (a slid kernel): gdb moves every section ------------
+# callchain.elf's first segment starts at 0x100000; 0x300000 slides it 2M.
+FAKE_TEXT_SEG=0x300000 start_target seg || exit 1
+o=$tmp/seg.out
+run_gdb "$o" -ex 'p/x &main' -ex 'maint info sections .text .rodata .data' \
+	-ex 'detach' build/examples/callchain.elf
+main=$(nm build/examples/callchain.elf | awk '$3 == "main" { print $1 }')
+expect "$o" "gdb: TextSeg=300000 moves main by 0x200000" \
+	"\$1 = $(printf '0x%x' $((0x$main + 0x200000)))"
+for sec in .rodata .data; do
+	a=$(readelf -SW build/examples/callchain.elf | awk -v s=$sec '{ for (i = 1; i < NF; i++) if ($i == s) print $(i + 2) }')
+	grep -q "0x$(printf '%08x' $((0x$a + 0x200000)))->.*: $sec " "$o"
+	result $? "gdb: TextSeg= moves $sec by 0x200000 too (Text=/Data= would not move .rodata)"
+done
+kill "$tpid" 2>/dev/null
+
 if [ -s "$tmp/gdb.err" ]; then
 	echo "# fake_target stderr:"
-	sed 's/^/#   /' "$tmp/gdb.err" "$tmp/lldb.err"
+	sed 's/^/#   /' "$tmp/gdb.err" "$tmp/lldb.err" "$tmp/seg.err"
 fi
 grep -q 'ERROR: AddressSanitizer\|runtime error' "$tmp"/*.err
 result $((! $?)) "fake_target: no sanitizer report"

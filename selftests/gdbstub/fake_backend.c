@@ -179,7 +179,12 @@ static int fake_thread_info(void *ctx, int thread, char *buf, size_t len)
 
 static int fake_offsets(void *ctx, uint64_t *text, uint64_t *data)
 {
-	(void)ctx;
+	struct fake *f = ctx;
+
+	if (f->text_seg) {
+		*text = f->text_seg;
+		return GDB_OFFSETS_SEGMENT;
+	}
 	*text = FAKE_TEXT_OFF;
 	*data = FAKE_DATA_OFF;
 	return 0;

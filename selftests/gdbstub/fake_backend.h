@@ -29,6 +29,7 @@ struct fake {
 	int resume_ret;
 	int read_regs_ret;
 	const char *thread_text;	/* thread_info's text, if set */
+	uint64_t text_seg;		/* qOffsets sends TextSeg= this, if set */
 
 	/* The record. */
 	int n_read_regs, n_write_regs, n_read_mem, n_write_mem;

@@ -197,6 +197,9 @@ int main(int argc, char **argv)
 	int ret;
 
 	fake_init(&t.f, 2);
+	/* A slid kernel's qOffsets reply (TextSeg=), for the clients test. */
+	if (getenv("FAKE_TEXT_SEG"))
+		t.f.text_seg = strtoull(getenv("FAKE_TEXT_SEG"), NULL, 0);
 	/* push %rbp; mov %rsp,%rbp at thread 1's rip, for x/i. */
 	memcpy(t.f.mem + 0x1000, "\x55\x48\x89\xe5", 4);
 	ops.insert_bp = target_insert_bp;

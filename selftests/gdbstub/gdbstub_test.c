@@ -404,6 +404,14 @@ TEST(qoffsets)
 	CHECK_STR(reply("qOffsets"), "Text=1000;Data=2000;Bss=2000");
 }
 
+/* A slid kernel: the first segment's new address, for every section. */
+TEST(qoffsets_segment)
+{
+	fk.text_seg = 0xffffffff87c00000ULL;
+	CHECK_STR(reply("qOffsets"), "TextSeg=ffffffff87c00000");
+	fk.text_seg = 0;
+}
+
 TEST(qattached)
 {
 	CHECK_STR(reply("qAttached"), "1");
