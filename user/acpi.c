@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ACPI tables for Linux guests: RSDP, XSDT, FADT, DSDT and MADT.
+ * ACPI tables for Linux guests: RSDP, XSDT, FADT, FACS, DSDT and MADT.
  *
  * Why ACPI and not an MP table: Debian's cloud kernel is built without
  * CONFIG_X86_MPPARSE, so the MADT is the only way it learns of the APs
@@ -10,8 +10,10 @@
  * is opened with TTY_IO_ERROR). SMI_CMD = 0 says "always in ACPI mode";
  * only the PM1a event and control blocks exist (no PM timer, no GPEs).
  * With \_S5 in the DSDT that gives Linux a working poweroff: it writes
- * SLP_TYP|SLP_EN to PM1a_CNT, which ends the VM (linux_io.c). Layouts:
- * ACPI 6.x, sections 5.2.x.
+ * SLP_TYP|SLP_EN to PM1a_CNT, which ends the VM (linux_io.c). A full
+ * FADT must name a FACS: it holds the Global Lock (and the firmware
+ * waking vector), which ACPICA uses whenever the Global Lock event can
+ * be enabled. Layouts: ACPI 6.x, sections 5.2.x.
  */
 #include <string.h>
 
@@ -20,6 +22,8 @@
 #define ACPI_RSDP_SIZE		36
 #define ACPI_HDR_SIZE		36
 #define ACPI_FADT_SIZE		276
+#define ACPI_FACS_SIZE		64
+#define ACPI_FACS_ALIGN		64	/* ACPI 6.x 5.2.10: 64-byte aligned */
 #define ACPI_MADT_LAPIC_SIZE	8
 #define ACPI_MADT_IOAPIC_SIZE	12
 #define ACPI_MADT_ISO_SIZE	10
@@ -65,10 +69,15 @@ static void acpi__header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 	t[9] = -acpi__sum(t, len);
 }
 
-/* Generic address structure: a byte-wide system-I/O port. */
-static uint32_t acpi__fadt(uint8_t *t, uint64_t dsdt)
+/*
+ * The FACS below 4G goes in FIRMWARE_CTRL only: ACPI 6.x says
+ * X_FIRMWARE_CTRL must be zero when FIRMWARE_CTRL is not, and ACPICA
+ * warns when both are set and differ.
+ */
+static uint32_t acpi__fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
 {
 	memset(t, 0, ACPI_FADT_SIZE);
+	put32(t + 36, facs);		/* FIRMWARE_CTRL */
 	put32(t + 40, dsdt);
 	put16(t + 46, LINUX_IRQ_SCI);
 	put32(t + 56, LINUX_PORT_PM1A_EVT);
@@ -82,6 +91,19 @@ static uint32_t acpi__fadt(uint8_t *t, uint64_t dsdt)
 	memcpy(t + 268, "KVMDBG\0\0", 8);	/* hypervisor vendor identity */
 	acpi__header(t, "FACP", ACPI_FADT_SIZE, 6);
 	return ACPI_FADT_SIZE;
+}
+
+/*
+ * Global Lock free (0), no S4BIOS, no 64-bit waking vector: the guest
+ * never sleeps (S5 only). FACS has no checksum.
+ */
+static uint32_t acpi__facs(uint8_t *t)
+{
+	memset(t, 0, ACPI_FACS_SIZE);
+	memcpy(t, "FACS", 4);
+	put32(t + 4, ACPI_FACS_SIZE);
+	t[32] = 2;			/* version: ACPI 4.0 and later */
+	return ACPI_FACS_SIZE;
 }
 
 static uint32_t acpi__dsdt(uint8_t *t)
@@ -130,28 +152,31 @@ static uint32_t acpi__madt(struct vm *vm, uint8_t *t)
 	return off;
 }
 
-static uint32_t acpi__align(uint32_t v)
+static uint32_t acpi__align(uint32_t v, uint32_t a)
 {
-	return (v + 15) & ~15u;
+	return (v + a - 1) & ~(a - 1);
 }
 
 /*
  * Layout at LINUX_GPA_ACPI: RSDP (also found by Linux's scan of
- * 0xe0000-0xfffff), XSDT with 2 entries, FADT, DSDT, MADT. The MADT of
- * the largest VM (KVM's vCPU limit, 8 bytes each) fits in the 128 KiB.
+ * 0xe0000-0xfffff), XSDT with 2 entries, FADT, FACS (LINUX_GPA_ACPI is
+ * page-aligned, so offsets aligned here are aligned in guest memory),
+ * DSDT, MADT. The MADT of the largest VM (KVM's vCPU limit, 8 bytes
+ * each) fits in the 128 KiB.
  */
 uint64_t acpi__build(struct vm *vm)
 {
 	uint64_t base = LINUX_GPA_ACPI, size = LINUX_GPA_KERNEL - base;
 	uint8_t *mem = vm__gpa_to_hva(vm, base, size), *rsdp = mem;
-	uint32_t xsdt = acpi__align(ACPI_RSDP_SIZE), fadt, dsdt, madt;
+	uint32_t xsdt = acpi__align(ACPI_RSDP_SIZE, 16), fadt, facs, dsdt, madt;
 
 	memset(mem, 0, size);
-	fadt = acpi__align(xsdt + ACPI_HDR_SIZE + 16);
-	dsdt = acpi__align(fadt + ACPI_FADT_SIZE);
-	madt = acpi__align(dsdt + acpi__dsdt(mem + dsdt));
+	fadt = acpi__align(xsdt + ACPI_HDR_SIZE + 16, 16);
+	facs = acpi__align(fadt + ACPI_FADT_SIZE, ACPI_FACS_ALIGN);
+	dsdt = acpi__align(facs + acpi__facs(mem + facs), 16);
+	madt = acpi__align(dsdt + acpi__dsdt(mem + dsdt), 16);
 	acpi__madt(vm, mem + madt);
-	acpi__fadt(mem + fadt, base + dsdt);
+	acpi__fadt(mem + fadt, base + facs, base + dsdt);
 	put64(mem + xsdt + ACPI_HDR_SIZE, base + fadt);
 	put64(mem + xsdt + ACPI_HDR_SIZE + 8, base + madt);
 	acpi__header(mem + xsdt, "XSDT", ACPI_HDR_SIZE + 16, 1);
