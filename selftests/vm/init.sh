@@ -34,13 +34,21 @@ say begin "$(uname -r)"
 # TEST_TIMEOUT: seconds one test executable may take.
 # shellcheck source=/dev/null
 . /etc/kvmdbg/vm.conf
-: "${TEST_TIMEOUT:=120}"
+: "${TEST_TIMEOUT:=120}" "${ONLY:=}"
 moddir=/lib/modules/$(uname -r)
 for m in $KVM_MODULES; do
 	insmod "$moddir/$m"
 	say insmod "$(basename "$m" .ko)" $?
 done
 if [ -c /dev/kvm ]; then say devkvm yes; else say devkvm no; fi
+
+# The NIC on QEMU's user network: the host's gdb reaches a stub listening
+# on port 1234 here through it (run.sh, "host" control lines).
+for m in $NET_MODULES; do
+	insmod "$moddir/$m" || say insmod "$(basename "$m" .ko)" $?
+done
+ifconfig lo 127.0.0.1 up
+if ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up; then say net 0; else say net 1; fi
 
 insmod "$TOP/kmod/kvmdbg.ko"
 rc=$?
@@ -60,15 +68,17 @@ finish() {
 # A test stuck in the kernel (D state) can be neither killed nor waited
 # for: show the blocked tasks' stacks and end the run from here.
 watchdog() {
-	sleep "$TEST_TIMEOUT"
-	say test-timeout "$1" "$TEST_TIMEOUT"
+	sleep "$2"
+	say test-timeout "$1" "$2"
 	echo w >/proc/sysrq-trigger
 	finish stuck
 }
 
 run_test() {
 	say test-begin "$1"
-	watchdog "$1" &
+	# A test may ask for more time: a line "# vm-timeout: SECONDS".
+	secs=$(grep -a -m 1 '^# vm-timeout: [0-9][0-9]*$' "$1" | sed 's/.*: //')
+	watchdog "$1" "${secs:-$TEST_TIMEOUT}" &
 	wd=$!
 	"./$1" </dev/null 2>&1
 	rc=$?
@@ -78,7 +88,16 @@ run_test() {
 
 cd "$TOP" || say fatal "no $TOP"
 export KVMDBG_KO=$TOP/kmod/kvmdbg.ko KVMDBG_IN_VM=1
+# ONLY (run.sh's VM_TESTS): words; then only the tests with one in their path.
+selected() {
+	[ -z "$ONLY" ] && return 0
+	for w in $ONLY; do
+		case $1 in *"$w"*) return 0 ;; esac
+	done
+	return 1
+}
+
 for t in $(find build/selftests/vm selftests/vm/tests.d -type f 2>/dev/null | sort); do
-	[ -x "$t" ] && run_test "$t"
+	[ -x "$t" ] && selected "$t" && run_test "$t"
 done
 finish end

@@ -7,6 +7,7 @@
 #                       --strip-debug of the -dbg package's, same build-id):
 #                       the --kernel ELF boot and the launcher's --symbols
 #   initramfs.cpio.gz   busybox + selftests/vm/linux-guest-init.sh
+#   gdb-initramfs.cpio.gz  busybox + selftests/linux/guest-init.sh
 #
 #   selftests/vm/linux-guest.sh KVER      e.g. 6.1.0-56-amd64 (the test VM's)
 #
@@ -52,21 +53,22 @@ if [ ! -f "$OUT/vmlinux" ] || [ "$OUT/vmlinuz" -nt "$OUT/vmlinux" ]; then
 	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 fi
 
-# The guest's root: busybox (static), /init, and /dev/console (the kernel
+# A guest root: busybox (static), /init ($1), and /dev/console (the kernel
 # opens it for init before any devtmpfs exists; without it init writes
 # nowhere). The node is a second cpio archive written here, so building
-# it needs no root.
-root=$OUT/root
-rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp}
-cp "$(command -v busybox)" "$root/bin/busybox"
-for a in $(busybox --list-full); do
-	[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
-done
-install -m 0755 selftests/vm/linux-guest-init.sh "$root/init"
-{
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
-	python3 - <<'PY'
+# it needs no root. Writes the gzipped cpio to $2.
+mkinitramfs() {
+	local init=$1 out=$2 root=$OUT/root a
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp}
+	cp "$(command -v busybox)" "$root/bin/busybox"
+	for a in $(busybox --list-full); do
+		[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
+	done
+	install -m 0755 "$init" "$root/init"
+	{
+		(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
+		python3 - <<'PY'
 import sys
 def entry(name, mode, rmaj=0, rmin=0):
     name = name.encode() + b"\0"
@@ -76,6 +78,11 @@ def entry(name, mode, rmaj=0, rmin=0):
     return out + b"\0" * (-len(out) % 4)
 sys.stdout.buffer.write(entry("dev/console", 0o020600, 5, 1) + entry("TRAILER!!!", 0))
 PY
-} | gzip -1 >"$OUT/initramfs.cpio.gz"
-rm -rf "$root"
+	} | gzip -1 >"$out"
+	rm -rf "$root"
+}
+
+mkinitramfs selftests/vm/linux-guest-init.sh "$OUT/initramfs.cpio.gz"
+# The guest the Linux-macro tests debug (tests.d/70-linux-gdb).
+mkinitramfs selftests/linux/guest-init.sh "$OUT/gdb-initramfs.cpio.gz"
 echo "# vm: Linux guest $(basename "$deb") + busybox initramfs in $OUT"

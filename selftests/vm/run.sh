@@ -18,14 +18,26 @@
 #   build/examples/           when built
 #   build/vm/linux/           the nested Linux guest (selftests/vm/linux-guest.sh)
 #   gdb                       when installed, on $PATH (add_gdb)
+#
+# The VM has a virtio NIC on QEMU's user network (restricted: no way out),
+# eth0 = 10.0.2.15, and a free host port on 127.0.0.1 forwarded to its port
+# 1234: a test's gdb stub there can serve a gdb on the host. A test asks
+# for that with the control line "host NAME ARGS...": run.sh then runs
+# selftests/vm/host.d/NAME ARGS on the host, beside the VM, with
+# VM_GDB_PORT (that host port) and VM_CONSOLE (the console log so far,
+# growing) in its environment, and prints its TAP after the VM's.
 # Dynamically linked executables get the libraries ldd lists, and the
 # loader. Tests see KVMDBG_IN_VM=1. /lib/modules/<ver>/ holds the kvm
 # modules and extra/kvmdbg.ko with a modules.dep, for libkmod users.
 #
-# Environment: VM_TIMEOUT (seconds for the whole boot, default 600),
-# VM_TEST_TIMEOUT (seconds for one test executable, default 120; on
-# expiry the guest dumps its blocked tasks into the log and powers off),
-# QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max).
+# Environment: VM_TIMEOUT (seconds for the whole boot, default 900; also
+# the limit of each host-side script),
+# VM_TEST_TIMEOUT (seconds for one test executable, default 120, or what
+# a "# vm-timeout: SECONDS" line in it asks for; on expiry the guest dumps
+# its blocked tasks into the log and powers off),
+# QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max),
+# VM_TESTS (for development: only the tests whose path has one of these
+# words, e.g. VM_TESTS="70-linux-gdb snapshot"; make check runs them all).
 # Offline use: put the linux-image .deb into build/vm/cache/ beforehand.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -34,7 +46,7 @@ VM=build/vm
 CACHE=$VM/cache
 ROOT=$VM/initramfs
 KO=kmod/kvmdbg.ko
-TIMEOUT=${VM_TIMEOUT:-600}
+TIMEOUT=${VM_TIMEOUT:-900}
 TEST_TIMEOUT=${VM_TEST_TIMEOUT:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
 CPU=${VM_CPU:-max}
@@ -48,7 +60,7 @@ die() {
 
 need_tools() {
 	local t
-	for t in "$QEMU" busybox cpio gzip modinfo depmod dpkg-deb apt-get ldd; do
+	for t in "$QEMU" busybox cpio gzip modinfo depmod dpkg-deb apt-get ldd python3 objcopy; do
 		command -v "$t" >/dev/null ||
 			die "$t is missing: run scripts/deps.sh as root"
 	done
@@ -183,8 +195,14 @@ build_initramfs() {
 	for m in kvm kvm_amd; do
 		add_module "$m" "$tree" "$kver"
 	done
-	printf "KVM_MODULES='%s'\nTEST_TIMEOUT=%s\n" "${MODS[*]}" "$TEST_TIMEOUT" \
-		>"$ROOT/etc/kvmdbg/vm.conf"
+	KVM_MODS=("${MODS[@]}")
+	MODS=()
+	for m in virtio_pci virtio_net; do
+		add_module "$m" "$tree" "$kver"
+	done
+	printf "KVM_MODULES='%s'\nNET_MODULES='%s'\nTEST_TIMEOUT=%s\nONLY='%s'\n" "${KVM_MODS[*]}" \
+		"${MODS[*]}" "$TEST_TIMEOUT" "${VM_TESTS:-}" >"$ROOT/etc/kvmdbg/vm.conf"
+	MODS=("${KVM_MODS[@]}")
 	mkdir -p "$ROOT/kvmdbg/kmod" "$ROOT/lib/modules/$kver/extra"
 	cp "$KO" "$ROOT/lib/modules/$kver/extra/kvmdbg.ko"
 	ln -s "/lib/modules/$kver/extra/kvmdbg.ko" "$ROOT/kvmdbg/$KO"
@@ -200,6 +218,11 @@ build_initramfs() {
 	install -m 0755 selftests/vm/init.sh "$ROOT/init"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 >"$VM/initramfs.cpio.gz"
+}
+
+# A TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Prints a result line and keeps it in results (for the exit status).
@@ -246,7 +269,48 @@ stream() {
 			in_test=
 			in_dmesg=1 ;;
 		dmesg-end) in_dmesg= ;;
+		host) host_start "${w[@]:1}" ;;
 		esac
+	done
+	host_finish
+}
+
+# "host NAME ARGS...": selftests/vm/host.d/NAME ARGS runs on the host in
+# the background (the console must keep flowing), its output in
+# $VM/host-K-NAME.log.
+HOSTS=()
+host_start() {
+	local name=$1 log
+	shift
+	log=$VM/host-${#HOSTS[@]}-$name.log
+	case $name in
+	*/* | .* | "") echo "# vm: ignoring host script '$name'"; return ;;
+	esac
+	echo "# vm: starting selftests/vm/host.d/$name on the host"
+	VM_GDB_PORT=$GDB_PORT VM_CONSOLE=$VM/console.log \
+		timeout -k 5 "$TIMEOUT" "selftests/vm/host.d/$name" "$@" </dev/null >"$log" 2>&1 &
+	HOSTS+=("$!:$name:$log")
+}
+
+# Waits for every host-side script; prints its output, keeps its results.
+host_finish() {
+	local h pid name log rc line
+	for h in "${HOSTS[@]}"; do
+		IFS=: read -r pid name log <<<"$h"
+		wait "$pid"
+		rc=$?
+		echo "# vm: host side selftests/vm/host.d/$name:"
+		while IFS= read -r line || [ -n "$line" ]; do
+			case $line in
+			"not ok "*) result "$line" ;;
+			*) printf '%s\n' "$line" ;;
+			esac
+		done <"$log"
+		if [ "$rc" = 0 ]; then
+			result "ok - vm: host side selftests/vm/host.d/$name exited with status 0"
+		else
+			result "not ok - vm: host side selftests/vm/host.d/$name exited with status $rc (log: $log)"
+		fi
 	done
 }
 
@@ -359,6 +423,8 @@ report_end() {
 boot() {
 	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu "$CPU" -m 1G -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
+		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$GDB_PORT-10.0.2.15:1234" \
+		-device virtio-net-pci,netdev=n0 \
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
 		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 rdinit=/init" \
 		</dev/null 9>&- 2>&1
@@ -375,9 +441,10 @@ main() {
 		flock -w "$TIMEOUT" 9 || die "another run.sh holds $VM/lock for over $TIMEOUT s"
 	fi
 	fetch_kernel "$KVER"
+	GDB_PORT=$(free_port) || die "no free TCP port on 127.0.0.1 for the VM's gdb forward"
 	selftests/vm/linux-guest.sh "$KVER" || die "cannot prepare the Linux guest (see above)"
 	build_initramfs "$TREE" "$KVER"
-	rm -f "$VM"/{console.log,dmesg.log,events,results}
+	rm -f "$VM"/{console.log,dmesg.log,events,results} "$VM"/host-*.log
 	touch "$VM"/{console.log,dmesg.log,events,results}
 	echo "# vm: booting Debian kernel $KVER ($(cat "$TREE/.unpacked")) under QEMU TCG, timeout $TIMEOUT s"
 	start=$SECONDS
