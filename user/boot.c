@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "user/boot.h"
 #include "user/linux-priv.h"
 
 #define PTE_P		0x1ULL
@@ -24,9 +25,6 @@
 #define CR0_WP		(1ULL << 16)
 #define CR0_AM		(1ULL << 18)
 #define CR0_PG		(1ULL << 31)
-#define CR4_PAE		(1ULL << 5)
-#define CR4_OSFXSR	(1ULL << 9)
-#define CR4_OSXMMEXCPT	(1ULL << 10)
 #define EFER_LME	(1ULL << 8)
 #define EFER_LMA	(1ULL << 10)
 
@@ -146,28 +144,29 @@ static void boot__segment(struct kvm_segment *s, uint16_t sel, uint8_t type,
 	s->db = !code;
 }
 
-static int boot__set_sregs(struct vcpu *vcpu)
+int boot__set_long_mode_sregs(struct vcpu *vcpu, uint16_t cs, uint16_t ds,
+			      uint16_t tss, uint64_t cr4_extra)
 {
 	struct kvm_sregs sr;
 
 	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sr))
 		return -errno;
-	boot__segment(&sr.cs, SEL_CODE, 0xb, true);
-	boot__segment(&sr.ds, SEL_DATA, 0x3, false);
+	boot__segment(&sr.cs, cs, 0xb, true);
+	boot__segment(&sr.ds, ds, 0x3, false);
 	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
 	memset(&sr.tr, 0, sizeof(sr.tr));
 	sr.tr.base = GPA_TSS;
 	sr.tr.limit = TSS_LIMIT;
-	sr.tr.selector = SEL_TSS;
+	sr.tr.selector = tss;
 	sr.tr.type = TSS_TYPE_BUSY;
 	sr.tr.present = 1;
 	sr.gdt.base = GPA_GDT;
-	sr.gdt.limit = (SEL_TSS + 16) - 1;
+	sr.gdt.limit = (tss + 16) - 1;
 	sr.idt.base = 0;
 	sr.idt.limit = 0;
 	sr.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG;
 	sr.cr3 = GPA_PML4;
-	sr.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	sr.cr4 = CR4_PAE | cr4_extra;
 	sr.efer = EFER_LME | EFER_LMA;
 	return ioctl(vcpu->fd, KVM_SET_SREGS, &sr) ? -errno : 0;
 }
@@ -193,8 +192,10 @@ int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 
 	if (r == 0 && vm->lguest)
 		return linux__setup_vcpu(vm, vcpu);
+	/* SSE on: ELF test guests are ordinary compiler output. */
 	if (r == 0)
-		r = boot__set_sregs(vcpu);
+		r = boot__set_long_mode_sregs(vcpu, SEL_CODE, SEL_DATA, SEL_TSS,
+					      CR4_OSFXSR | CR4_OSXMMEXCPT);
 	if (r == 0)
 		r = boot__set_regs(vm, vcpu);
 	return r;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "user/boot.h"
 #include "user/linux-priv.h"
 
 /* struct boot_params / setup_header offsets (arch/x86/include/uapi/asm/bootparam.h). */
@@ -338,46 +339,6 @@ int linux__load(struct vm *vm, const struct vm_config *cfg, struct linux_image *
 	return 0;
 }
 
-static void linux__segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code)
-{
-	memset(s, 0, sizeof(*s));
-	s->limit = 0xffffffff;
-	s->selector = sel;
-	s->type = type;
-	s->present = 1;
-	s->s = 1;
-	s->g = 1;
-	s->l = code;
-	s->db = !code;
-}
-
-/* Long mode with the boot protocol's selectors; interrupts off. */
-static int linux__set_sregs(struct vcpu *vcpu)
-{
-	struct kvm_sregs sr;
-
-	if (ioctl(vcpu->fd, KVM_GET_SREGS, &sr))
-		return -errno;
-	linux__segment(&sr.cs, LINUX_SEL_CS, 0xb, true);
-	linux__segment(&sr.ds, LINUX_SEL_DS, 0x3, false);
-	sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
-	memset(&sr.tr, 0, sizeof(sr.tr));
-	sr.tr.base = GPA_TSS;
-	sr.tr.limit = TSS_LIMIT;
-	sr.tr.selector = LINUX_SEL_TSS;
-	sr.tr.type = TSS_TYPE_BUSY;
-	sr.tr.present = 1;
-	sr.gdt.base = GPA_GDT;
-	sr.gdt.limit = LINUX_SEL_TSS + 16 - 1;
-	sr.idt.base = 0;
-	sr.idt.limit = 0;
-	sr.cr0 = 0x80050033;	/* PG, AM, WP, NE, ET, MP, PE */
-	sr.cr3 = GPA_PML4;
-	sr.cr4 = 0x20;		/* PAE */
-	sr.efer = 0x500;	/* LME, LMA */
-	return ioctl(vcpu->fd, KVM_SET_SREGS, &sr) ? -errno : 0;
-}
-
 /*
  * XCR0 = x87|SSE|AVX (what the vCPU supports of them) from the start.
  * Linux sets XCR0 itself, but under the test VM's nested SVM (QEMU TCG)
@@ -419,7 +380,8 @@ int linux__setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 	linux__set_xcr0(vm, vcpu);
 	if (vcpu->idx != 0)
 		return 0;
-	r = linux__set_sregs(vcpu);
+	/* The boot protocol's selectors; no CR4 bits beyond PAE: Linux sets its own. */
+	r = boot__set_long_mode_sregs(vcpu, LINUX_SEL_CS, LINUX_SEL_DS, LINUX_SEL_TSS, 0);
 	if (r < 0)
 		return r;
 	memset(&regs, 0, sizeof(regs));
