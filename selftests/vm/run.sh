@@ -415,7 +415,10 @@ report_end() {
 # check's timeout, ^C) stops it too; and qemu must not hold our lock.
 # watchdog_thresh=60: TCG on a busy 2-core host can starve a vCPU for over
 # the default 20 s, which the kernel would report as a soft lockup; a real
-# lockup (a CPU stuck for 120 s) is still caught. For the same reason
+# lockup (a CPU stuck for 120 s) is still caught, and softlockup_panic=1
+# panic_print=0x20 end the run there with the whole kernel log, the stuck
+# CPU's stack included (the console only shows EMERG and ALERT lines),
+# instead of waiting for VM_TIMEOUT. For the same reason
 # rcupdate.rcu_cpu_stall_timeout=300 (its maximum): a starved vCPU thread
 # made a CI run report an RCU stall 21 s in, with nothing of ours running in
 # the kernel; a CPU that really never passes a quiescent state still hangs a
@@ -426,7 +429,7 @@ boot() {
 		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$GDB_PORT-10.0.2.15:1234" \
 		-device virtio-net-pci,netdev=n0 \
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 rdinit=/init" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 softlockup_panic=1 panic_print=0x20 rcupdate.rcu_cpu_stall_timeout=300 rdinit=/init" \
 		</dev/null 9>&- 2>&1
 }
 
