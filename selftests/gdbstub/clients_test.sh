@@ -79,7 +79,10 @@ run_gdb() {	# OUTFILE ARGS...
 run_lldb() {	# OUTFILE ARGS...
 	local out=$1
 	shift
-	timeout 60 lldb -b -o "gdb-remote $addr" "$@" >"$out" 2>&1
+	# lldb waits 5 s for a reply by default; on a loaded machine one "si"
+	# once moved rip twice (a late reply, we think): give it 30 s.
+	timeout 60 lldb -b -o 'settings set plugin.process.gdb-remote.packet-timeout 30' \
+		-o "gdb-remote $addr" "$@" >"$out" 2>&1
 }
 
 echo "TAP version 13"
