@@ -40,6 +40,7 @@ struct serial;
 struct linux_guest {
 	struct serial *com1;
 	uint64_t boot_params;		/* GPA handed to the BSP in RSI */
+	uint16_t pm1_en;		/* PM1a enable register (atomic) */
 };
 
 /* A kernel image, checked (no KVM needed) before anything is created. */
@@ -67,7 +68,7 @@ int linux__init_vm(struct vm *vm, char *err, size_t err_len);
 void linux__destroy(struct vm *vm);
 int linux__irq_line(struct vm *vm, int irq, int level);
 
-/* acpi.c: RSDP, XSDT, FADT, DSDT, MADT at LINUX_GPA_ACPI; returns the RSDP GPA. */
+/* acpi.c: RSDP, XSDT, FADT, FACS, DSDT, MADT at LINUX_GPA_ACPI; returns the RSDP GPA. */
 uint64_t acpi__build(struct vm *vm);
 
 /* linux_io.c: 1 handled (out: *exit_status set when the guest ends, else -1),

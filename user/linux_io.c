@@ -6,7 +6,10 @@
  *                      the kernel's kbd_wait() does not spin), a write of
  *                      0xFE (pulse reset, Linux's reboot=k and its
  *                      fallback after ACPI reset) ends the VM, status 0
- *   0x600-0x603        ACPI PM1a status/enable (acpi.c): read 0, no events
+ *   0x600-0x601        ACPI PM1a status (acpi.c): reads 0, no events
+ *   0x602-0x603        ACPI PM1a enable: holds what the guest writes, so
+ *                      ACPICA sees GBL_EN stick and keeps the Global Lock
+ *                      (not in snapshots: a resumed guest reads 0)
  *   0x604-0x605        ACPI PM1a control: reads SCI_EN (ACPI mode); a write
  *                      of SLP_EN with SLP_TYP 5 (S5) is poweroff, ends the
  *                      VM, status 0
@@ -50,6 +53,32 @@ static int linux__end(struct vm *vm, const char *why, int *exit_status)
 	return 1;
 }
 
+/* PM1a_STS (reads 0) and PM1a_EN (read/write), 16 bits each, by byte or whole. */
+static int linux__pm1_evt(struct linux_guest *lg, uint16_t port, bool out, uint8_t *data,
+			  unsigned int size)
+{
+	for (unsigned int i = 0; i < size; i++, port++) {
+		unsigned int shift = (port - LINUX_PORT_PM1A_EVT - 2) * 8;
+		uint16_t en;
+
+		if (port < LINUX_PORT_PM1A_EVT + 2 || port > LINUX_PORT_PM1A_EVT + 3) {
+			if (!out)
+				data[i] = 0;
+			continue;
+		}
+		if (!out) {
+			data[i] = __atomic_load_n(&lg->pm1_en, __ATOMIC_RELAXED) >> shift;
+			continue;
+		}
+		en = __atomic_load_n(&lg->pm1_en, __ATOMIC_RELAXED);
+		while (!__atomic_compare_exchange_n(&lg->pm1_en, &en,
+						    (en & ~(0xff << shift)) | data[i] << shift,
+						    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	return 1;
+}
+
 /* PM1a_CNT, 16 bits, accessed whole or by byte. */
 static int linux__pm1_cnt(struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
 			  unsigned int size, int *exit_status)
@@ -86,9 +115,7 @@ int linux__io(struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
 			return linux__end(vcpu->vm, "guest reset (keyboard controller)", exit_status);
 		return 1;
 	case LINUX_PORT_PM1A_EVT ... LINUX_PORT_PM1A_EVT + 3:
-		if (!out)
-			memset(data, 0, size);
-		return 1;
+		return linux__pm1_evt(lg, port, out, data, size);
 	case LINUX_PORT_PM1A_CNT ... LINUX_PORT_PM1A_CNT + 1:
 		return linux__pm1_cnt(vcpu, port, out, data, size, exit_status);
 	case PORT_POST:
