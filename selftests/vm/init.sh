@@ -80,10 +80,11 @@ run_test() {
 	secs=$(grep -a -m 1 '^# vm-timeout: [0-9][0-9]*$' "$1" | sed 's/.*: //')
 	watchdog "$1" "${secs:-$TEST_TIMEOUT}" &
 	wd=$!
+	t0=$(cut -d. -f1 /proc/uptime)
 	"./$1" </dev/null 2>&1
 	rc=$?
 	kill "$wd"
-	say test-end "$1" $rc
+	say test-end "$1" $rc $(($(cut -d. -f1 /proc/uptime) - t0))
 }
 
 cd "$TOP" || say fatal "no $TOP"

@@ -257,6 +257,7 @@ stream() {
 			echo "# vm: running ${w[1]}" ;;
 		test-end)
 			in_test=
+			echo "# vm: ${w[1]} took ${w[3]:-?} s of guest time"
 			if [ "${w[2]}" = 0 ]; then
 				result "ok - vm: ${w[1]} exited with status 0"
 			else
