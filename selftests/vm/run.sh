@@ -234,7 +234,7 @@ result() {
 # tests' output and our results as they come, records the guest's control
 # lines in events.
 stream() {
-	local line in_test='' in_dmesg='' w
+	local line in_test='' in_dmesg='' w t_begin=
 	while IFS= read -r line || [ -n "$line" ]; do
 		printf '%s\n' "$line" >>"$VM/console.log"
 		# Firmware escapes can precede a control line: match it anywhere.
@@ -254,10 +254,11 @@ stream() {
 		begin) echo "# vm: guest kernel ${w[1]} up, /init running" ;;
 		test-begin)
 			in_test=${w[1]}
+			t_begin=$SECONDS
 			echo "# vm: running ${w[1]}" ;;
 		test-end)
 			in_test=
-			echo "# vm: ${w[1]} took ${w[3]:-?} s of guest time"
+			echo "# vm: ${w[1]} took $((SECONDS - ${t_begin:-SECONDS})) s (${w[3]:-?} s of guest time)"
 			if [ "${w[2]}" = 0 ]; then
 				result "ok - vm: ${w[1]} exited with status 0"
 			else
