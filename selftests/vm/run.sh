@@ -36,6 +36,10 @@
 # a "# vm-timeout: SECONDS" line in it asks for; on expiry the guest dumps
 # its blocked tasks into the log and powers off),
 # QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max),
+# VM_ACCEL (QEMU's -accel, default tcg: one host thread per vCPU; under
+# heavy host load QEMU 7.2 was seen to livelock there in nested SVM, both
+# vCPU threads looping in interrupt delivery; tcg,thread=single avoids
+# that but boots the nested Linux guests too slowly for the tests),
 # VM_TESTS (for development: only the tests whose path has one of these
 # words, e.g. VM_TESTS="70-linux-gdb snapshot"; make check runs them all).
 # Offline use: put the linux-image .deb into build/vm/cache/ beforehand.
@@ -50,6 +54,7 @@ TIMEOUT=${VM_TIMEOUT:-900}
 TEST_TIMEOUT=${VM_TEST_TIMEOUT:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
 CPU=${VM_CPU:-max}
+ACCEL=${VM_ACCEL:-tcg}
 # The guest's control lines; see selftests/vm/init.sh.
 TAG='@kvmdbg@ '
 
@@ -426,7 +431,7 @@ report_end() {
 # the kernel; a CPU that really never passes a quiescent state still hangs a
 # test past VM_TEST_TIMEOUT, which fails the run.
 boot() {
-	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel tcg -cpu "$CPU" -m 1G -smp 2 \
+	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel "$ACCEL" -cpu "$CPU" -m 1G -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$GDB_PORT-10.0.2.15:1234" \
 		-device virtio-net-pci,netdev=n0 \
