@@ -41,6 +41,10 @@ expect() {
 		echo "# expected the line: $3"
 		echo "# $1 was:"
 		sed 's/^/#   /' "$1" | head -60
+		if [ -s "$1.packets" ]; then
+			echo "# lldb's packets, last 20:"
+			tail -n 20 "$1.packets" | sed 's/^/#   /'
+		fi
 		result 1 "$2"
 	fi
 }
@@ -82,6 +86,7 @@ run_lldb() {	# OUTFILE ARGS...
 	# lldb waits 5 s for a reply by default; on a loaded machine one "si"
 	# once moved rip twice (a late reply, we think): give it 30 s.
 	timeout 60 lldb -b -o 'settings set plugin.process.gdb-remote.packet-timeout 30' \
+		-o "log enable -f $out.packets gdb-remote packets" \
 		-o "gdb-remote $addr" "$@" >"$out" 2>&1
 }
 

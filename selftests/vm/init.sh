@@ -42,13 +42,10 @@ for m in $KVM_MODULES; do
 done
 if [ -c /dev/kvm ]; then say devkvm yes; else say devkvm no; fi
 
-# The NIC on QEMU's user network: the host's gdb reaches a stub listening
-# on port 1234 here through it (run.sh, "host" control lines).
-for m in $NET_MODULES; do
-	insmod "$moddir/$m" || say insmod "$(basename "$m" .ko)" $?
-done
-ifconfig lo 127.0.0.1 up
-if ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up; then say net 0; else say net 1; fi
+# The NIC on QEMU's user network stays down (no driver) until a test that
+# serves the host's gdb brings it up (tests.d/70-linux-gdb): the other
+# tests run on an idle machine.
+export KVMDBG_NET_MODULES="$NET_MODULES" KVMDBG_MODDIR=$moddir
 
 insmod "$TOP/kmod/kvmdbg.ko"
 rc=$?

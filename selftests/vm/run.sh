@@ -20,8 +20,9 @@
 #   gdb                       when installed, on $PATH (add_gdb)
 #
 # The VM has a virtio NIC on QEMU's user network (restricted: no way out),
-# eth0 = 10.0.2.15, and a free host port on 127.0.0.1 forwarded to its port
-# 1234: a test's gdb stub there can serve a gdb on the host. A test asks
+# and a free host port on 127.0.0.1 forwarded to 10.0.2.15:1234; a test
+# that brings eth0 up as 10.0.2.15 (init.sh leaves it without a driver)
+# can serve a gdb on the host from a stub on port 1234. A test asks
 # for that with the control line "host NAME ARGS...": run.sh then runs
 # selftests/vm/host.d/NAME ARGS on the host, beside the VM, with
 # VM_GDB_PORT (that host port) and VM_CONSOLE (the console log so far,
