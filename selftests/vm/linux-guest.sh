@@ -53,36 +53,9 @@ if [ ! -f "$OUT/vmlinux" ] || [ "$OUT/vmlinuz" -nt "$OUT/vmlinux" ]; then
 	mv "$OUT/vmlinux.tmp" "$OUT/vmlinux"
 fi
 
-# A guest root: busybox (static), /init ($1), and /dev/console (the kernel
-# opens it for init before any devtmpfs exists; without it init writes
-# nowhere). The node is a second cpio archive written here, so building
-# it needs no root. Writes the gzipped cpio to $2.
-mkinitramfs() {
-	local init=$1 out=$2 root=$OUT/root a
-	rm -rf "$root"
-	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp}
-	cp "$(command -v busybox)" "$root/bin/busybox"
-	for a in $(busybox --list-full); do
-		[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
-	done
-	install -m 0755 "$init" "$root/init"
-	{
-		(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet)
-		python3 - <<'PY'
-import sys
-def entry(name, mode, rmaj=0, rmin=0):
-    name = name.encode() + b"\0"
-    hdr = b"070701" + b"".join(b"%08X" % v for v in (
-        0, mode, 0, 0, 1, 0, 0, 0, 0, rmaj, rmin, len(name), 0))
-    out = hdr + name
-    return out + b"\0" * (-len(out) % 4)
-sys.stdout.buffer.write(entry("dev/console", 0o020600, 5, 1) + entry("TRAILER!!!", 0))
-PY
-	} | gzip -1 >"$out"
-	rm -rf "$root"
-}
-
-mkinitramfs selftests/vm/linux-guest-init.sh "$OUT/initramfs.cpio.gz"
+# shellcheck source=selftests/lib/initramfs.sh
+. selftests/lib/initramfs.sh
+mkinitramfs selftests/vm/linux-guest-init.sh "$OUT/initramfs.cpio.gz" "$OUT/root"
 # The guest the Linux-macro tests debug (tests.d/70-linux-gdb).
-mkinitramfs selftests/linux/guest-init.sh "$OUT/gdb-initramfs.cpio.gz"
+mkinitramfs selftests/linux/guest-init.sh "$OUT/gdb-initramfs.cpio.gz" "$OUT/root"
 echo "# vm: Linux guest $(basename "$deb") + busybox initramfs in $OUT"
