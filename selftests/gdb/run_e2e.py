@@ -280,9 +280,7 @@ class GdbBg:
 
 
 def lldb(vm, cmds, deadline=CLIENT_DEADLINE):
-    # lldb waits 5 s for a reply by default: too short on a loaded machine.
     args = [LLDB, "-b", "-o", f"target create {vm.elf}",
-            "-o", "settings set plugin.process.gdb-remote.packet-timeout 30",
             "-o", f"gdb-remote {vm.listening()}"]
     for c in cmds:
         args += ["-o", c]

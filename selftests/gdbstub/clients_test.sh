@@ -83,10 +83,8 @@ run_gdb() {	# OUTFILE ARGS...
 run_lldb() {	# OUTFILE ARGS...
 	local out=$1
 	shift
-	# lldb waits 5 s for a reply by default; on a loaded machine one "si"
-	# once moved rip twice (a late reply, we think): give it 30 s.
-	timeout 60 lldb -b -o 'settings set plugin.process.gdb-remote.packet-timeout 30' \
-		-o "log enable -f $out.packets gdb-remote packets" \
+	# The packet log is shown when a check fails.
+	timeout 60 lldb -b -o "log enable -f $out.packets gdb-remote packets" \
 		-o "gdb-remote $addr" "$@" >"$out" 2>&1
 }
 

@@ -167,7 +167,13 @@ static int target_interrupt(void *ctx)
 	struct target *t = ctx;
 
 	event("interrupt");
-	if (t->running)
+	/*
+	 * A stop already queued (a step that completed) beats a plain
+	 * SIGINT, as in the VMM (debug_run.c): lldb interrupts right after
+	 * "vCont;s" when another of its threads wants memory, and the step's
+	 * stop must not be lost for it.
+	 */
+	if (t->running && !t->have_pending)
 		queue_stop(t, GDB_STOP_SIGNAL, 1, 2, 0);
 	return 0;
 }
@@ -202,6 +208,12 @@ int main(int argc, char **argv)
 		t.f.text_seg = strtoull(getenv("FAKE_TEXT_SEG"), NULL, 0);
 	/* push %rbp; mov %rsp,%rbp at thread 1's rip, for x/i. */
 	memcpy(t.f.mem + 0x1000, "\x55\x48\x89\xe5", 4);
+	/*
+	 * nops at thread 2's rip: a step moves rip by one byte, which must
+	 * end on an instruction boundary; lldb, when it has read the code
+	 * first (its threads race), steps again from the middle of one.
+	 */
+	memset(t.f.mem + 0x1100, 0x90, 4);
 	ops.insert_bp = target_insert_bp;
 	ops.remove_bp = target_remove_bp;
 	ops.resume = target_resume;
