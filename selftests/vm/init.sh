@@ -95,7 +95,14 @@ selected() {
 	return 1
 }
 
+# run.sh's second boot after qemu got stuck: go on from this test.
+resume_at=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^kvmdbg_resume_at=//p')
+
 for t in $(find build/selftests/vm selftests/vm/tests.d -type f 2>/dev/null | sort); do
+	if [ -n "$resume_at" ]; then
+		[ "$t" = "$resume_at" ] || continue
+		resume_at=
+	fi
 	[ -x "$t" ] && selected "$t" && run_test "$t"
 done
 finish end

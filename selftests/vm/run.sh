@@ -36,6 +36,9 @@
 # VM_TEST_TIMEOUT (seconds for one test executable, default 120, or what
 # a "# vm-timeout: SECONDS" line in it asks for; on expiry the guest dumps
 # its blocked tasks into the log and powers off),
+# VM_SILENCE (default 300: seconds without a console line after which qemu
+# counts as stuck; it is stopped and the VM boots once more, going on from
+# the test that was running, whose partial output becomes comments),
 # QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max),
 # VM_ACCEL (QEMU's -accel, default tcg: one host thread per vCPU; under
 # heavy host load QEMU 7.2 was seen to livelock there in nested SVM, both
@@ -56,6 +59,9 @@ TEST_TIMEOUT=${VM_TEST_TIMEOUT:-120}
 QEMU=${QEMU:-qemu-system-x86_64}
 CPU=${VM_CPU:-max}
 ACCEL=${VM_ACCEL:-tcg}
+SILENCE=${VM_SILENCE:-300}
+VM_NAME=kvmdbg-test-vm-$$
+qrc=0
 # The guest's control lines; see selftests/vm/init.sh.
 TAG='@kvmdbg@ '
 
@@ -236,21 +242,27 @@ result() {
 	printf '%s\n' "$*" | tee -a "$VM/results"
 }
 
-# Reads the console (qemu's stdout): keeps it in console.log, prints the
-# tests' output and our results as they come, records the guest's control
-# lines in events.
+# Reads the console (qemu's stdout): keeps it in console.log, prints each
+# test's output when it ends and our results as they come, records the
+# guest's control lines in events. After SILENCE seconds without a line
+# the VM is stuck (see main): "silent" goes to events, the test's output
+# so far is printed as comments, and qemu is stopped.
 stream() {
-	local line in_test='' in_dmesg='' w t_begin=
-	while IFS= read -r line || [ -n "$line" ]; do
+	local line in_test='' in_dmesg='' w t_begin= rc buf=()
+	while :; do
+		IFS= read -r -t "$SILENCE" line
+		rc=$?
+		if [ "$rc" -gt 128 ]; then
+			silent
+			continue	# qemu is gone: EOF next
+		fi
+		[ "$rc" -eq 0 ] || [ -n "$line" ] || break
 		printf '%s\n' "$line" >>"$VM/console.log"
 		# Firmware escapes can precede a control line: match it anywhere.
 		case $line in
 		*"$TAG"*) ;;
-		"not ok "*)
-			[ -n "$in_test" ] && result "$line"
-			continue ;;
 		*)
-			[ -n "$in_test" ] && printf '%s\n' "$line"
+			[ -n "$in_test" ] && buf+=("$line")
 			[ -n "$in_dmesg" ] && printf '%s\n' "$line" >>"$VM/dmesg.log"
 			continue ;;
 		esac
@@ -264,6 +276,7 @@ stream() {
 			echo "# vm: running ${w[1]}" ;;
 		test-end)
 			in_test=
+			flush_test
 			echo "# vm: ${w[1]} took $((SECONDS - ${t_begin:-SECONDS})) s (${w[3]:-?} s of guest time)"
 			if [ "${w[2]}" = 0 ]; then
 				result "ok - vm: ${w[1]} exited with status 0"
@@ -272,6 +285,7 @@ stream() {
 			fi ;;
 		test-timeout)
 			in_test=
+			flush_test
 			echo "# vm: ${w[1]} still running after ${w[2]} s: guest dumps blocked tasks, powers off" ;;
 		dmesg-begin)
 			in_test=
@@ -281,6 +295,31 @@ stream() {
 		esac
 	done
 	host_finish
+}
+
+# The ended test's TAP (stream's buf); its failures go to results.
+flush_test() {
+	local l
+	for l in "${buf[@]}"; do
+		case $l in
+		"not ok "*) result "$l" ;;
+		*) printf '%s\n' "$l" ;;
+		esac
+	done
+	buf=()
+}
+
+# No console line for SILENCE s (stream): the running test's output so far
+# becomes comments (main runs that test again), and qemu is stopped.
+silent() {
+	local l
+	printf 'silent %s\n' "$SILENCE" >>"$VM/events"
+	echo "# vm: no console line for $SILENCE s: qemu stopped making progress"
+	for l in "${buf[@]}"; do
+		printf '# (lost with the stuck VM) %s\n' "$l"
+	done
+	buf=()
+	pkill -f -- "-name $VM_NAME" || true
 }
 
 # "host NAME ARGS...": selftests/vm/host.d/NAME ARGS runs on the host in
@@ -405,7 +444,9 @@ report_end() {
 	local qrc=$1 panic stuck t secs
 	panic=$(grep -m 1 -o 'Kernel panic.*' "$VM/console.log" || true)
 	stuck=$(event test-timeout)
-	if [ -n "$stuck" ]; then
+	if [ -n "$(event silent)" ] && [ -z "$stuck" ]; then
+		result "not ok - vm: qemu stopped making progress (no console line for $SILENCE s)$(running_test), on both boots"
+	elif [ -n "$stuck" ]; then
 		read -r _ t secs <<<"$stuck"
 		result "not ok - vm: $t did not finish within $secs s in the guest (blocked tasks' stacks in $VM/dmesg.log; raise VM_TEST_TIMEOUT if it was only slow)"
 	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
@@ -432,17 +473,25 @@ report_end() {
 # the kernel; a CPU that really never passes a quiescent state still hangs a
 # test past VM_TEST_TIMEOUT, which fails the run.
 boot() {
-	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -accel "$ACCEL" -cpu "$CPU" -m 1G -smp 2 \
+	timeout --foreground -k 5 "$TIMEOUT" "$QEMU" -name "$VM_NAME" \
+		-accel "$ACCEL" -cpu "$CPU" -m 1G -smp 2 \
 		-nographic -no-reboot -nodefaults -serial stdio \
 		-netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$GDB_PORT-10.0.2.15:1234" \
 		-device virtio-net-pci,netdev=n0 \
 		-kernel "$TREE/boot/vmlinuz-$KVER" -initrd "$VM/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 softlockup_panic=1 panic_print=0x20 rcupdate.rcu_cpu_stall_timeout=300 rdinit=/init" \
+		-append "console=ttyS0 quiet loglevel=3 panic=-1 watchdog_thresh=60 softlockup_panic=1 panic_print=0x20 rcupdate.rcu_cpu_stall_timeout=300 $1 rdinit=/init" \
 		</dev/null 9>&- 2>&1
 }
 
+# One boot; sets qrc. $1: extra kernel command-line words.
+run_vm() {
+	# Without the firmware's terminal escapes and the serial line's CRs.
+	boot "$1" | sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g' | stream
+	qrc=${PIPESTATUS[0]}
+}
+
 main() {
-	local qrc start
+	local start stuck
 	need_tools
 	module_kver
 	mkdir -p "$VM"
@@ -460,9 +509,23 @@ main() {
 	echo "# vm: booting Debian kernel $KVER ($(cat "$TREE/.unpacked")) under QEMU TCG, timeout $TIMEOUT s"
 	start=$SECONDS
 	set +e
-	# Without the firmware's terminal escapes and the serial line's CRs.
-	boot | sed -u 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g; s/\r//g' | stream
-	qrc=${PIPESTATUS[0]}
+	run_vm ""
+	stuck=$(running_test)
+	if [ -n "$(event silent)" ] && [ -z "$(event test-timeout)" ]; then
+		# The guest printed nothing, and neither its per-test watchdog
+		# nor the kernel's lockup detector (which would panic) spoke:
+		# qemu itself was stuck, not the guest (QEMU 7.2's TCG with
+		# nested SVM was seen to livelock, both vCPU threads spinning in
+		# interrupt delivery). Once, boot again and go on from the test
+		# that was running; the tests that ended keep their results.
+		stuck=${stuck#, while }
+		stuck=${stuck% ran}
+		echo "# vm: booting the VM again, from ${stuck:-the first test}"
+		mv "$VM/console.log" "$VM/console-stuck.log"
+		rm -f "$VM"/{dmesg.log,events}
+		touch "$VM"/{console.log,dmesg.log,events}
+		run_vm "${stuck:+kvmdbg_resume_at=$stuck}"
+	fi
 	set -e
 	echo "# vm: guest ran for $((SECONDS - start)) s; console log in $VM/console.log"
 	report_boot
