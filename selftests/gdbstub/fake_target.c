@@ -214,6 +214,19 @@ int main(int argc, char **argv)
 	 * first (its threads race), steps again from the middle of one.
 	 */
 	memset(t.f.mem + 0x1100, 0x90, 4);
+	/*
+	 * Stacks lldb can read (the default rsp is past the fake memory):
+	 * zeroed, so its unwinder ends at a null frame. When it could not
+	 * read the stack, lldb at times judged a finished step unfinished
+	 * and stepped again.
+	 */
+	for (int i = 0; i < t.f.nr_threads; i++) {
+		uint64_t sp = FAKE_VBASE + 0x1f000 - 0x1000 * (uint64_t)i;
+
+		t.f.regs[i].gpr[7] = sp;		/* rsp */
+		t.f.regs[i].gpr[6] = sp + 0x80;		/* rbp */
+		memset(t.f.mem + (sp - FAKE_VBASE), 0, 0x100);
+	}
 	ops.insert_bp = target_insert_bp;
 	ops.remove_bp = target_remove_bp;
 	ops.resume = target_resume;
