@@ -294,6 +294,10 @@ stream() {
 		host) host_start "${w[@]:1}" ;;
 		esac
 	done
+	# A test cut short (a panic): its output so far, as comments.
+	for line in "${buf[@]}"; do
+		printf '# (lost with the stuck VM) %s\n' "$line"
+	done
 	host_finish
 }
 
@@ -491,7 +495,7 @@ run_vm() {
 }
 
 main() {
-	local start stuck
+	local start stuck lockup
 	need_tools
 	module_kver
 	mkdir -p "$VM"
@@ -511,13 +515,17 @@ main() {
 	set +e
 	run_vm ""
 	stuck=$(running_test)
-	if [ -n "$(event silent)" ] && [ -z "$(event test-timeout)" ]; then
-		# The guest printed nothing, and neither its per-test watchdog
-		# nor the kernel's lockup detector (which would panic) spoke:
-		# qemu itself was stuck, not the guest (QEMU 7.2's TCG with
-		# nested SVM was seen to livelock, both vCPU threads spinning in
-		# interrupt delivery). Once, boot again and go on from the test
-		# that was running; the tests that ended keep their results.
+	lockup=$(grep -m 1 'watchdog: BUG: soft lockup' "$VM/console.log" || true)
+	if { [ -n "$(event silent)" ] || [ -n "$lockup" ]; } && [ -z "$(event test-timeout)" ]; then
+		# qemu itself got stuck, not the guest: QEMU 7.2's TCG with
+		# nested SVM was seen to stop running a vCPU for minutes. Either
+		# the guest printed nothing at all (both vCPU threads spinning in
+		# interrupt delivery), or the kernel's lockup detector found a
+		# CPU "stuck" that had simply not run (RIP just after an sti) or
+		# one waiting for an IPI the other never took. Once, boot again
+		# and go on from the test that was running; the tests that
+		# ended keep their results. A lockup in the second boot fails.
+		[ -z "$lockup" ] || echo "# vm: the guest's lockup detector: ${lockup#*] }"
 		stuck=${stuck#, while }
 		stuck=${stuck% ran}
 		echo "# vm: booting the VM again, from ${stuck:-the first test}"
