@@ -254,6 +254,25 @@ static int parse_record(struct snapshot *s, struct vcpu_state *v, uint32_t type,
 	return 0;
 }
 
+/*
+ * The next record header of a section at p + *off (len bytes in all),
+ * checked to lie, with its payload, inside the section; *off moves past
+ * the header. what names the record in messages ("record", "device
+ * record").
+ */
+static int next_record(struct snapshot *s, const uint8_t *p, uint64_t len, uint64_t *off,
+		       const char *what, uint32_t i, struct snap_record *rec)
+{
+	/* off may be past len: the last payload's padding is unchecked. */
+	if (*off > len || len - *off < sizeof(*rec))
+		return bad(s, "%s %u header extends past the section", what, i);
+	memcpy(rec, p + *off, sizeof(*rec));
+	*off += sizeof(*rec);
+	if (rec->size > len - *off)
+		return bad(s, "%s %u (%u bytes) extends past the section", what, i, rec->size);
+	return 0;
+}
+
 static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t len)
 {
 	struct vcpu_state *v = &s->st.vcpu[idx];
@@ -272,13 +291,9 @@ static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t le
 	for (uint32_t i = 0; i < hdr.nr_records; i++) {
 		struct snap_record rec;
 
-		/* off may be past len: the last payload's padding is unchecked. */
-		if (off > len || len - off < sizeof(rec))
-			return bad(s, "record %u header extends past the section", i);
-		memcpy(&rec, p + off, sizeof(rec));
-		off += sizeof(rec);
-		if (rec.size > len - off)
-			return bad(s, "record %u (%u bytes) extends past the section", i, rec.size);
+		r = next_record(s, p, len, &off, "record", i, &rec);
+		if (r)
+			return r;
 		r = parse_record(s, v, rec.type, p + off, rec.size, &seen);
 		if (r)
 			return r;
@@ -346,13 +361,9 @@ static int parse_devrecs(struct snapshot *s, const uint8_t *p, uint64_t len)
 	for (uint32_t i = 0; i < h.nr_records; i++) {
 		struct snap_record rec;
 
-		if (off > len || len - off < sizeof(rec))
-			return bad(s, "device record %u header extends past the section", i);
-		memcpy(&rec, p + off, sizeof(rec));
-		off += sizeof(rec);
-		if (rec.size > len - off)
-			return bad(s, "device record %u (%u bytes) extends past the section",
-				   i, rec.size);
+		r = next_record(s, p, len, &off, "device record", i, &rec);
+		if (r)
+			return r;
 		if (rec.type < 1 || rec.type > SNAP_DEV_MAX)
 			return bad(s, "unknown device record type %u", rec.type);
 		if (seen & (1u << rec.type))
