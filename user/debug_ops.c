@@ -309,4 +309,5 @@ const struct gdb_target_ops debug_target_ops = {
 	.thread_info = thread_info,
 	.offsets = offsets,
 	.monitor = monitor,
+	.reg_sets = debug_regs__sets,
 };

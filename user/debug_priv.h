@@ -60,8 +60,11 @@ struct debug_vcpu {
 	 * since: resuming it steps off that breakpoint (debug_run.c).
 	 */
 	bool on_reported_bp;
-	/* Register cache, valid from a stop until the next resume. */
+	/* Register cache, valid from a stop until the next resume;
+	 * fpu_cached for the x87/SSE/AVX part (state.xsave or state.fpu).
+	 */
 	bool cached;
+	bool fpu_cached;
 	struct x86_kvm_state state;
 	/* Last KVM_SET_GUEST_DEBUG sent, to skip identical ones. */
 	bool dbg_set;
@@ -77,6 +80,12 @@ struct debug {
 	bool thread_started;
 	int event_fd;		/* vCPU threads -> gdb thread: a stop to report */
 	uint32_t dbg_flags;	/* optional KVM_GUESTDBG_* flags KVM supports */
+	/* XSAVE area size (0: no KVM_CAP_XSAVE, KVM_GET_FPU instead), whether
+	 * KVM_GET_XSAVE2 is there, and where AVX sits in it (0: no AVX).
+	 */
+	uint32_t xsave_size;
+	bool xsave2;
+	uint32_t avx_offset;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* internal step done, exit report sent */
@@ -112,6 +121,9 @@ void debug__log(struct debug *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* debug_regs.c: vCPU state through the register cache. */
+int debug_regs__init(struct debug *d);	/* before the vCPUs run */
+void debug_regs__free(struct debug *d);
+unsigned int debug_regs__sets(void *ctx);	/* gdb_target_ops.reg_sets */
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s);
 int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty);
 int debug_regs__set_rip(struct debug *d, int vcpu, uint64_t rip);
