@@ -846,6 +846,63 @@ def lldb_session():
     eq((status, stdout), (0, "callchain: a(10) = 9325\n"), "guest after the write")
 
 
+
+def host_has_avx():
+    """AVX in this host's CPU flags: then KVM's CPUID 0xD lists it too."""
+    with open("/proc/cpuinfo") as f:
+        return bool(re.search(r"^flags\s*:.*\bavx\b", f.read(), re.M))
+
+
+@test
+def mxcsr_and_ymm_gdb():
+    """gdb: mxcsr is 0x1f80 at entry, mxcsr and ymm writes read back and survive a stepi"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    avx = host_has_avx()
+    ymm = ["set $ymm0.v8_int32 = {1, 2, 3, 4, 5, 6, 7, -8}",
+           "set $ymm15.v4_int64 = {0x1111, 0x2222, 0x3333, 0x4444444455555555}",
+           "p $ymm0.v8_int32", "p/x $ymm15.v4_int64"] if avx else ["p $ymm0"]
+    after = ["p $ymm0.v8_int32", "p/x $ymm15.v4_int64", "p $xmm0.v4_int32"] if avx else []
+    out = gdb(vm, ["p/x $mxcsr", "set $mxcsr = 0x3f80", "p/x $mxcsr"] + ymm +
+              ["stepi", "info registers rip", "p/x $mxcsr"] + after + ["continue"])
+    want = ["0x1f80", "0x3f80"]
+    if avx:
+        want += ["{1, 2, 3, 4, 5, 6, 7, -8}", "{0x1111, 0x2222, 0x3333, 0x4444444455555555}"]
+    else:
+        want += ["void"]
+    want += ["0x3f80"]
+    if avx:
+        want += ["{1, 2, 3, 4, 5, 6, 7, -8}", "{0x1111, 0x2222, 0x3333, 0x4444444455555555}",
+                 "{1, 2, 3, 4}"]
+    eq(values(out), want, "values read back")
+    eq(rip_of(out), elf.entry + 2, "rip after the stepi")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def mxcsr_and_ymm_lldb():
+    """lldb: mxcsr is 0x1f80 at entry, mxcsr and ymm0 writes read back and survive a step"""
+    vm = Launcher("callchain", spec="127.0.0.1:0")
+    avx = host_has_avx()
+    ymm = bytes(range(1, 33))
+    lit = "{" + " ".join(f"0x{b:02x}" for b in ymm) + "}"
+    cmds = ["register read mxcsr", "register write mxcsr 0x3f80", "register read mxcsr"]
+    if avx:
+        cmds += [f"register write ymm0 \"{lit}\"", "register read ymm0"]
+    cmds += ["thread step-inst", "register read mxcsr"]
+    if avx:
+        cmds += ["register read ymm0 xmm0"]
+    out = lldb(vm, cmds + ["process detach"])
+    eq(re.findall(r"^\s+mxcsr = (0x[0-9a-f]+)", out, re.M),
+       ["0x00001f80", "0x00003f80", "0x00003f80"], "register read mxcsr")
+    if avx:
+        eq(re.findall(r"^\s+ymm0 = \{(.*)\}", out, re.M), [lit[1:-1]] * 2,
+           "register read ymm0")
+        eq(re.findall(r"^\s+xmm0 = \{(.*)\}", out, re.M),
+           [" ".join(f"0x{b:02x}" for b in ymm[:16])], "xmm0 is ymm0's low half")
+    has(out, "Process 1 detached", "detach")
+    finishes_like_reference(vm, "callchain")
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):
