@@ -109,6 +109,13 @@ struct debug {
 	int step_vcpu;		/* internal single-step in progress, or -1 */
 	bool step_done;
 	bool vm_over;		/* on_vm_exit seen */
+	/* The guest crashed with a client attached: held for it until it
+	 * continues, kills or detaches (debug_exit.c).
+	 */
+	bool crashed;
+	int crash_vcpu;
+	int crash_status;
+	char crash_why[256];
 	int exit_status;
 	bool exit_owed;		/* the client waits for an exit report */
 };
@@ -158,9 +165,19 @@ bool debug_bp__watch_hit(struct debug *d, uint64_t gpa, uint64_t len,
 			 uint64_t *addr);
 bool debug_bp__page_protected(struct debug *d, uint64_t gpa);
 
-/* debug_exit.c: the on_exit hook. */
+/* debug_exit.c: the on_exit and on_crash hooks. */
 enum vm_hook_ret debug_exit__on_exit(void *ctx, struct vm *vm, int vcpu,
 				     struct kvm_run *run);
+bool debug_exit__on_crash(void *ctx, struct vm *vm, int vcpu, const char *why,
+			  int status);
+/*
+ * The client lets go of a crashed guest (resume, detach, kill): end it
+ * with the crash's status. @reported: only once the crash stop has been
+ * reported (a resume first hears of a crash still pending). Returns true
+ * when it ended the guest. Lock not held.
+ */
+bool debug_exit__end_crash(struct debug *d, bool reported);
+void debug_exit__info_crash(struct debug *d, gdb_print_fn print, void *out);
 
 /* debug_run.c */
 int debug_run__resume(void *ctx, const struct gdb_resume *r);
