@@ -1001,6 +1001,24 @@ def internal_error_stops_as_sigill():
     nogdb = Launcher("badfetch", gdb=False, elf=elf)
     eq(nogdb.finish(), (145, "badfetch: jumping to no RAM\n", line), "without gdb")
 
+
+@test
+def crash_while_stepping_off_breakpoint():
+    """resuming from a reported int3 on the ud2 (raw): the internal step-off's crash is reported, T0b, then W88"""
+    vm = Launcher("crash", elf=CRASH_ELF)
+    rip = Elf(vm.elf).sym("crash_here")
+    rsp = Rsp(vm)
+    rsp.cmd("qSupported:swbreak+;hwbreak+")
+    rsp.cmd("?")
+    eq(rsp.cmd(f"Z0,{rip:x},1"), "OK", "int3 on the ud2")
+    match(r"^T05thread:0*1;swbreak:;", rsp.cmd("vCont;c"), "breakpoint hit")
+    # Still inserted: the stub steps the vCPU off it, and that step crashes.
+    match(r"^T0bthread:0*1;", rsp.cmd("vCont;c"), "the crash, as SIGSEGV")
+    eq(rsp.cmd("p10"), struct.pack("<Q", rip).hex(), "rip on the ud2")
+    eq(rsp.cmd("vCont;c"), "W88", "continue ends it with status 136")
+    rsp.close()
+    crash_ends(vm, "continue")
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):
