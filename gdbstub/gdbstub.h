@@ -47,7 +47,15 @@ struct gdb_x86_regs {
 	uint32_t mxcsr;
 	uint64_t fs_base, gs_base, k_gs_base;
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	/* Upper halves of ymm0-15 (org.gnu.gdb.i386.avx): sent only when
+	 * the backend's reg_sets says GDB_REGS_AVX; gdb and lldb show
+	 * $ymmN made of xmmN and ymmNh.
+	 */
+	uint8_t ymmh[16][16];
 };
+
+/* Optional register sets (gdb_target_ops.reg_sets). */
+#define GDB_REGS_AVX		(1u << 0)
 
 enum gdb_stop_reason {
 	GDB_STOP_SIGNAL,	/* plain stop: Ctrl-C, step done, attach */
@@ -158,6 +166,12 @@ struct gdb_target_ops {
 	 */
 	int (*monitor)(void *ctx, const char *cmd, bool help,
 		       gdb_print_fn print, void *out);
+	/*
+	 * The optional register sets the target has (GDB_REGS_* bits),
+	 * appended after the fixed layout in 'g', 'p' and target.xml. Must
+	 * not change over the stub's life; may be NULL (none).
+	 */
+	unsigned int (*reg_sets)(void *ctx);
 };
 
 #define GDB_OFFSETS_SEGMENT	1
@@ -166,8 +180,8 @@ struct gdb_stub;
 
 /*
  * @ops must stay valid for the stub's life. nr_threads, thread_info,
- * offsets and monitor may be NULL (one thread, "thread N", zero offsets,
- * no backend monitor commands); every other op is required: NULL with
+ * offsets, monitor and reg_sets may be NULL (one thread, "thread N", zero
+ * offsets, no backend monitor commands, no optional registers); every other op is required: NULL with
  * errno EINVAL if one is missing, ENOMEM if the fixed-size buffers
  * (about 600 KiB, never sized by a client) cannot be allocated. The new
  * stub believes the target stopped (SIGTRAP, thread 1), as a VMM that

@@ -6,6 +6,8 @@
  * expedited in stop replies. The table follows struct gdb_x86_regs, which
  * follows gdb's amd64 order, so gdb's built-in amd64 knowledge (frame
  * unwinding, $pc/$sp/$fp, the eflags and mxcsr flag types) applies.
+ * Optional sets (the AVX upper halves) come last, so a target without
+ * them has the same layout minus the tail.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,13 +21,14 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "register bytes are copied as the target (little-endian) has them");
 
-enum reg_feature { F_CORE, F_SSE, F_SEGMENTS, F_SYS };
+enum reg_feature { F_CORE, F_SSE, F_SEGMENTS, F_SYS, F_AVX };
 
 static const char *const feature_names[] = {
 	[F_CORE] = "org.gnu.gdb.i386.core",
 	[F_SSE] = "org.gnu.gdb.i386.sse",
 	[F_SEGMENTS] = "org.gnu.gdb.i386.segments",
 	[F_SYS] = "org.kvmdbg.x86.sys",
+	[F_AVX] = "org.gnu.gdb.i386.avx",
 };
 
 struct reg_desc {
@@ -48,6 +51,9 @@ struct reg_desc {
 #define XMM(i)		{ "xmm" #i, 128, OFF(xmm[i]), "vec128", NULL, F_SSE, \
 			  17 + i, NULL }
 #define SYS(n)		{ #n, 64, OFF(n), "int", "system", F_SYS, -1, NULL }
+/* As gdb's 64bit-avx.xml has them; gdb and lldb build $ymmN from these. */
+#define YMMH(i)		{ "ymm" #i "h", 128, OFF(ymmh[i]), "uint128", NULL, \
+			  F_AVX, -1, NULL }
 
 static const struct reg_desc regs[] = {
 	GPR("rax", 0, 0), GPR("rbx", 1, 3), GPR("rcx", 2, 2),
@@ -73,9 +79,15 @@ static const struct reg_desc regs[] = {
 	{ "gs_base", 64, OFF(gs_base), "int", NULL, F_SEGMENTS, 59, NULL },
 	SYS(k_gs_base), SYS(cr0), SYS(cr2), SYS(cr3), SYS(cr4), SYS(cr8),
 	SYS(efer),
+	YMMH(0), YMMH(1), YMMH(2), YMMH(3), YMMH(4), YMMH(5), YMMH(6),
+	YMMH(7), YMMH(8), YMMH(9), YMMH(10), YMMH(11), YMMH(12), YMMH(13),
+	YMMH(14), YMMH(15),
 };
 
 #define NR_REGS		(sizeof(regs) / sizeof(regs[0]))
+#define NR_AVX		16
+/* The fixed layout: everything before the optional AVX tail. */
+#define NR_BASE		(NR_REGS - NR_AVX)
 /* gdb's amd64 regnums, which the stop reply's expedited values use. */
 #define REG_RBP		6
 #define REG_RSP		7
@@ -83,16 +95,27 @@ static const struct reg_desc regs[] = {
 
 size_t gdb_regs_count(void)
 {
-	return NR_REGS;
+	return NR_BASE;
 }
 
-static size_t regs_bytes(void)
+static unsigned int reg_sets(const struct gdb_stub *stub)
 {
-	size_t n = 0;
+	return stub->ops->reg_sets ? stub->ops->reg_sets(stub->ctx) : 0;
+}
 
-	for (size_t i = 0; i < NR_REGS; i++)
-		n += regs[i].bits / 8;
-	return n;
+/* Registers this target has: the fixed layout plus its optional sets. */
+static size_t nr_regs(const struct gdb_stub *stub)
+{
+	return (reg_sets(stub) & GDB_REGS_AVX) ? NR_REGS : NR_BASE;
+}
+
+static size_t regs_bytes(size_t n)
+{
+	size_t bytes = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += regs[i].bits / 8;
+	return bytes;
 }
 
 static void reply_reg(struct gdb_stub *stub, const struct gdb_x86_regs *r,
@@ -129,13 +152,14 @@ static int read_regs(struct gdb_stub *stub, int *tid, struct gdb_x86_regs *r)
 static int handle_read_all(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	struct gdb_x86_regs r;
+	size_t n = nr_regs(stub);
 	int tid, ret;
 
 	(void)a;
 	ret = read_regs(stub, &tid, &r);
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < NR_REGS; i++)
+	for (size_t i = 0; i < n; i++)
 		reply_reg(stub, &r, i);
 	return 0;
 }
@@ -144,14 +168,15 @@ static int handle_write_all(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	struct gdb_x86_regs r;
 	const uint8_t *src = a->data;
+	size_t n = nr_regs(stub);
 	int tid, ret;
 
-	if (a->len != regs_bytes())
+	if (a->len != regs_bytes(n))
 		return -EINVAL;
 	ret = read_regs(stub, &tid, &r);
 	if (ret < 0)
 		return ret;
-	for (size_t i = 0; i < NR_REGS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		memcpy((uint8_t *)&r + regs[i].offset, src, regs[i].bits / 8);
 		src += regs[i].bits / 8;
 	}
@@ -167,7 +192,7 @@ static int handle_read_one(struct gdb_stub *stub, const struct gdb_args *a)
 	struct gdb_x86_regs r;
 	int tid, ret;
 
-	if (a->num[0] >= NR_REGS)
+	if (a->num[0] >= nr_regs(stub))
 		return -EINVAL;
 	ret = read_regs(stub, &tid, &r);
 	if (ret < 0)
@@ -181,7 +206,7 @@ static int handle_write_one(struct gdb_stub *stub, const struct gdb_args *a)
 	struct gdb_x86_regs r;
 	int tid, ret;
 
-	if (a->num[0] >= NR_REGS || a->len != regs[a->num[0]].bits / 8u)
+	if (a->num[0] >= nr_regs(stub) || a->len != regs[a->num[0]].bits / 8u)
 		return -EINVAL;
 	ret = read_regs(stub, &tid, &r);
 	if (ret < 0)
@@ -294,22 +319,21 @@ static void xml_reg(struct xml_buf *x, size_t i)
 	xml_add(x, "/>\n");
 }
 
-static void xml_feature(struct xml_buf *x, enum reg_feature f)
+static void xml_feature(struct xml_buf *x, enum reg_feature f, size_t n)
 {
 	xml_add(x, "<feature name=\"%s\">\n", feature_names[f]);
 	if (f == F_CORE)
 		xml_add(x, "%s", xml_core_types);
 	if (f == F_SSE)
 		xml_add(x, "%s", xml_sse_types);
-	for (size_t i = 0; i < NR_REGS; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (regs[i].feature == f)
 			xml_reg(x, i);
 	}
 	xml_add(x, "</feature>\n");
 }
 
-/* Returns the document's length, or -ENOBUFS when @cap is too small. */
-int gdb_target_xml(char *buf, size_t cap)
+static int target_xml(char *buf, size_t cap, size_t n)
 {
 	struct xml_buf x = { buf, cap, 0, false };
 
@@ -318,9 +342,17 @@ int gdb_target_xml(char *buf, size_t cap)
 		"<target version=\"1.0\">\n"
 		"<architecture>i386:x86-64</architecture>\n");
 	for (enum reg_feature f = F_CORE; f <= F_SYS; f++)
-		xml_feature(&x, f);
+		xml_feature(&x, f, n);
+	if (n > NR_BASE)
+		xml_feature(&x, F_AVX, n);
 	xml_add(&x, "</target>\n");
 	return x.overflow ? -ENOBUFS : (int)x.len;
+}
+
+/* Returns the document's length, or -ENOBUFS when @cap is too small. */
+int gdb_target_xml(char *buf, size_t cap)
+{
+	return target_xml(buf, cap, NR_BASE);
 }
 
 static int handle_read_features(struct gdb_stub *stub,
@@ -332,7 +364,7 @@ static int handle_read_features(struct gdb_stub *stub,
 		return -EINVAL;
 	if (!stub->xml_len) {
 		/* Built on first use: most stubs live through one client. */
-		ret = gdb_target_xml(stub->xml, GDB_XML_SIZE);
+		ret = target_xml(stub->xml, GDB_XML_SIZE, nr_regs(stub));
 		if (ret < 0)
 			return ret;
 		stub->xml_len = (size_t)ret;
@@ -348,6 +380,7 @@ static const char *const set_names[] = {
 	[F_SSE] = "SSE Registers",
 	[F_SEGMENTS] = "General Purpose Registers",
 	[F_SYS] = "System Registers",
+	[F_AVX] = "Advanced Vector Extensions",
 };
 
 static int handle_register_info(struct gdb_stub *stub,
@@ -356,7 +389,7 @@ static int handle_register_info(struct gdb_stub *stub,
 	const struct reg_desc *r;
 	bool vec;
 
-	if (a->num[0] >= NR_REGS) {
+	if (a->num[0] >= nr_regs(stub)) {
 		/* The end of the list, in debugserver's words. */
 		gdb_reply_str(stub, "E45");
 		return 0;

@@ -182,6 +182,7 @@ static void debug__free(struct debug *d)
 	if (d->event_fd >= 0)
 		close(d->event_fd);
 	swbp__free(&d->sw);
+	debug_regs__free(d);
 	for (size_t i = 0; i < d->nr_watches; i++)
 		free(d->watches[i].gpa);
 	free(d->watches);
@@ -206,7 +207,7 @@ static struct debug *debug__alloc(struct vm *vm)
 	pthread_cond_init(&d->cond, NULL);
 	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));
 	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!d->vcpus || d->event_fd < 0) {
+	if (!d->vcpus || d->event_fd < 0 || debug_regs__init(d)) {
 		debug__free(d);
 		return NULL;
 	}
@@ -247,6 +248,7 @@ static const struct vm_debug_hooks debug_hooks = {
 	.on_exit = debug_exit__on_exit,
 	.on_stopped = debug_run__on_stopped,
 	.on_vm_exit = on_vm_exit,
+	.on_crash = debug_exit__on_crash,
 };
 
 static int debug__setup(struct debug *d)

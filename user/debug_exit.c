@@ -5,8 +5,16 @@
  * we leave to the VMM). A stop the client must hear of is recorded as the
  * vCPU's pending stop and answered VM_HOOK_STOP; the VMM then parks every
  * vCPU and calls on_stopped (debug_run.c), which reports it.
+ *
+ * The on_crash hook: a guest that crashes (triple fault, internal error,
+ * failed entry, ...) while a client is attached is held, as QEMU keeps a
+ * crashed guest inspectable: reported as a SIGSEGV/SIGILL/SIGBUS stop with
+ * the registers KVM left and memory readable, and ended with the status it
+ * would have had without a debugger once the client continues, kills or
+ * detaches.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -14,6 +22,11 @@
 
 #define BP_VECTOR	3
 #define DB_VECTOR	1
+
+/* GDB's signal numbers (gdb/signals.def) for the crash stops. */
+#define GDB_SIGILL	4
+#define GDB_SIGBUS	10
+#define GDB_SIGSEGV	11
 
 static enum vm_hook_ret stop(struct debug *d, int vcpu,
 			     enum gdb_stop_reason reason, uint64_t addr)
@@ -177,4 +190,72 @@ enum vm_hook_ret debug_exit__on_exit(void *ctx, struct vm *vm, int vcpu,
 	}
 	pthread_mutex_unlock(&d->lock);
 	return ret;
+}
+
+/* A triple fault is the guest's own unhandled fault; an internal error an
+ * instruction KVM could not run; the rest (failed entry, ...) a bus error.
+ */
+static int crash_signal(int status)
+{
+	switch (status - VM_STATUS_CRASH) {
+	case KVM_EXIT_SHUTDOWN:
+		return GDB_SIGSEGV;
+	case KVM_EXIT_INTERNAL_ERROR:
+		return GDB_SIGILL;
+	default:
+		return GDB_SIGBUS;
+	}
+}
+
+bool debug_exit__on_crash(void *ctx, struct vm *vm, int vcpu, const char *why,
+			  int status)
+{
+	struct debug *d = ctx;
+	bool hold;
+
+	(void)vm;
+	pthread_mutex_lock(&d->lock);
+	hold = d->attached;
+	if (hold && !d->crashed) {
+		/* The first crash names the status; later ones are held too. */
+		d->crashed = true;
+		d->crash_vcpu = vcpu;
+		d->crash_status = status;
+		snprintf(d->crash_why, sizeof(d->crash_why), "%s", why);
+	}
+	if (hold) {
+		stop(d, vcpu, GDB_STOP_SIGNAL, 0);
+		d->vcpus[vcpu].pending.signal = crash_signal(status);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return hold;
+}
+
+bool debug_exit__end_crash(struct debug *d, bool reported)
+{
+	int status = 0;
+	bool end;
+
+	pthread_mutex_lock(&d->lock);
+	end = d->crashed &&
+	      (!reported || !d->vcpus[d->crash_vcpu].has_pending);
+	if (end) {
+		status = d->crash_status;
+		d->resumed = true;	/* the client hears the exit */
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (end)
+		vm__kill(d->vm, status);
+	return end;
+}
+
+void debug_exit__info_crash(struct debug *d, gdb_print_fn print, void *out)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->crashed)
+		print(out, "%s; the guest ends with status %d when you continue, kill or detach\n",
+		      d->crash_why, d->crash_status);
+	else
+		print(out, "no crash\n");
+	pthread_mutex_unlock(&d->lock);
 }

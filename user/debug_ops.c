@@ -251,6 +251,8 @@ static const char backend_help[] =
 	"info [path]    how the world is stopped: kvmdbg.ko or userspace\n"
 	"info vcpus     every vCPU: RIP, halted or not, CPU and paging mode\n"
 	"info kaslr     a Linux guest's KASLR slide (also sent as qOffsets)\n"
+	"info crash     why the guest crashed, if it did (it is held until\n"
+	"               you continue, kill or detach)\n"
 	"translate ADDR [VCPU]\n"
 	"               guest-virtual to guest-physical through a vCPU's\n"
 	"               page tables (vCPU 0 by default)\n";
@@ -289,6 +291,10 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 		return info_vcpus(d, print, out);
 	if (!strcmp(cmd, "info kaslr"))
 		return info_kaslr(d, print, out);
+	if (!strcmp(cmd, "info crash")) {
+		debug_exit__info_crash(d, print, out);
+		return 0;
+	}
 	if (!strncmp(cmd, "translate ", 10))
 		return translate(d, cmd + 10, print, out);
 	return snapshot_monitor(d, cmd, false, print, out);
@@ -309,4 +315,5 @@ const struct gdb_target_ops debug_target_ops = {
 	.thread_info = thread_info,
 	.offsets = offsets,
 	.monitor = monitor,
+	.reg_sets = debug_regs__sets,
 };

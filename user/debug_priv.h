@@ -60,8 +60,11 @@ struct debug_vcpu {
 	 * since: resuming it steps off that breakpoint (debug_run.c).
 	 */
 	bool on_reported_bp;
-	/* Register cache, valid from a stop until the next resume. */
+	/* Register cache, valid from a stop until the next resume;
+	 * fpu_cached for the x87/SSE/AVX part (state.xsave or state.fpu).
+	 */
 	bool cached;
+	bool fpu_cached;
 	struct x86_kvm_state state;
 	/* Last KVM_SET_GUEST_DEBUG sent, to skip identical ones. */
 	bool dbg_set;
@@ -77,6 +80,12 @@ struct debug {
 	bool thread_started;
 	int event_fd;		/* vCPU threads -> gdb thread: a stop to report */
 	uint32_t dbg_flags;	/* optional KVM_GUESTDBG_* flags KVM supports */
+	/* XSAVE area size (0: no KVM_CAP_XSAVE, KVM_GET_FPU instead), whether
+	 * KVM_GET_XSAVE2 is there, and where AVX sits in it (0: no AVX).
+	 */
+	uint32_t xsave_size;
+	bool xsave2;
+	uint32_t avx_offset;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* internal step done, exit report sent */
@@ -100,6 +109,13 @@ struct debug {
 	int step_vcpu;		/* internal single-step in progress, or -1 */
 	bool step_done;
 	bool vm_over;		/* on_vm_exit seen */
+	/* The guest crashed with a client attached: held for it until it
+	 * continues, kills or detaches (debug_exit.c).
+	 */
+	bool crashed;
+	int crash_vcpu;
+	int crash_status;
+	char crash_why[256];
 	int exit_status;
 	bool exit_owed;		/* the client waits for an exit report */
 };
@@ -112,6 +128,9 @@ void debug__log(struct debug *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* debug_regs.c: vCPU state through the register cache. */
+int debug_regs__init(struct debug *d);	/* before the vCPUs run */
+void debug_regs__free(struct debug *d);
+unsigned int debug_regs__sets(void *ctx);	/* gdb_target_ops.reg_sets */
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s);
 int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty);
 int debug_regs__set_rip(struct debug *d, int vcpu, uint64_t rip);
@@ -146,9 +165,19 @@ bool debug_bp__watch_hit(struct debug *d, uint64_t gpa, uint64_t len,
 			 uint64_t *addr);
 bool debug_bp__page_protected(struct debug *d, uint64_t gpa);
 
-/* debug_exit.c: the on_exit hook. */
+/* debug_exit.c: the on_exit and on_crash hooks. */
 enum vm_hook_ret debug_exit__on_exit(void *ctx, struct vm *vm, int vcpu,
 				     struct kvm_run *run);
+bool debug_exit__on_crash(void *ctx, struct vm *vm, int vcpu, const char *why,
+			  int status);
+/*
+ * The client lets go of a crashed guest (resume, detach, kill): end it
+ * with the crash's status. @reported: only once the crash stop has been
+ * reported (a resume first hears of a crash still pending). Returns true
+ * when it ended the guest. Lock not held.
+ */
+bool debug_exit__end_crash(struct debug *d, bool reported);
+void debug_exit__info_crash(struct debug *d, gdb_print_fn print, void *out);
 
 /* debug_run.c */
 int debug_run__resume(void *ctx, const struct gdb_resume *r);

@@ -4,8 +4,13 @@
  * ioctls, each a few microseconds on these hosts) and kept until the next
  * resume; writes go back only for the register classes that changed.
  * Called on the gdb thread while the vCPU is parked.
+ *
+ * x87/SSE/AVX state goes through KVM_GET_XSAVE(2)/KVM_SET_XSAVE: KVM's
+ * KVM_GET_FPU leaves MXCSR out (0 on read, dropped on write) and has no
+ * AVX. KVM_GET_FPU is used only where KVM has no KVM_CAP_XSAVE.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -35,10 +40,94 @@ static int kgs_base(int fd, uint64_t *val, bool set)
 	return 0;
 }
 
+/* Up to this many CPUID entries are read back from a vCPU. */
+#define CPUID_MAX_ENT	256
+
+/*
+ * Where the vCPU's AVX state (XSAVE component 2, YMM_Hi128) sits in the
+ * XSAVE area, or 0 when it has none: its CPUID (as the VMM set it, read
+ * back with KVM_GET_CPUID2) must list AVX among the XCR0 bits it supports
+ * (leaf 0xD.0 EAX) and place the component (0xD.2: size, offset) inside
+ * the area KVM hands out.
+ */
+static uint32_t avx_offset(int fd, uint32_t xsave_size)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) +
+				      CPUID_MAX_ENT * sizeof(c->entries[0]));
+	uint32_t xcr0 = 0, size = 0, off = 0;
+
+	if (!c)
+		return 0;
+	c->nent = CPUID_MAX_ENT;
+	if (ioctl(fd, KVM_GET_CPUID2, c))
+		c->nent = 0;
+	for (uint32_t i = 0; i < c->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 0xd && e->index == 0)
+			xcr0 = e->eax;
+		if (e->function == 0xd && e->index == 2) {
+			size = e->eax;
+			off = e->ebx;
+		}
+	}
+	free(c);
+	if (!(xcr0 & X86_XFEATURE_AVX) || size != X86_AVX_SIZE ||
+	    off < X86_XSAVE_MIN || off > xsave_size - X86_AVX_SIZE)
+		return 0;
+	return off;
+}
+
+int debug_regs__init(struct debug *d)
+{
+	int vm_fd = vm__vm_fd(d->vm);
+	int size = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+
+	d->xsave2 = size > 0;
+	if (size < (int)sizeof(struct kvm_xsave))
+		size = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ?
+		       (int)sizeof(struct kvm_xsave) : 0;
+	d->xsave_size = (uint32_t)size;
+	if (!size)
+		return 0;
+	d->avx_offset = avx_offset(vm__vcpu_fd(d->vm, 0), d->xsave_size);
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct x86_kvm_state *s = &d->vcpus[i].state;
+
+		s->xsave = calloc(1, d->xsave_size);
+		if (!s->xsave)
+			return -ENOMEM;
+		s->xsave_size = d->xsave_size;
+		s->avx_offset = d->avx_offset;
+	}
+	return 0;
+}
+
+void debug_regs__free(struct debug *d)
+{
+	for (int i = 0; d->vcpus && i < d->nr_vcpus; i++)
+		free(d->vcpus[i].state.xsave);
+}
+
+unsigned int debug_regs__sets(void *ctx)
+{
+	struct debug *d = ctx;
+
+	return d->avx_offset ? GDB_REGS_AVX : 0;
+}
+
+static int fetch_fpu(struct debug *d, int fd, struct x86_kvm_state *s)
+{
+	unsigned long req = d->xsave2 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
+
+	if (s->xsave ? ioctl(fd, req, s->xsave) : ioctl(fd, KVM_GET_FPU, &s->fpu))
+		return -errno;
+	return 0;
+}
+
 static int fetch(int fd, struct x86_kvm_state *s)
 {
-	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs) ||
-	    ioctl(fd, KVM_GET_FPU, &s->fpu))
+	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs))
 		return -errno;
 	/* Not fatal: gdb still gets every other register. */
 	if (kgs_base(fd, &s->k_gs_base, false))
@@ -62,9 +151,13 @@ static int fetch_all(struct debug *d)
 			continue;
 		v->state.regs = st[i].regs;
 		v->state.sregs = st[i].sregs;
-		v->state.fpu = st[i].fpu;
 		v->state.k_gs_base = st[i].msrs.entries[3].data;	/* KERNEL_GS_BASE */
 		v->cached = true;
+		/* The snapshot has no XSAVE area: fetch_fpu() reads that. */
+		if (!v->state.xsave) {
+			v->state.fpu = st[i].fpu;
+			v->fpu_cached = true;
+		}
 	}
 	free(st);
 	return r;
@@ -73,15 +166,22 @@ static int fetch_all(struct debug *d)
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s)
 {
 	struct debug_vcpu *v = &d->vcpus[vcpu];
+	int fd = vm__vcpu_fd(d->vm, vcpu);
 	int r = -ENODEV;
 
 	if (!v->cached && vm__uses_module(d->vm))
 		r = fetch_all(d);
 	if (!v->cached) {
-		r = fetch(vm__vcpu_fd(d->vm, vcpu), &v->state);
+		r = fetch(fd, &v->state);
 		if (r)
 			return r;
 		v->cached = true;
+	}
+	if (!v->fpu_cached) {
+		r = fetch_fpu(d, fd, &v->state);
+		if (r)
+			return r;
+		v->fpu_cached = true;
 	}
 	*s = &v->state;
 	return 0;
@@ -98,12 +198,15 @@ int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty)
 	if (!r && (dirty & X86_DIRTY_SREGS) &&
 	    ioctl(fd, KVM_SET_SREGS, &v->state.sregs))
 		r = -errno;
-	if (!r && (dirty & X86_DIRTY_FPU) && ioctl(fd, KVM_SET_FPU, &v->state.fpu))
+	if (!r && (dirty & X86_DIRTY_FPU) &&
+	    (v->state.xsave ? ioctl(fd, KVM_SET_XSAVE, v->state.xsave) :
+	     ioctl(fd, KVM_SET_FPU, &v->state.fpu)))
 		r = -errno;
 	if (!r && (dirty & X86_DIRTY_MSRS))
 		r = kgs_base(fd, &v->state.k_gs_base, true);
 	/* KVM may have adjusted what we wrote (reserved bits): re-read. */
 	v->cached = false;
+	v->fpu_cached = false;
 	return r;
 }
 
@@ -122,8 +225,10 @@ int debug_regs__set_rip(struct debug *d, int vcpu, uint64_t rip)
 
 void debug_regs__invalidate(struct debug *d)
 {
-	for (int i = 0; i < d->nr_vcpus; i++)
+	for (int i = 0; i < d->nr_vcpus; i++) {
 		d->vcpus[i].cached = false;
+		d->vcpus[i].fpu_cached = false;
+	}
 }
 
 int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p)

@@ -148,7 +148,8 @@ static bool after_step_off(struct debug *d, int vcpu, bool client_step,
 	int p;
 
 	if (!client_step && v->has_pending &&
-	    v->pending.reason == GDB_STOP_SIGNAL)
+	    v->pending.reason == GDB_STOP_SIGNAL &&
+	    v->pending.signal == GDB_SIGTRAP)	/* not a crash */
 		v->has_pending = false;
 	if (client_step && !v->has_pending) {
 		/* It did not stop by itself (HLT): still a finished step. */
@@ -211,6 +212,8 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 
 	if (!run)
 		return -ENOMEM;
+	if (debug_exit__end_crash(d, true))
+		goto out;	/* a crashed guest does not run again */
 	for (int i = 0; i < d->nr_vcpus; i++)
 		run[i] = r->action[i] != GDB_ACT_NONE;
 	if (report_if_pending(d, run) || step_off_all(d, r, run))
@@ -301,7 +304,7 @@ void debug_run__detach(void *ctx)
 	for (int i = 0; i < d->nr_vcpus; i++)
 		debug_regs__guest_debug(d, i, false, -1);
 	debug_regs__invalidate(d);
-	if (!over)
+	if (!over && !debug_exit__end_crash(d, false))
 		vm__resume(d->vm, NULL);
 }
 
@@ -309,7 +312,8 @@ void debug_run__kill(void *ctx)
 {
 	struct debug *d = ctx;
 
-	vm__kill(d->vm, DEBUG_KILL_STATUS);
+	if (!debug_exit__end_crash(d, false))
+		vm__kill(d->vm, DEBUG_KILL_STATUS);
 }
 
 /*

@@ -204,17 +204,30 @@ static void vcpu__halt(struct vcpu *vcpu)
 		vm__end_locked(vm, 0);
 }
 
-void vm__crash(struct vcpu *vcpu, const char *what)
+/*
+ * The guest crashed: one line on stderr, then it ends with VM_STATUS_CRASH
+ * + the exit reason, unless a debugger's on_crash hook holds it for its
+ * client (which ends it later with that status). Returns true when held.
+ */
+bool vm__crash(struct vcpu *vcpu, const char *what)
 {
+	struct vm *vm = vcpu->vm;
+	int status = VM_STATUS_CRASH + (int)vcpu->run->exit_reason;
 	struct kvm_regs regs;
 	unsigned long long rip = 0;
+	char why[256];
 
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) == 0)
 		rip = regs.rip;
-	fprintf(stderr, "%s: %s: vCPU %d: %s at RIP %#llx; the guest ends with status %d\n",
-		program_invocation_short_name, vcpu->vm->name, vcpu->idx, what,
-		rip, VM_STATUS_CRASH + (int)vcpu->run->exit_reason);
-	vm__kill(vcpu->vm, VM_STATUS_CRASH + (int)vcpu->run->exit_reason);
+	snprintf(why, sizeof(why), "%s: vCPU %d: %s at RIP %#llx", vm->name,
+		 vcpu->idx, what, rip);
+	fprintf(stderr, "%s: %s; the guest ends with status %d\n",
+		program_invocation_short_name, why, status);
+	if (vm->hooks.on_crash &&
+	    vm->hooks.on_crash(vm->hooks_ctx, vm, vcpu->idx, why, status))
+		return true;
+	vm__kill(vm, status);
+	return false;
 }
 
 enum vcpu_action { ACT_RUN, ACT_STOP, ACT_HALT, ACT_EXIT };
@@ -240,8 +253,7 @@ static enum vcpu_action vcpu__crash_exit(struct vcpu *vcpu)
 		snprintf(what, sizeof(what), "unexpected KVM exit reason %u",
 			 run->exit_reason);
 	}
-	vm__crash(vcpu, what);
-	return ACT_EXIT;
+	return vm__crash(vcpu, what) ? ACT_STOP : ACT_EXIT;
 }
 
 static enum vm_hook_ret vcpu__call_hook(struct vcpu *vcpu)
@@ -308,8 +320,7 @@ static enum vcpu_action vcpu__run_once(struct vcpu *vcpu)
 	if (errno == EINTR || errno == EAGAIN)
 		return ACT_RUN;
 	snprintf(what, sizeof(what), "KVM_RUN failed: %s", strerror(errno));
-	vm__crash(vcpu, what);
-	return ACT_EXIT;
+	return vm__crash(vcpu, what) ? ACT_STOP : ACT_EXIT;
 }
 
 static void *vcpu__thread(void *arg)

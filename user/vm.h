@@ -201,6 +201,16 @@ int vm__vcpu_tid(struct vm *vm, int i);
  *
  * on_vm_exit: the guest is over; called once from vm__wait() after every
  * vCPU thread has ended.
+ *
+ * on_crash: on the vCPU thread, when the guest crashed (an exit above that
+ * on_exit left unhandled and that ends the guest, an unexpected exit, a
+ * failed KVM_RUN), after the one-line reason went to stderr. @why is that
+ * line without the program name and the status ("NAME: vCPU 0:
+ * KVM_EXIT_SHUTDOWN (triple fault) at RIP 0x100000"), @status what the
+ * guest ends with (VM_STATUS_CRASH + reason). Returning true holds the
+ * guest for inspection instead: the world stops as after VM_HOOK_STOP
+ * (on_stopped follows) and the hook's owner later ends it with
+ * vm__kill(vm, status). false: the guest ends now.
  */
 enum vm_hook_ret { VM_HOOK_UNHANDLED, VM_HOOK_CONTINUE, VM_HOOK_STOP };
 
@@ -209,6 +219,8 @@ struct vm_debug_hooks {
 				    struct kvm_run *run);
 	void (*on_stopped)(void *ctx, struct vm *vm, int vcpu);
 	void (*on_vm_exit)(void *ctx, struct vm *vm, int status);
+	bool (*on_crash)(void *ctx, struct vm *vm, int vcpu, const char *why,
+			 int status);
 };
 
 /* Copies *h; NULL removes the hooks. Returns -EBUSY once started. */

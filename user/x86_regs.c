@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvm_regs/kvm_sregs/kvm_fpu <-> struct gdb_x86_regs.
+ * kvm_regs/kvm_sregs/XSAVE area (or kvm_fpu) <-> struct gdb_x86_regs.
  *
  * gdb's amd64 order is rax rbx rcx rdx rsi rdi rbp rsp; KVM's is
  * rax rbx rcx rdx rsi rdi rsp rbp, hence the explicit table below.
@@ -10,6 +10,26 @@
 #include "user/x86_regs.h"
 
 enum { TAG_VALID = 0, TAG_ZERO = 1, TAG_SPECIAL = 2, TAG_EMPTY = 3 };
+
+/* The legacy (FXSAVE, 64-bit format) part of an XSAVE area. */
+enum {
+	FX_FCW = 0, FX_FSW = 2, FX_FTW = 4, FX_FOP = 6, FX_FIP = 8,
+	FX_FDP = 16, FX_MXCSR = 24, FX_ST = 32, FX_XMM = 160,
+};
+
+/* Little-endian fields of @n bytes (the target's and the host's order). */
+static uint64_t rd(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n);
+	return v;
+}
+
+static void wr(uint8_t *p, uint64_t v, size_t n)
+{
+	memcpy(p, &v, n);
+}
 
 static uint64_t *kvm_gpr(struct kvm_regs *r, int i)
 {
@@ -48,7 +68,7 @@ static int x87_tag(const uint8_t *raw)
 	return integer ? TAG_VALID : TAG_SPECIAL;
 }
 
-uint16_t x86_fpu__full_tag(uint8_t ftwx, uint16_t fsw, const uint8_t st[8][16])
+uint16_t x86_fpu__full_tag(uint8_t ftwx, uint16_t fsw, const uint8_t (*st)[16])
 {
 	unsigned int top = (fsw >> 11) & 7;
 	uint16_t ftag = 0;
@@ -72,6 +92,46 @@ uint8_t x86_fpu__abridged_tag(uint16_t ftag)
 		if (((ftag >> (2 * i)) & 3) != TAG_EMPTY)
 			ftwx |= (uint8_t)(1u << i);
 	return ftwx;
+}
+
+void x86_xsave__to_fpu(const uint8_t *x, struct kvm_fpu *f)
+{
+	uint64_t bv = rd(x + X86_XSAVE_HDR, 8);
+
+	memset(f, 0, sizeof(*f));
+	f->fcw = X86_FCW_INIT;	/* x87 init state: FCW 0x37f, all empty */
+	if (bv & X86_XFEATURE_X87) {
+		f->fcw = (uint16_t)rd(x + FX_FCW, 2);
+		f->fsw = (uint16_t)rd(x + FX_FSW, 2);
+		f->ftwx = x[FX_FTW];
+		f->last_opcode = (uint16_t)rd(x + FX_FOP, 2);
+		f->last_ip = rd(x + FX_FIP, 8);
+		f->last_dp = rd(x + FX_FDP, 8);
+		memcpy(f->fpr, x + FX_ST, sizeof(f->fpr));
+	}
+	/* XRSTOR loads MXCSR from memory whatever XSTATE_BV says. */
+	f->mxcsr = (uint32_t)rd(x + FX_MXCSR, 4);
+	if (bv & X86_XFEATURE_SSE)
+		memcpy(f->xmm, x + FX_XMM, sizeof(f->xmm));
+}
+
+void x86_xsave__from_fpu(uint8_t *x, const struct kvm_fpu *f,
+			 uint64_t features)
+{
+	if (features & X86_XFEATURE_X87) {
+		wr(x + FX_FCW, f->fcw, 2);
+		wr(x + FX_FSW, f->fsw, 2);
+		x[FX_FTW] = f->ftwx;
+		wr(x + FX_FOP, f->last_opcode, 2);
+		wr(x + FX_FIP, f->last_ip, 8);
+		wr(x + FX_FDP, f->last_dp, 8);
+		memcpy(x + FX_ST, f->fpr, sizeof(f->fpr));
+	}
+	if (features & X86_XFEATURE_SSE) {
+		wr(x + FX_MXCSR, f->mxcsr, 4);
+		memcpy(x + FX_XMM, f->xmm, sizeof(f->xmm));
+	}
+	wr(x + X86_XSAVE_HDR, rd(x + X86_XSAVE_HDR, 8) | features, 8);
 }
 
 static void fpu_to_gdb(const struct kvm_fpu *f, struct gdb_x86_regs *g)
@@ -114,7 +174,18 @@ void x86_regs__from_kvm(const struct x86_kvm_state *s,
 	g->cr4 = s->sregs.cr4;
 	g->cr8 = s->sregs.cr8;
 	g->efer = s->sregs.efer;
-	fpu_to_gdb(&s->fpu, g);
+	if (s->xsave) {
+		struct kvm_fpu f;
+
+		x86_xsave__to_fpu(s->xsave, &f);
+		fpu_to_gdb(&f, g);
+		/* Component 2 in its init state: the upper halves are 0. */
+		if (s->avx_offset &&
+		    (rd(s->xsave + X86_XSAVE_HDR, 8) & X86_XFEATURE_AVX))
+			memcpy(g->ymmh, s->xsave + s->avx_offset, sizeof(g->ymmh));
+	} else {
+		fpu_to_gdb(&s->fpu, g);
+	}
 }
 
 #define SYNC(dst, src, flag)			\
@@ -159,7 +230,8 @@ static unsigned int sregs_to_kvm(const struct gdb_x86_regs *g,
 	return dirty;
 }
 
-static unsigned int fpu_to_kvm(const struct gdb_x86_regs *g,
+/* The x87 part; X86_DIRTY_FPU when something changed. */
+static unsigned int x87_to_kvm(const struct gdb_x86_regs *g,
 			       struct kvm_fpu *f)
 {
 	uint64_t last_ip = ((uint64_t)g->fiseg << 32) | g->fioff;
@@ -181,12 +253,46 @@ static unsigned int fpu_to_kvm(const struct gdb_x86_regs *g,
 	SYNC(f->last_ip, last_ip, X86_DIRTY_FPU);
 	SYNC(f->last_dp, last_dp, X86_DIRTY_FPU);
 	SYNC(f->last_opcode, (uint16_t)g->fop, X86_DIRTY_FPU);
+	return dirty;
+}
+
+/* The SSE part: xmm0-15 and MXCSR. */
+static unsigned int sse_to_kvm(const struct gdb_x86_regs *g,
+			       struct kvm_fpu *f)
+{
+	unsigned int dirty = 0;
+
 	if (memcmp(f->xmm, g->xmm, sizeof(f->xmm))) {
 		memcpy(f->xmm, g->xmm, sizeof(f->xmm));
 		dirty |= X86_DIRTY_FPU;
 	}
 	SYNC(f->mxcsr, g->mxcsr, X86_DIRTY_FPU);
 	return dirty;
+}
+
+static unsigned int xsave_to_kvm(const struct gdb_x86_regs *g,
+				 struct x86_kvm_state *s)
+{
+	static const uint8_t zero[X86_AVX_SIZE];
+	uint64_t features = 0, bv;
+	uint8_t *ymmh = s->xsave + s->avx_offset;
+	struct kvm_fpu f;
+
+	x86_xsave__to_fpu(s->xsave, &f);
+	if (x87_to_kvm(g, &f))
+		features |= X86_XFEATURE_X87;
+	if (sse_to_kvm(g, &f))
+		features |= X86_XFEATURE_SSE;
+	x86_xsave__from_fpu(s->xsave, &f, features);
+	bv = rd(s->xsave + X86_XSAVE_HDR, 8);
+	if (s->avx_offset &&
+	    memcmp((bv & X86_XFEATURE_AVX) ? ymmh : zero, g->ymmh,
+		   sizeof(g->ymmh))) {
+		memcpy(ymmh, g->ymmh, sizeof(g->ymmh));
+		wr(s->xsave + X86_XSAVE_HDR, bv | X86_XFEATURE_AVX, 8);
+		features |= X86_XFEATURE_AVX;
+	}
+	return features ? X86_DIRTY_FPU : 0;
 }
 
 unsigned int x86_regs__to_kvm(const struct gdb_x86_regs *g,
@@ -196,7 +302,10 @@ unsigned int x86_regs__to_kvm(const struct gdb_x86_regs *g,
 
 	dirty |= regs_to_kvm(g, &s->regs);
 	dirty |= sregs_to_kvm(g, &s->sregs);
-	dirty |= fpu_to_kvm(g, &s->fpu);
+	if (s->xsave)
+		dirty |= xsave_to_kvm(g, s);
+	else
+		dirty |= x87_to_kvm(g, &s->fpu) | sse_to_kvm(g, &s->fpu);
 	SYNC(s->k_gs_base, g->k_gs_base, X86_DIRTY_MSRS);
 	return dirty;
 }

@@ -14,7 +14,8 @@ $(GDB_HELPERS_TEST): user/x86_regs.c user/x86_pagewalk.c user/x86_debugreg.c \
 # and lib.c): $(O)/selftests/gdb/<name>.elf from selftests/gdb/guests/.
 # General registers only: the CPL0 emulation of our test hosts' KVM fails
 # on SSE instructions (an internal error), which -O2 emits for struct stores.
-GDB_TEST_GUESTS	:= $(O)/selftests/gdb/int3.elf
+GDB_TEST_GUESTS	:= $(O)/selftests/gdb/int3.elf $(O)/selftests/gdb/crash.elf \
+		   $(O)/selftests/gdb/badfetch.elf
 ALL		+= $(GDB_TEST_GUESTS)
 
 $(O)/selftests/gdb/%.elf: selftests/gdb/guests/%.c examples/guests/guest.h \

@@ -185,6 +185,217 @@ TEST(fpu_tag_word_to_abridged)
 	EXPECT_EQ(0x02, x86_fpu__abridged_tag(0xfffb));
 }
 
+/* ---- registers from an XSAVE area (KVM_GET_XSAVE, standard format) ---- */
+
+#define XS_SIZE		4096
+#define XS_AVX		576	/* CPUID 0xD.2 EBX on current CPUs */
+
+static uint64_t xs_bv(const uint8_t *x)
+{
+	uint64_t bv;
+
+	memcpy(&bv, x + X86_XSAVE_HDR, 8);
+	return bv;
+}
+
+static void xs_set(uint8_t *x, size_t off, uint64_t v, size_t n)
+{
+	memcpy(x + off, &v, n);
+}
+
+static uint64_t xs_get(const uint8_t *x, size_t off, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, x + off, n);
+	return v;
+}
+
+/* @x: XS_SIZE bytes; every component in use, recognisable values. */
+static void fill_xsave(struct x86_kvm_state *s, uint8_t *x)
+{
+	fill_state(s);
+	memset(&s->fpu, 0, sizeof(s->fpu));
+	memset(x, 0, XS_SIZE);
+	s->xsave = x;
+	s->xsave_size = XS_SIZE;
+	s->avx_offset = XS_AVX;
+	xs_set(x, 0, 0x27f, 2);			/* FCW */
+	xs_set(x, 2, 7 << 11, 2);		/* FSW: TOP = 7 */
+	x[4] = 0x80;				/* FTW: physical 7 in use */
+	xs_set(x, 6, 0x1d9, 2);			/* FOP */
+	xs_set(x, 8, 0x1234567800401000ull, 8);	/* FIP */
+	xs_set(x, 16, 0x0000000100002000ull, 8);	/* FDP */
+	xs_set(x, 24, 0x3f80, 4);		/* MXCSR: RC = round down */
+	xs_set(x, 28, 0xffff, 4);		/* MXCSR_MASK */
+	x[32 + 7] = 0x80; x[32 + 8] = 0xff; x[32 + 9] = 0x3f;	/* ST0 = 1.0 */
+	x[160 + 3 * 16] = 0x42;			/* xmm3 */
+	x[160 + 15 * 16 + 15] = 0x5a;		/* xmm15, top byte */
+	x[XS_AVX] = 0x11;			/* ymm0h */
+	x[XS_AVX + 15 * 16 + 15] = 0xee;	/* ymm15h, top byte */
+	xs_set(x, X86_XSAVE_HDR, X86_XFEATURE_X87 | X86_XFEATURE_SSE |
+	       X86_XFEATURE_AVX, 8);
+}
+
+TEST(xsave_to_gdb_every_component)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0x27f, g.fctrl);
+	EXPECT_EQ(7 << 11, g.fstat);
+	EXPECT_EQ(0x3fff, g.ftag);	/* physical 7 = ST0 valid, rest empty */
+	EXPECT_EQ(0x1d9, g.fop);
+	EXPECT_EQ(0x00401000, g.fioff);
+	EXPECT_EQ(0x12345678, g.fiseg);
+	EXPECT_EQ(0x00002000, g.fooff);
+	EXPECT_EQ(1, g.foseg);
+	EXPECT_EQ(0x3f, g.st[0][9]);
+	EXPECT_EQ(0x3f80, g.mxcsr);
+	EXPECT_EQ(0x42, g.xmm[3][0]);
+	EXPECT_EQ(0x5a, g.xmm[15][15]);
+	EXPECT_EQ(0x11, g.ymmh[0][0]);
+	EXPECT_EQ(0xee, g.ymmh[15][15]);
+	EXPECT_EQ(0x1111, g.gpr[0]);	/* the rest as before */
+}
+
+TEST(xsave_components_in_init_state_read_as_init)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	xs_set(x, X86_XSAVE_HDR, 0, 8);	/* XSTATE_BV: nothing in use */
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0x37f, g.fctrl);	/* x87 init: FCW 0x37f, all empty */
+	EXPECT_EQ(0, g.fstat);
+	EXPECT_EQ(0xffff, g.ftag);
+	EXPECT_EQ(0, g.fioff);
+	EXPECT_EQ(0, g.st[0][9]);
+	EXPECT_EQ(0, g.xmm[3][0]);
+	EXPECT_EQ(0, g.ymmh[0][0]);
+	EXPECT_EQ(0, g.ymmh[15][15]);
+	EXPECT_EQ(0x3f80, g.mxcsr);	/* XRSTOR loads MXCSR regardless */
+}
+
+TEST(xsave_without_avx_has_no_upper_halves)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	s.avx_offset = 0;
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0, g.ymmh[0][0]);
+	g.ymmh[1][0] = 9;		/* nowhere to go: no write */
+	EXPECT_EQ(0, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(0, x[XS_AVX + 16]);
+}
+
+TEST(xsave_unchanged_write_touches_nothing)
+{
+	static uint8_t x[XS_SIZE], before[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	memcpy(before, x, XS_SIZE);
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(0, memcmp(x, before, XS_SIZE));
+	/* Also with every component in its init state. */
+	xs_set(x, X86_XSAVE_HDR, 0, 8);
+	memcpy(before, x, XS_SIZE);
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(0, memcmp(x, before, XS_SIZE));
+}
+
+TEST(xsave_mxcsr_write_marks_sse_in_use)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	xs_set(x, X86_XSAVE_HDR, 0, 8);
+	memset(x + 160, 0xaa, 256);	/* stale bytes behind init-state xmm */
+	x86_regs__from_kvm(&s, &g);
+	g.mxcsr = 0x1f81;
+	EXPECT_EQ(X86_DIRTY_FPU, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(X86_XFEATURE_SSE, xs_bv(x));	/* KVM takes MXCSR only then */
+	EXPECT_EQ(0x1f81, xs_get(x, 24, 4));
+	EXPECT_EQ(0, xs_get(x, 160, 8));	/* xmm written as gdb saw them */
+	EXPECT_EQ(0, xs_get(x, 160 + 15 * 16 + 8, 8));
+	EXPECT_EQ(0xffff, xs_get(x, 28, 4));	/* MXCSR_MASK kept */
+}
+
+TEST(xsave_x87_write_materialises_the_component)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	xs_set(x, X86_XSAVE_HDR, X86_XFEATURE_SSE, 8);	/* x87 init */
+	x86_regs__from_kvm(&s, &g);
+	g.st[0][0] = 1;
+	EXPECT_EQ(X86_DIRTY_FPU, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(X86_XFEATURE_X87 | X86_XFEATURE_SSE, xs_bv(x));
+	EXPECT_EQ(0x37f, xs_get(x, 0, 2));	/* FCW of the init state */
+	EXPECT_EQ(0, xs_get(x, 2, 2));		/* FSW, not the stale 7 << 11 */
+	EXPECT_EQ(0, x[4]);			/* FTW: all empty */
+	EXPECT_EQ(0, xs_get(x, 8, 8));		/* FIP */
+	EXPECT_EQ(1, x[32]);
+	EXPECT_EQ(0, x[32 + 9]);
+}
+
+TEST(xsave_ymm_write_marks_avx_in_use)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	xs_set(x, X86_XSAVE_HDR, X86_XFEATURE_X87, 8);	/* SSE, AVX init */
+	memset(x + XS_AVX, 0xaa, X86_AVX_SIZE);		/* stale */
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0, g.ymmh[0][0]);
+	g.ymmh[2][3] = 0x77;
+	EXPECT_EQ(X86_DIRTY_FPU, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(X86_XFEATURE_X87 | X86_XFEATURE_AVX, xs_bv(x));
+	EXPECT_EQ(0x77, x[XS_AVX + 2 * 16 + 3]);
+	EXPECT_EQ(0, x[XS_AVX]);			/* the others as seen: 0 */
+	EXPECT_EQ(0, x[XS_AVX + X86_AVX_SIZE - 1]);
+	EXPECT_EQ(0x42, x[160 + 3 * 16]);	/* SSE untouched, still init */
+	x86_regs__from_kvm(&s, &g);
+	EXPECT_EQ(0x77, g.ymmh[2][3]);
+	EXPECT_EQ(0, g.xmm[3][0]);
+}
+
+TEST(xsave_xmm_and_gpr_write_in_one_go)
+{
+	static uint8_t x[XS_SIZE];
+	struct x86_kvm_state s;
+	struct gdb_x86_regs g;
+
+	fill_xsave(&s, x);
+	x86_regs__from_kvm(&s, &g);
+	g.xmm[0][1] = 0x99;
+	g.gpr[0] = 0xabc;
+	EXPECT_EQ(X86_DIRTY_FPU | X86_DIRTY_REGS, x86_regs__to_kvm(&g, &s));
+	EXPECT_EQ(0x99, x[160 + 1]);
+	EXPECT_EQ(0x42, x[160 + 3 * 16]);
+	EXPECT_EQ(0x11, x[XS_AVX]);
+	EXPECT_EQ(0xabc, s.regs.rax);
+	EXPECT_EQ(0, s.fpu.xmm[0][1]);		/* kvm_fpu is not used */
+}
+
 /* ---- page walk over a fake guest memory ---- */
 
 #define FAKE_MEM	(64 << 12)

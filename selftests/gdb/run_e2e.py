@@ -846,6 +846,179 @@ def lldb_session():
     eq((status, stdout), (0, "callchain: a(10) = 9325\n"), "guest after the write")
 
 
+
+def host_has_avx():
+    """AVX in this host's CPU flags: then KVM's CPUID 0xD lists it too."""
+    with open("/proc/cpuinfo") as f:
+        return bool(re.search(r"^flags\s*:.*\bavx\b", f.read(), re.M))
+
+
+@test
+def mxcsr_and_ymm_gdb():
+    """gdb: mxcsr is 0x1f80 at entry, mxcsr and ymm writes read back and survive a stepi"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    avx = host_has_avx()
+    ymm = ["set $ymm0.v8_int32 = {1, 2, 3, 4, 5, 6, 7, -8}",
+           "set $ymm15.v4_int64 = {0x1111, 0x2222, 0x3333, 0x4444444455555555}",
+           "p $ymm0.v8_int32", "p/x $ymm15.v4_int64"] if avx else ["p $ymm0"]
+    after = ["p $ymm0.v8_int32", "p/x $ymm15.v4_int64", "p $xmm0.v4_int32"] if avx else []
+    out = gdb(vm, ["p/x $mxcsr", "set $mxcsr = 0x3f80", "p/x $mxcsr"] + ymm +
+              ["stepi", "info registers rip", "p/x $mxcsr"] + after + ["continue"])
+    want = ["0x1f80", "0x3f80"]
+    if avx:
+        want += ["{1, 2, 3, 4, 5, 6, 7, -8}", "{0x1111, 0x2222, 0x3333, 0x4444444455555555}"]
+    else:
+        want += ["void"]
+    want += ["0x3f80"]
+    if avx:
+        want += ["{1, 2, 3, 4, 5, 6, 7, -8}", "{0x1111, 0x2222, 0x3333, 0x4444444455555555}",
+                 "{1, 2, 3, 4}"]
+    eq(values(out), want, "values read back")
+    eq(rip_of(out), elf.entry + 2, "rip after the stepi")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def mxcsr_and_ymm_lldb():
+    """lldb: mxcsr is 0x1f80 at entry, mxcsr and ymm0 writes read back and survive a step"""
+    vm = Launcher("callchain", spec="127.0.0.1:0")
+    avx = host_has_avx()
+    ymm = bytes(range(1, 33))
+    lit = "{" + " ".join(f"0x{b:02x}" for b in ymm) + "}"
+    cmds = ["register read mxcsr", "register write mxcsr 0x3f80", "register read mxcsr"]
+    if avx:
+        cmds += [f"register write ymm0 \"{lit}\"", "register read ymm0"]
+    cmds += ["thread step-inst", "register read mxcsr"]
+    if avx:
+        cmds += ["register read ymm0 xmm0"]
+    out = lldb(vm, cmds + ["process detach"])
+    eq(re.findall(r"^\s+mxcsr = (0x[0-9a-f]+)", out, re.M),
+       ["0x00001f80", "0x00003f80", "0x00003f80"], "register read mxcsr")
+    if avx:
+        eq(re.findall(r"^\s+ymm0 = \{(.*)\}", out, re.M), [lit[1:-1]] * 2,
+           "register read ymm0")
+        eq(re.findall(r"^\s+xmm0 = \{(.*)\}", out, re.M),
+           [" ".join(f"0x{b:02x}" for b in ymm[:16])], "xmm0 is ymm0's low half")
+    has(out, "Process 1 detached", "detach")
+    finishes_like_reference(vm, "callchain")
+
+
+CRASH_ELF = os.path.join(BUILD, "selftests/gdb/crash.elf")
+
+
+def crash_line(vm):
+    """The launcher's one line for crash.elf's triple fault (stderr)."""
+    rip = Elf(vm.elf).sym("crash_here")
+    return (f"{os.path.basename(LAUNCH)}: {vm.elf}: vCPU 0: KVM_EXIT_SHUTDOWN (triple fault) "
+            f"at RIP {rip:#x}; the guest ends with status 136\n")
+
+
+def crash_ends(vm, how):
+    """The crashed guest ended as it does without gdb: status 136, one line."""
+    status, out, err = vm.finish()
+    vm.check_asan()
+    eq((status, out), (136, "crash: about to execute ud2\n"), f"guest after {how}")
+    eq(err.count(crash_line(vm)), 1, f"crash line on stderr:\n{err}")
+    nogdb = Launcher("crash", gdb=False, elf=CRASH_ELF)
+    status, out, err = nogdb.finish()
+    eq((status, out, err), (136, "crash: about to execute ud2\n", crash_line(nogdb)),
+       "the same guest without gdb")
+
+
+@test
+def crash_stops_and_continue_ends_it():
+    """a triple fault under gdb is a SIGSEGV stop: rip, memory, monitor info crash; continue ends it (136)"""
+    vm = Launcher("crash", elf=CRASH_ELF)
+    elf = Elf(vm.elf)
+    out = gdb(vm, ["continue", "info registers rip", "x/1xg &marker",
+                   "monitor info crash", "continue"])
+    has(out, "Program received signal SIGSEGV, Segmentation fault.", "stop signal")
+    eq(rip_of(out), elf.sym("crash_here"), "rip on the ud2")
+    has(out, f"{elf.sym('marker'):#x} <marker>:\t0x1122334455667788\n", "memory readable")
+    has(out, crash_line(vm).split(": ", 1)[1][:-1] +
+        " when you continue, kill or detach\n", "monitor info crash")
+    has(out, "[Inferior 1 (Remote target) exited with code 0210]", "gdb sees status 136")
+    crash_ends(vm, "continue")
+
+
+@test
+def crash_held_until_kill():
+    """gdb's kill of a crashed guest ends it with the crash's status (136), not 137"""
+    vm = Launcher("crash", elf=CRASH_ELF)
+    out = gdb(vm, ["monitor info crash", "continue", "kill"])
+    eq(out.count("no crash\n"), 1, "monitor info crash before the crash")
+    has(out, "Program received signal SIGSEGV", "stop signal")
+    has(out, "[Inferior 1 (Remote target) killed]", "gdb")
+    crash_ends(vm, "kill")
+
+
+@test
+def crash_held_until_detach():
+    """detach from a crashed guest ends it with the crash's status (136)"""
+    vm = Launcher("crash", elf=CRASH_ELF)
+    out = gdb(vm, ["continue", "detach"])
+    has(out, "Program received signal SIGSEGV", "stop signal")
+    has(out, "[Inferior 1 (Remote target) detached]", "gdb")
+    crash_ends(vm, "detach")
+
+
+@test
+def crash_under_breakpoint_and_stepi():
+    """a breakpoint on the faulting ud2 is a hit, not a crash; stepping over it is the SIGSEGV"""
+    vm = Launcher("crash", elf=CRASH_ELF)
+    rip = Elf(vm.elf).sym("crash_here")
+    out = gdb(vm, ["break crash_here", "continue", "info registers rip", "stepi",
+                   "info registers rip", "continue"])
+    has(out, "Breakpoint 1, crash_here ()", "breakpoint hit first")
+    has(out, "Program received signal SIGSEGV, Segmentation fault.", "then the crash")
+    eq([int(x, 16) for x in re.findall(r"^rip\s+(0x[0-9a-f]+)", out, re.M)], [rip, rip],
+       "rip at the hit and at the crash")
+    has(out, "[Inferior 1 (Remote target) exited with code 0210]", "gdb sees status 136")
+    crash_ends(vm, "continue")
+
+
+@test
+def internal_error_stops_as_sigill():
+    """KVM_EXIT_INTERNAL_ERROR under gdb (with an int3 of ours elsewhere) is a SIGILL stop; continue ends it (145)"""
+    elf = os.path.join(BUILD, "selftests/gdb/badfetch.elf")
+    vm = Launcher("badfetch", elf=elf)
+    line = (f"{os.path.basename(LAUNCH)}: {elf}: vCPU 0: KVM_EXIT_INTERNAL_ERROR (suberror 1) "
+            f"at RIP 0; the guest ends with status 145\n")
+    out = gdb(vm, ["break guest_exit", "continue", "info registers rip",
+                   "x/1xg 0x4000", "monitor info crash", "continue"])
+    has(out, "Program received signal SIGILL, Illegal instruction.", "stop signal")
+    eq(rip_of(out), 0, "rip where the fetch failed")
+    # The guest wrote P|RW; the failed fetch's page walk set Accessed (0x20).
+    has(out, "0x4000:\t0x00000000c0000023\n", "the guest's page table entry")
+    has(out, line.split(": ", 1)[1][:-1] + " when you continue, kill or detach\n",
+        "monitor info crash")
+    has(out, "[Inferior 1 (Remote target) exited with code 0221]", "gdb sees status 145")
+    status, stdout, err = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (145, "badfetch: jumping to no RAM\n"), "guest")
+    eq(err.count(line), 1, f"crash line on stderr:\n{err}")
+    nogdb = Launcher("badfetch", gdb=False, elf=elf)
+    eq(nogdb.finish(), (145, "badfetch: jumping to no RAM\n", line), "without gdb")
+
+
+@test
+def crash_while_stepping_off_breakpoint():
+    """resuming from a reported int3 on the ud2 (raw): the internal step-off's crash is reported, T0b, then W88"""
+    vm = Launcher("crash", elf=CRASH_ELF)
+    rip = Elf(vm.elf).sym("crash_here")
+    rsp = Rsp(vm)
+    rsp.cmd("qSupported:swbreak+;hwbreak+")
+    rsp.cmd("?")
+    eq(rsp.cmd(f"Z0,{rip:x},1"), "OK", "int3 on the ud2")
+    match(r"^T05thread:0*1;swbreak:;", rsp.cmd("vCont;c"), "breakpoint hit")
+    # Still inserted: the stub steps the vCPU off it, and that step crashes.
+    match(r"^T0bthread:0*1;", rsp.cmd("vCont;c"), "the crash, as SIGSEGV")
+    eq(rsp.cmd("p10"), struct.pack("<Q", rip).hex(), "rip on the ud2")
+    eq(rsp.cmd("vCont;c"), "W88", "continue ends it with status 136")
+    rsp.close()
+    crash_ends(vm, "continue")
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):
@@ -877,7 +1050,8 @@ def unit_tests():
 
 
 def missing_prerequisite():
-    for path in [LAUNCH, os.path.join(BUILD, "selftests/gdb/int3.elf")] + \
+    for path in [LAUNCH, os.path.join(BUILD, "selftests/gdb/int3.elf"), CRASH_ELF,
+                 os.path.join(BUILD, "selftests/gdb/badfetch.elf")] + \
             [guest(g) for g in ("hello", "callchain", "mempattern", "smp")]:
         if not os.path.exists(path):
             return f"{path} missing: run make"
