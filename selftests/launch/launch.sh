@@ -16,6 +16,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 n=0 failed=0
 RUN_ENV=()	# extra environment of the next run
+RUN_WRAP=()	# a command the next run goes through (e.g. timeout)
 have_kvm=false
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && have_kvm=true
 
@@ -28,7 +29,7 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP no /dev/kvm on this host"; }
 run() {
 	local desc=$1 want_rc=$2 want_out=$3 want_err=$4 rc out err
 	shift 5
-	env "${RUN_ENV[@]}" "$LAUNCH" "$@" >"$TMP/out" 2>"$TMP/err"
+	"${RUN_WRAP[@]}" env "${RUN_ENV[@]}" "$LAUNCH" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	out=$(cat "$TMP/out"; echo x); out=${out%x}
 	err=$(cat "$TMP/err"; echo x); err=${err%x}
@@ -100,6 +101,42 @@ krun "smp, 1 vCPU" 0 $'cpu 0 up\nall 1 vCPUs up\n' "" -- $EX/smp.elf
 krun "smp, 4 vCPUs" 0 \
 	$'cpu 0 up\ncpu 1 up\ncpu 2 up\ncpu 3 up\nall 4 vCPUs up\n' "" \
 	-- --cpus 4 $EX/smp.elf
+# Linked the plain way (gcc -nostdlib -static -Wl,-Ttext=0x100000): ld
+# gives the headers a PT_LOAD of their own at 0xff000, in the reserved area.
+if readelf -lW $EX/plain.elf | grep -Eq '^ +LOAD +0x000000 0x0+ff000 0x0+ff000 '; then
+	ok "plain.elf has ld's headers-only PT_LOAD at 0xff000"
+else
+	not_ok "plain.elf has ld's headers-only PT_LOAD at 0xff000"
+	readelf -lW $EX/plain.elf | sed 's/^/#   /'
+fi
+PLAIN=$'plain: linked with -Ttext=0x100000, step(5) = 16\n'
+krun "plain -Ttext=0x100000 link: headers-only PT_LOAD below 1 MiB is not loaded, runs" 16 \
+	"$PLAIN" "" -- $EX/plain.elf
+krun "plain -Ttext=0x100000 link, 4 vCPUs" 16 "$PLAIN" "" -- --cpus 4 $EX/plain.elf
+# Under gdb (the driver): symbols at the link addresses, a breakpoint, the
+# guest's own exit status reported back (16 = 020).
+if $have_kvm && command -v gdb >/dev/null; then
+	"$LAUNCH" --gdb-exec 'break plain_step' --gdb-exec continue --gdb-exec 'print v' \
+		--gdb-exec continue $EX/plain.elf >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	want="_start () at examples/guests/start.S:11
+11		xor	%ebp, %ebp		/* end of the frame chain for gdb's backtrace */
+Breakpoint 1 at 0x100040: file examples/guests/plain.c, line 16.
+
+Breakpoint 1, plain_step (v=5) at examples/guests/plain.c:16
+16		return v * 3 + 1;
+\$1 = 5
+${PLAIN}[Inferior 1 (Remote target) exited with code 020]"
+	if [ $rc = 0 ] && [ "$(cat "$TMP/out")" = "$want" ]; then
+		ok "plain -Ttext=0x100000 link under gdb: breakpoint, locals, exit code 020"
+	else
+		not_ok "plain -Ttext=0x100000 link under gdb: breakpoint, locals, exit code 020"
+		echo "#   exit status $rc (should be 0)"
+		sed 's/^/#   /' "$TMP/out" "$TMP/err"
+	fi
+else
+	skip "plain -Ttext=0x100000 link under gdb (needs gdb and /dev/kvm)"
+fi
 krun "hello with --mem 2M" 0 "$HELLO" "" -- --mem 2M $EX/hello.elf
 krun "hello with --mem 1G" 0 "$HELLO" "" -- --mem 1G $EX/hello.elf
 
@@ -232,6 +269,16 @@ mkelf "$TMP/interp.elf" ptype=3
 
 bad_image "missing image file" /nonexistent.elf "cannot open: No such file or directory"
 bad_image "image is a directory" "$TMP" "not a regular file"
+# A FIFO blocked open() until a writer came: now one line, no hang (the
+# timeout only stops a regression from wedging the suite).
+mkfifo "$TMP/fifo"
+RUN_WRAP=(timeout -k 5 30)
+bad_image "image is a FIFO: refused, no hang" "$TMP/fifo" "not a regular file"
+run "--kernel FIFO: refused, no hang" 1 "" "$L: $TMP/fifo: not a regular, non-empty file
+" -- --kernel "$TMP/fifo"
+run "--initrd FIFO: refused, no hang" 1 "" "$L: $TMP/fifo: not a regular, non-empty file
+" -- --kernel $EX/hello.elf --initrd "$TMP/fifo"
+RUN_WRAP=()
 bad_image "empty image" "$TMP/empty.elf" "empty file"
 bad_image "corrupt ELF: truncated header" "$TMP/trunc-ehdr.elf" \
 	"truncated ELF header (40 bytes, need 64)"
