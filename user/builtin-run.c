@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "user/builtin.h"
@@ -201,6 +204,36 @@ static int run__check_mem(const char *arg, uint64_t v)
 	return 0;
 }
 
+/* "PORT" (0-65535), "HOST:PORT", "[V6]:PORT" or "unix:PATH", as gdb_server_new() takes. */
+static bool gdb_spec_ok(const char *spec)
+{
+	const char *colon = strrchr(spec, ':'), *port = colon ? colon + 1 : spec;
+	size_t host = colon ? (size_t)(colon - spec) : 1;
+	unsigned long v;
+
+	if (!strncmp(spec, "unix:", 5))
+		return spec[5] && strlen(spec + 5) < sizeof(((struct sockaddr_un *)0)->sun_path);
+	if (host >= 2 && spec[0] == '[' && spec[host - 1] == ']')
+		host -= 2;
+	if (!host || !*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+		return false;
+	v = strtoul(port, NULL, 10);
+	return v <= 65535;
+}
+
+/* A script gdb could not read would only warn, and gdb would exit 0. */
+static int run__check_script(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) || access(path, R_OK))
+		return cli_error("--gdb-script %s: %s", path, strerror(errno)), -1;
+	if (!S_ISREG(st.st_mode))
+		return cli_error("--gdb-script %s: not a regular file (give a gdb command file)",
+				 path), -1;
+	return 0;
+}
+
 static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 {
 	switch (c) {
@@ -213,11 +246,18 @@ static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 	case OPT_KERNEL: a->cfg.kernel = a->cfg.image = arg; return 0;
 	case OPT_INITRD: a->cfg.initrd = arg; return 0;
 	case OPT_APPEND: a->cfg.cmdline = arg; return 0;
-	case OPT_GDB_SCRIPT: a->script = arg; return 0;
+	case OPT_GDB_SCRIPT:
+		a->script = arg;
+		return run__check_script(arg);
 	case OPT_GDB_EXEC:
 		if (a->nr_exec == MAX_GDB_EXEC) {
 			cli_error("--gdb-exec: at most %d commands (use --gdb-script FILE)",
 				  MAX_GDB_EXEC);
+			return -1;
+		}
+		/* The commands become lines of a gdb script (docs/gdb-driver.md). */
+		if (strchr(arg, '\n')) {
+			cli_error("--gdb-exec: one command per --gdb-exec, without newlines (or use --gdb-script FILE)");
 			return -1;
 		}
 		a->exec[a->nr_exec++] = arg;
@@ -263,6 +303,11 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 		a->cfg.flat = true;
 		return 0;
 	case OPT_GDB:
+		if (!gdb_spec_ok(arg)) {
+			cli_error("--gdb %s: not a PORT (0-65535), HOST:PORT or unix:PATH (e.g. --gdb 1234)",
+				  arg);
+			return -1;
+		}
 		a->gdb = arg;
 		return 0;
 	case OPT_VERBOSE:
@@ -272,11 +317,40 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 	return run__parse_snap_opt(a, c, arg);
 }
 
+static const struct run_opt *run__opt_by_val(int val)
+{
+	for (size_t i = 0; i < NR_RUN_OPTS; i++)
+		if (run_opts[i].val == val)
+			return &run_opts[i];
+	return NULL;
+}
+
+/*
+ * getopt_long sets optopt to the option's val for a long option given an
+ * argument it does not take or missing one it needs (0 when unknown): the
+ * short letter, if any, is not what the user typed.
+ */
+static void run__bad_long_opt(const char *bad)
+{
+	const struct run_opt *o = optopt ? run__opt_by_val(optopt) : NULL;
+	int len = (int)strcspn(bad, "=");
+
+	if (!o)
+		cli_error("unknown or ambiguous option %.*s (see --help)", len, bad);
+	else if (!o->has_arg)
+		cli_error("--%s takes no argument (got %s); see --help", o->name, bad);
+	else
+		cli_error("--%s needs an argument: --%s %s (see --help)", o->name, o->name,
+			  o->arg);
+}
+
 static void run__unknown_opt(char **argv, int optind_after)
 {
 	const char *bad = argv[optind_after - 1];
 
-	if (optopt && strchr("cmg", optopt))
+	if (!strncmp(bad, "--", 2))
+		run__bad_long_opt(bad);
+	else if (optopt && strchr("cmg", optopt))
 		cli_error("-%c needs an argument (see --help)", optopt);
 	else if (optopt)
 		cli_error("unknown option -%c (see --help)", optopt);

@@ -194,8 +194,61 @@ run "two IMAGEs" 2 "" \
 	"$L: one IMAGE expected, got 2 (a.elf, b.elf...); options go before IMAGE
 " -- a.elf b.elf
 run "unknown option" 2 "" \
-	"$L: unknown option or missing argument: --frobnicate (see --help)
+	"$L: unknown or ambiguous option --frobnicate (see --help)
 " -- --frobnicate $EX/hello.elf
+run "unknown option with a value" 2 "" \
+	"$L: unknown or ambiguous option --frobnicate (see --help)
+" -- --frobnicate=1 $EX/hello.elf
+run "--flat=1: the option named, takes no argument" 2 "" \
+	"$L: --flat takes no argument (got --flat=1); see --help
+" -- --flat=1 $EX/hello.elf
+run "--verbose=1: named as --verbose, not -v" 2 "" \
+	"$L: --verbose takes no argument (got --verbose=1); see --help
+" -- --verbose=1 $EX/hello.elf
+run "--gdb without its argument" 2 "" \
+	"$L: --gdb needs an argument: --gdb SPEC (see --help)
+" -- --gdb
+run "-c without its argument" 2 "" "$L: -c needs an argument (see --help)
+" -- -c
+for spec in 65536 abc : unix: 99999999 1234x '[]:1' host: -1; do
+	run "malformed --gdb $spec: usage error, exit 2" 2 "" \
+		"$L: --gdb $spec: not a PORT (0-65535), HOST:PORT or unix:PATH (e.g. --gdb 1234)
+" -- --gdb "$spec" $EX/hello.elf
+done
+run "--gdb-script missing: usage error before anything runs" 2 "" \
+	"$L: --gdb-script /nonexistent/script.gdb: No such file or directory
+" -- --gdb-script /nonexistent/script.gdb $EX/hello.elf
+run "--gdb-script a directory" 2 "" \
+	"$L: --gdb-script $TMP: not a regular file (give a gdb command file)
+" -- --gdb-script "$TMP" $EX/hello.elf
+run "--gdb-exec with a newline" 2 "" \
+	"$L: --gdb-exec: one command per --gdb-exec, without newlines (or use --gdb-script FILE)
+" -- --gdb-exec $'print 1\nprint 2' $EX/hello.elf
+RUN_ENV=(KVMDBG_KVM_DEV=)
+run "empty KVMDBG_KVM_DEV is bad usage, not /dev/kvm" 2 "" \
+	"$L: KVMDBG_KVM_DEV is set but empty: name a KVM device node (e.g. KVMDBG_KVM_DEV=/dev/kvm) or unset it
+" -- $EX/hello.elf
+run "empty KVMDBG_KVM_DEV: --info" 2 "" \
+	"$L: KVMDBG_KVM_DEV is set but empty: name a KVM device node (e.g. KVMDBG_KVM_DEV=/dev/kvm) or unset it
+" -- --info
+RUN_ENV=()
+# --gdb-exec stops at the first failing command (docs/gdb-driver.md), and
+# gdb's status (1) is the launcher's.
+if $have_kvm && command -v gdb >/dev/null; then
+	"$LAUNCH" --gdb-exec 'print 41 + 1' --gdb-exec 'no-such-command' --gdb-exec 'print 7' \
+		$EX/hello.elf >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc = 1 ] && grep -qx '\$1 = 42' "$TMP/out" && ! grep -q '^\$2 = ' "$TMP/out" &&
+	   grep -q '^Undefined command: "no-such-command"' "$TMP/err"; then
+		ok "--gdb-exec: a failing command stops the rest, status 1"
+	else
+		not_ok "--gdb-exec: a failing command stops the rest, status 1"
+		echo "#   exit status $rc (should be 1)"
+		sed 's/^/#   /' "$TMP/out" "$TMP/err"
+	fi
+else
+	skip "--gdb-exec: a failing command stops the rest (needs gdb and /dev/kvm)"
+fi
 run "--mem with a bad suffix" 2 "" \
 	"$L: --mem 64X: not a size (use a number with suffix K, M or G, e.g. --mem 64M)
 " -- --mem 64X $EX/hello.elf
