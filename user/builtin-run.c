@@ -575,6 +575,32 @@ static int run__driver_session(struct run_args *a, struct vm *vm)
 	return r;
 }
 
+/*
+ * After the guest ended: a --snapshot-at that never fired, or a
+ * --snapshot-exit whose snapshot failed (the service ended the guest at
+ * once; its message is out already), is a failed run, not the guest's status.
+ */
+static int run__snapshot_status(struct run_args *a, struct vm *vm, int status)
+{
+	int nr, err;
+
+	if (!a->snapshot)
+		return status;
+	err = snapshot_service__result(vm, &nr);
+	if (a->snapshot_exit && !nr && err)
+		return EXIT_SETUP;
+	if (a->snapshot_at && !snapshot_service__at_reached(vm) && !(a->snapshot_exit && nr)) {
+		if (nr)
+			cli_error("--snapshot-at %s: the guest ended before it was reached; %d snapshot(s) written by other triggers",
+				  a->snapshot_at, nr);
+		else
+			cli_error("--snapshot-at %s: the guest ended before it was reached; no snapshot written",
+				  a->snapshot_at);
+		return EXIT_SETUP;
+	}
+	return status;
+}
+
 static int run__plain(struct run_args *a, struct vm *vm)
 {
 	int status = 0, r;
@@ -593,7 +619,7 @@ static int run__plain(struct run_args *a, struct vm *vm)
 		cli_error("cannot run the guest: %s", strerror(-r));
 		return EXIT_SETUP;
 	}
-	return status & 0xff;
+	return run__snapshot_status(a, vm, status & 0xff);
 }
 
 static int run__guest(struct run_args *a)
