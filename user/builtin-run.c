@@ -80,7 +80,8 @@ static const struct run_opt run_opts[] = {
 	  "                         or an ELF symbol of IMAGE,"
  " by a HW breakpoint on every\n"
 	  "                         vCPU (not with gdb)" },
-	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest (status 0) after the first snapshot" },
+	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest after the first snapshot: status 0, or 1\n"
+	  "                         at once if it failed" },
 	{ "resume", 1, OPT_RESUME, "FILE", "resume the snapshot FILE instead of booting an IMAGE; RAM\n"
 	  "                         is mapped from FILE copy-on-write; with --gdb every vCPU\n"
 	  "                         is held at the resume point for the client" },
