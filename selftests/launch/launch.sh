@@ -325,7 +325,7 @@ bad_image "image is a directory" "$TMP" "not a regular file"
 # A FIFO blocked open() until a writer came: now one line, no hang (the
 # timeout only stops a regression from wedging the suite).
 mkfifo "$TMP/fifo"
-RUN_WRAP=(timeout -k 5 30)
+RUN_WRAP=(timeout -k 5 10)
 bad_image "image is a FIFO: refused, no hang" "$TMP/fifo" "not a regular file"
 run "--kernel FIFO: refused, no hang" 1 "" "$L: $TMP/fifo: not a regular, non-empty file
 " -- --kernel "$TMP/fifo"
