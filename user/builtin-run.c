@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,31 @@ static bool gdb_spec_ok(const char *spec)
 	return v <= 65535;
 }
 
+/* HOST of a well-formed HOST:PORT must resolve, as the listener will ask. */
+static bool gdb_host_ok(const char *spec)
+{
+	const struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+					.ai_flags = AI_NUMERICSERV | AI_PASSIVE };
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo *res;
+	char host[256];
+	size_t n;
+
+	if (!colon || !strncmp(spec, "unix:", 5))
+		return true;
+	n = (size_t)(colon - spec);
+	if (n >= 2 && spec[0] == '[' && spec[n - 1] == ']')
+		spec++, n -= 2;
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	if (getaddrinfo(host, colon + 1, &hints, &res))
+		return false;
+	freeaddrinfo(res);
+	return true;
+}
+
 /* A script gdb could not read would only warn, and gdb would exit 0. */
 static int run__check_script(const char *path)
 {
@@ -306,6 +332,11 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 	case OPT_GDB:
 		if (!gdb_spec_ok(arg)) {
 			cli_error("--gdb %s: not a PORT (0-65535), HOST:PORT or unix:PATH (e.g. --gdb 1234)",
+				  arg);
+			return -1;
+		}
+		if (!gdb_host_ok(arg)) {
+			cli_error("--gdb %s: unknown host (give an address, e.g. --gdb 127.0.0.1:1234)",
 				  arg);
 			return -1;
 		}

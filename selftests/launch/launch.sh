@@ -215,6 +215,9 @@ for spec in 65536 abc : unix: 99999999 1234x '[]:1' host: -1; do
 		"$L: --gdb $spec: not a PORT (0-65535), HOST:PORT or unix:PATH (e.g. --gdb 1234)
 " -- --gdb "$spec" $EX/hello.elf
 done
+run "--gdb with an unknown host: usage error, exit 2" 2 "" \
+	"$L: --gdb nosuch.invalid:1234: unknown host (give an address, e.g. --gdb 127.0.0.1:1234)
+" -- --gdb nosuch.invalid:1234 $EX/hello.elf
 run "--gdb-script missing: usage error before anything runs" 2 "" \
 	"$L: --gdb-script /nonexistent/script.gdb: No such file or directory
 " -- --gdb-script /nonexistent/script.gdb $EX/hello.elf
