@@ -21,10 +21,15 @@ GUEST_LDFLAGS	:= -nostdlib -static -no-pie -Wl,-T,examples/guests/guest.ld \
 		   -Wl,--build-id=sha1 -Wl,-z,max-page-size=0x1000 \
 		   -Wl,-z,noexecstack
 
-ALL		+= $(GUESTS)
+# plain.elf: linked the way a user would without our script (ld's default
+# layout at -Ttext=0x100000: the ELF and program headers get a PT_LOAD of
+# their own at 0xff000, below 1 MiB). The loader must take it as it is.
+PLAIN_GUEST	:= $(O)/examples/plain.elf
+
+ALL		+= $(GUESTS) $(PLAIN_GUEST)
 
 # Keep the objects: make would otherwise delete them as intermediates.
-.SECONDARY: $(GUEST_COMMON) $(patsubst %,$(O)/examples/%.o,$(GUEST_NAMES))
+.SECONDARY: $(GUEST_COMMON) $(patsubst %,$(O)/examples/%.o,$(GUEST_NAMES) plain)
 
 $(O)/examples/%.o: examples/guests/%.c examples/guests/guest.h
 	@mkdir -p $(@D)
@@ -36,3 +41,6 @@ $(O)/examples/%.o: examples/guests/%.S
 
 $(O)/examples/%.elf: $(O)/examples/%.o $(GUEST_COMMON) examples/guests/guest.ld
 	$(CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(filter %.o,$^)
+
+$(PLAIN_GUEST): $(O)/examples/plain.o $(GUEST_COMMON)
+	$(CC) $(GUEST_CFLAGS) -nostdlib -static -Wl,-Ttext=0x100000 -o $@ $^

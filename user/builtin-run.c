@@ -7,9 +7,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "user/builtin.h"
@@ -77,7 +81,8 @@ static const struct run_opt run_opts[] = {
 	  "                         or an ELF symbol of IMAGE,"
  " by a HW breakpoint on every\n"
 	  "                         vCPU (not with gdb)" },
-	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest (status 0) after the first snapshot" },
+	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest after the first snapshot: status 0, or 1\n"
+	  "                         at once if it failed" },
 	{ "resume", 1, OPT_RESUME, "FILE", "resume the snapshot FILE instead of booting an IMAGE; RAM\n"
 	  "                         is mapped from FILE copy-on-write; with --gdb every vCPU\n"
 	  "                         is held at the resume point for the client" },
@@ -201,6 +206,61 @@ static int run__check_mem(const char *arg, uint64_t v)
 	return 0;
 }
 
+/* "PORT" (0-65535), "HOST:PORT", "[V6]:PORT" or "unix:PATH", as gdb_server_new() takes. */
+static bool gdb_spec_ok(const char *spec)
+{
+	const char *colon = strrchr(spec, ':'), *port = colon ? colon + 1 : spec;
+	size_t host = colon ? (size_t)(colon - spec) : 1;
+	unsigned long v;
+
+	if (!strncmp(spec, "unix:", 5))
+		return spec[5] && strlen(spec + 5) < sizeof(((struct sockaddr_un *)0)->sun_path);
+	if (host >= 2 && spec[0] == '[' && spec[host - 1] == ']')
+		host -= 2;
+	if (!host || !*port || strlen(port) > 5 || strspn(port, "0123456789") != strlen(port))
+		return false;
+	v = strtoul(port, NULL, 10);
+	return v <= 65535;
+}
+
+/* HOST of a well-formed HOST:PORT must resolve, as the listener will ask. */
+static bool gdb_host_ok(const char *spec)
+{
+	const struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+					.ai_flags = AI_NUMERICSERV | AI_PASSIVE };
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo *res;
+	char host[256];
+	size_t n;
+
+	if (!colon || !strncmp(spec, "unix:", 5))
+		return true;
+	n = (size_t)(colon - spec);
+	if (n >= 2 && spec[0] == '[' && spec[n - 1] == ']')
+		spec++, n -= 2;
+	if (n >= sizeof(host))
+		return false;
+	memcpy(host, spec, n);
+	host[n] = '\0';
+	if (getaddrinfo(host, colon + 1, &hints, &res))
+		return false;
+	freeaddrinfo(res);
+	return true;
+}
+
+/* A script gdb could not read would only warn, and gdb would exit 0. */
+static int run__check_script(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) || access(path, R_OK))
+		return cli_error("--gdb-script %s: %s", path, strerror(errno)), -1;
+	if (!S_ISREG(st.st_mode))
+		return cli_error("--gdb-script %s: not a regular file (give a gdb command file)",
+				 path), -1;
+	return 0;
+}
+
 static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 {
 	switch (c) {
@@ -213,11 +273,18 @@ static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 	case OPT_KERNEL: a->cfg.kernel = a->cfg.image = arg; return 0;
 	case OPT_INITRD: a->cfg.initrd = arg; return 0;
 	case OPT_APPEND: a->cfg.cmdline = arg; return 0;
-	case OPT_GDB_SCRIPT: a->script = arg; return 0;
+	case OPT_GDB_SCRIPT:
+		a->script = arg;
+		return run__check_script(arg);
 	case OPT_GDB_EXEC:
 		if (a->nr_exec == MAX_GDB_EXEC) {
 			cli_error("--gdb-exec: at most %d commands (use --gdb-script FILE)",
 				  MAX_GDB_EXEC);
+			return -1;
+		}
+		/* The commands become lines of a gdb script (docs/gdb-driver.md). */
+		if (strchr(arg, '\n')) {
+			cli_error("--gdb-exec: one command per --gdb-exec, without newlines (or use --gdb-script FILE)");
 			return -1;
 		}
 		a->exec[a->nr_exec++] = arg;
@@ -263,6 +330,16 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 		a->cfg.flat = true;
 		return 0;
 	case OPT_GDB:
+		if (!gdb_spec_ok(arg)) {
+			cli_error("--gdb %s: not a PORT (0-65535), HOST:PORT or unix:PATH (e.g. --gdb 1234)",
+				  arg);
+			return -1;
+		}
+		if (!gdb_host_ok(arg)) {
+			cli_error("--gdb %s: unknown host (give an address, e.g. --gdb 127.0.0.1:1234)",
+				  arg);
+			return -1;
+		}
 		a->gdb = arg;
 		return 0;
 	case OPT_VERBOSE:
@@ -272,11 +349,40 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 	return run__parse_snap_opt(a, c, arg);
 }
 
+static const struct run_opt *run__opt_by_val(int val)
+{
+	for (size_t i = 0; i < NR_RUN_OPTS; i++)
+		if (run_opts[i].val == val)
+			return &run_opts[i];
+	return NULL;
+}
+
+/*
+ * getopt_long sets optopt to the option's val for a long option given an
+ * argument it does not take or missing one it needs (0 when unknown): the
+ * short letter, if any, is not what the user typed.
+ */
+static void run__bad_long_opt(const char *bad)
+{
+	const struct run_opt *o = optopt ? run__opt_by_val(optopt) : NULL;
+	int len = (int)strcspn(bad, "=");
+
+	if (!o)
+		cli_error("unknown or ambiguous option %.*s (see --help)", len, bad);
+	else if (!o->has_arg)
+		cli_error("--%s takes no argument (got %s); see --help", o->name, bad);
+	else
+		cli_error("--%s needs an argument: --%s %s (see --help)", o->name, o->name,
+			  o->arg);
+}
+
 static void run__unknown_opt(char **argv, int optind_after)
 {
 	const char *bad = argv[optind_after - 1];
 
-	if (optopt && strchr("cmg", optopt))
+	if (!strncmp(bad, "--", 2))
+		run__bad_long_opt(bad);
+	else if (optopt && strchr("cmg", optopt))
 		cli_error("-%c needs an argument (see --help)", optopt);
 	else if (optopt)
 		cli_error("unknown option -%c (see --help)", optopt);
@@ -501,6 +607,32 @@ static int run__driver_session(struct run_args *a, struct vm *vm)
 	return r;
 }
 
+/*
+ * After the guest ended: a --snapshot-at that never fired, or a
+ * --snapshot-exit whose snapshot failed (the service ended the guest at
+ * once; its message is out already), is a failed run, not the guest's status.
+ */
+static int run__snapshot_status(struct run_args *a, struct vm *vm, int status)
+{
+	int nr, err;
+
+	if (!a->snapshot)
+		return status;
+	err = snapshot_service__result(vm, &nr);
+	if (a->snapshot_exit && !nr && err)
+		return EXIT_SETUP;
+	if (a->snapshot_at && !snapshot_service__at_reached(vm) && !(a->snapshot_exit && nr)) {
+		if (nr)
+			cli_error("--snapshot-at %s: the guest ended before it was reached; %d snapshot(s) written by other triggers",
+				  a->snapshot_at, nr);
+		else
+			cli_error("--snapshot-at %s: the guest ended before it was reached; no snapshot written",
+				  a->snapshot_at);
+		return EXIT_SETUP;
+	}
+	return status;
+}
+
 static int run__plain(struct run_args *a, struct vm *vm)
 {
 	int status = 0, r;
@@ -519,7 +651,7 @@ static int run__plain(struct run_args *a, struct vm *vm)
 		cli_error("cannot run the guest: %s", strerror(-r));
 		return EXIT_SETUP;
 	}
-	return status & 0xff;
+	return run__snapshot_status(a, vm, status & 0xff);
 }
 
 static int run__guest(struct run_args *a)

@@ -33,6 +33,7 @@ struct session {
 	char dir[PATH_MAX];
 	char sock[PATH_MAX + 16];
 	char init[PATH_MAX + 16];
+	char cmds[PATH_MAX + 16];	/* the --gdb-exec commands, as a script */
 	char *symbols;
 	const char *sym_how;
 	char tried[2048];
@@ -260,6 +261,28 @@ static int write_init(struct session *s)
 }
 
 /*
+ * gdb runs every -ex command even after one failed (and exits 0), but a
+ * sourced script stops at its first error and gdb -batch exits 1: the
+ * --gdb-exec commands go into a script, a --gdb-script after them.
+ */
+static int write_cmds(struct session *s)
+{
+	const struct driver_cfg *c = s->cfg;
+	FILE *f;
+
+	if (!c->nr_exec)
+		return 0;
+	f = fopen(s->cmds, "w");
+	if (!f)
+		return -errno;
+	for (int i = 0; i < c->nr_exec; i++)
+		fprintf(f, "%s\n", c->exec[i]);
+	if (c->script)
+		fprintf(f, "source %s\n", c->script);
+	return fclose(f) ? -errno : 0;
+}
+
+/*
  * Poll /proc/net/unix for our path in the listening state (flags
  * __SO_ACCEPTCON, 0x10000) with a deadline. Connecting to check would count
  * as a client that came and went, and let the guest run.
@@ -351,13 +374,9 @@ static void exec_gdb(struct session *s)
 		argv[n++] = "-batch";
 	argv[n++] = "-x";
 	argv[n++] = s->init;
-	for (int i = 0; i < c->nr_exec && n < MAX_GDB_ARGS - 4; i++) {
-		argv[n++] = "-ex";
-		argv[n++] = c->exec[i];
-	}
-	if (c->script) {
+	if (c->nr_exec || c->script) {
 		argv[n++] = "-x";
-		argv[n++] = c->script;
+		argv[n++] = c->nr_exec ? s->cmds : c->script;
 	}
 	argv[n] = NULL;
 	execvp("gdb", (char *const *)argv);
@@ -403,6 +422,7 @@ static int session__setup(struct session *s, char *err, size_t len)
 	}
 	snprintf(s->sock, sizeof(s->sock), "%s/gdb.sock", s->dir);
 	snprintf(s->init, sizeof(s->init), "%s/init.gdb", s->dir);
+	snprintf(s->cmds, sizeof(s->cmds), "%s/commands.gdb", s->dir);
 	s->symbols = driver__find_symbols(s->cfg, s->tried, sizeof(s->tried), &s->sym_how);
 	if (!s->symbols && s->cfg->symbols) {
 		snprintf(err, len, "--symbols %s: cannot read it", s->cfg->symbols);
@@ -410,8 +430,13 @@ static int session__setup(struct session *s, char *err, size_t len)
 	}
 	find_macros(s);
 	r = write_init(s);
-	if (r)
+	if (r) {
 		snprintf(err, len, "cannot write %s: %s", s->init, strerror(-r));
+		return r;
+	}
+	r = write_cmds(s);
+	if (r)
+		snprintf(err, len, "cannot write %s: %s", s->cmds, strerror(-r));
 	return r;
 }
 
@@ -424,6 +449,7 @@ static void session__teardown(struct session *s)
 	debug__stop(s->vm);
 	if (*s->dir) {
 		unlink(s->init);
+		unlink(s->cmds);
 		unlink(s->sock);
 		rmdir(s->dir);
 	}

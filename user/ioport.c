@@ -103,13 +103,19 @@ static void ioport__in(struct vcpu *vcpu, uint8_t *data, size_t bytes)
 	memset(data, 0xff, bytes);
 }
 
-/* A Linux guest's ports (linux_io.c), one access of a string op at a time. */
+/*
+ * A Linux guest's ports (linux_io.c), one access of a string op at a time.
+ * A write to the snapshot port asks for a snapshot as from an ELF guest
+ * (e.g. `dd of=/dev/port seek=245`); Linux never touches 0xF5 itself.
+ */
 static int ioport__linux(struct vcpu *vcpu, uint8_t *data)
 {
 	struct kvm_run *run = vcpu->run;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 	int status = -1;
 
+	if (out && run->io.port == VM_PORT_SNAPSHOT && vcpu->vm->snap_port_fn)
+		return ioport__out(vcpu, data, (size_t)run->io.size * run->io.count);
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (!linux__io(vcpu, run->io.port, out, data, run->io.size, &status)) {
 			ioport__warn(vcpu->vm, run->io.port, out);

@@ -80,7 +80,8 @@ static int linux__map(const char *path, int *fd, const uint8_t **data, size_t *s
 {
 	struct stat st;
 
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open() until a writer came. */
+	*fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (*fd < 0 || fstat(*fd, &st) < 0) {
 		int e = errno;
 

@@ -15,6 +15,8 @@
  *                      VM, status 0
  *   0x80               POST codes / I/O delay: ignored silently
  *   0x70 / 0x71        CMOS: reads 0 (no RTC; the time comes from kvmclock)
+ *   0xF5               a write asks for a snapshot, as from an ELF guest
+ *                      (ioport.c hands it to the snapshot service first)
  * Reboot ends the VM too: kvmdbg-launch runs one boot per process.
  */
 #include <errno.h>

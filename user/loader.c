@@ -65,15 +65,34 @@ static int loader__check_ehdr(struct image *img, const Elf64_Ehdr *eh)
 	return 0;
 }
 
+/*
+ * ld's default layout (e.g. gcc -nostdlib -static -Wl,-Ttext=0x100000)
+ * gives the ELF and program headers a read-only PT_LOAD of their own just
+ * below .text, at 0xff000. Nothing the guest runs or reads lives there,
+ * so where it falls into the VMM's reserved area it is not loaded (and
+ * does not make the image fail). Anywhere else it loads as usual.
+ */
+static bool loader__skip(struct vm *vm, const Elf64_Ehdr *eh, const Elf64_Phdr *ph)
+{
+	uint64_t hdr_end = eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr);
+
+	if (hdr_end < sizeof(Elf64_Ehdr))
+		hdr_end = sizeof(Elf64_Ehdr);
+	return ph->p_type == PT_LOAD && ph->p_filesz && ph->p_memsz == ph->p_filesz &&
+	       ph->p_offset < hdr_end && ph->p_filesz <= hdr_end - ph->p_offset &&
+	       ph->p_paddr < vm__reserved_end(vm->nr_vcpus);
+}
+
 static int loader__check_phdr(struct vm *vm, struct image *img, int i,
 			      const Elf64_Phdr *ph)
 {
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img->data;
 	char what[32];
 
 	if (ph->p_type == PT_INTERP || ph->p_type == PT_DYNAMIC)
 		return img_err(img, "dynamically linked; guests must be static executables"),
 		       -ENOEXEC;
-	if (ph->p_type != PT_LOAD || ph->p_memsz == 0)
+	if (ph->p_type != PT_LOAD || ph->p_memsz == 0 || loader__skip(vm, eh, ph))
 		return 0;
 	if (ph->p_filesz > ph->p_memsz)
 		return img_err(img, "segment %d: file size %#llx exceeds memory size %#llx",
@@ -108,7 +127,8 @@ static int loader__check_elf(struct vm *vm, struct image *img)
 		r = loader__check_phdr(vm, img, i, &ph[i]);
 		if (r < 0)
 			return r;
-		entry_ok |= loader__in_segment(&ph[i], eh->e_entry);
+		entry_ok |= loader__in_segment(&ph[i], eh->e_entry) &&
+			    !loader__skip(vm, eh, &ph[i]);
 	}
 	if (!entry_ok)
 		return img_err(img, "entry point %#llx is not inside a loadable segment",
@@ -141,7 +161,8 @@ static void loader__copy_elf(struct vm *vm, struct image *img)
 	for (int i = 0; i < eh->e_phnum; i++) {
 		uint8_t *dst;
 
-		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0 ||
+		    loader__skip(vm, eh, &ph[i]))
 			continue;
 		dst = vm__gpa_to_hva(vm, ph[i].p_paddr, ph[i].p_memsz);
 		memcpy(dst, img->data + ph[i].p_offset, ph[i].p_filesz);
@@ -170,7 +191,8 @@ static int loader__map(struct image *img)
 {
 	struct stat st;
 
-	img->fd = open(img->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open() until a writer came. */
+	img->fd = open(img->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (img->fd < 0 || fstat(img->fd, &st) < 0) {
 		int e = errno;
 

@@ -6,7 +6,9 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "user/builtin.h"
@@ -48,10 +50,25 @@ static int cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* Set but empty is a mistake (an unexpanded variable?), not "use /dev/kvm". */
+static bool env_ok(void)
+{
+	const char *dev = getenv("KVMDBG_KVM_DEV");
+
+	if (!dev || *dev)
+		return true;
+	cli_error("KVMDBG_KVM_DEV is set but empty: name a KVM device node (e.g. KVMDBG_KVM_DEV=/dev/kvm) or unset it");
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].fn(argc - 1, argv + 1);
-	return cmd_run(argc, argv);
+	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		if (cmds[i].fn != cmd_help && !env_ok())
+			return EXIT_USAGE;
+		return cmds[i].fn(argc - 1, argv + 1);
+	}
+	return env_ok() ? cmd_run(argc, argv) : EXIT_USAGE;
 }

@@ -147,6 +147,8 @@ void snapshot_service__block_sigusr1(void);
 void snapshot_service__stop(struct vm *vm);
 /* Snapshots written so far, and the last error (for exit status). */
 int snapshot_service__result(struct vm *vm, int *nr_written);
+/* --snapshot-at: a vCPU reached the address (its breakpoint fired). */
+bool snapshot_service__at_reached(struct vm *vm);
 
 /*
  * Monitor commands for the gdb backend ("snapshot FILE", "info snapshot",

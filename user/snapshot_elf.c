@@ -28,11 +28,11 @@ static int elf__map(const char *path, struct elf *e)
 {
 	const Elf64_Ehdr *eh;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);	/* a FIFO: no hang */
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || st.st_size < (off_t)sizeof(*eh)) {
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(*eh)) {
 		close(fd);
 		return -ENOEXEC;
 	}

@@ -133,7 +133,8 @@ static void service__snapshot(struct snap_service *s, enum snap_trigger t,
 	s->nr_written += !r;
 	s->last_err = r;
 	pthread_mutex_unlock(&s->lock);
-	if (!r && s->cfg.exit_after)
+	/* A failed write ends the guest too: the caller's status says so. */
+	if (s->cfg.exit_after)
 		vm__kill(s->vm, 0);
 	if (holds)
 		vm__release(s->vm);	/* the hold taken just above */
@@ -343,6 +344,19 @@ int snapshot_service__result(struct vm *vm, int *nr_written)
 	*nr_written = s->nr_written;
 	r = s->last_err;
 	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+bool snapshot_service__at_reached(struct vm *vm)
+{
+	struct snap_service *s = service__find(vm, false);
+	bool r = false;
+
+	if (s) {
+		pthread_mutex_lock(&s->lock);
+		r = s->cfg.at_set && !s->at_armed;
+		pthread_mutex_unlock(&s->lock);
+	}
 	return r;
 }
 

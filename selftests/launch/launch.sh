@@ -16,6 +16,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
 n=0 failed=0
 RUN_ENV=()	# extra environment of the next run
+RUN_WRAP=()	# a command the next run goes through (e.g. timeout)
 have_kvm=false
 [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ] && have_kvm=true
 
@@ -28,7 +29,7 @@ skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP no /dev/kvm on this host"; }
 run() {
 	local desc=$1 want_rc=$2 want_out=$3 want_err=$4 rc out err
 	shift 5
-	env "${RUN_ENV[@]}" "$LAUNCH" "$@" >"$TMP/out" 2>"$TMP/err"
+	"${RUN_WRAP[@]}" env "${RUN_ENV[@]}" "$LAUNCH" "$@" >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	out=$(cat "$TMP/out"; echo x); out=${out%x}
 	err=$(cat "$TMP/err"; echo x); err=${err%x}
@@ -100,6 +101,42 @@ krun "smp, 1 vCPU" 0 $'cpu 0 up\nall 1 vCPUs up\n' "" -- $EX/smp.elf
 krun "smp, 4 vCPUs" 0 \
 	$'cpu 0 up\ncpu 1 up\ncpu 2 up\ncpu 3 up\nall 4 vCPUs up\n' "" \
 	-- --cpus 4 $EX/smp.elf
+# Linked the plain way (gcc -nostdlib -static -Wl,-Ttext=0x100000): ld
+# gives the headers a PT_LOAD of their own at 0xff000, in the reserved area.
+if readelf -lW $EX/plain.elf | grep -Eq '^ +LOAD +0x000000 0x0+ff000 0x0+ff000 '; then
+	ok "plain.elf has ld's headers-only PT_LOAD at 0xff000"
+else
+	not_ok "plain.elf has ld's headers-only PT_LOAD at 0xff000"
+	readelf -lW $EX/plain.elf | sed 's/^/#   /'
+fi
+PLAIN=$'plain: linked with -Ttext=0x100000, step(5) = 16\n'
+krun "plain -Ttext=0x100000 link: headers-only PT_LOAD below 1 MiB is not loaded, runs" 16 \
+	"$PLAIN" "" -- $EX/plain.elf
+krun "plain -Ttext=0x100000 link, 4 vCPUs" 16 "$PLAIN" "" -- --cpus 4 $EX/plain.elf
+# Under gdb (the driver): symbols at the link addresses, a breakpoint, the
+# guest's own exit status reported back (16 = 020).
+if $have_kvm && command -v gdb >/dev/null; then
+	"$LAUNCH" --gdb-exec 'break plain_step' --gdb-exec continue --gdb-exec 'print v' \
+		--gdb-exec continue $EX/plain.elf >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	want="_start () at examples/guests/start.S:11
+11		xor	%ebp, %ebp		/* end of the frame chain for gdb's backtrace */
+Breakpoint 1 at 0x100040: file examples/guests/plain.c, line 16.
+
+Breakpoint 1, plain_step (v=5) at examples/guests/plain.c:16
+16		return v * 3 + 1;
+\$1 = 5
+${PLAIN}[Inferior 1 (Remote target) exited with code 020]"
+	if [ $rc = 0 ] && [ "$(cat "$TMP/out")" = "$want" ]; then
+		ok "plain -Ttext=0x100000 link under gdb: breakpoint, locals, exit code 020"
+	else
+		not_ok "plain -Ttext=0x100000 link under gdb: breakpoint, locals, exit code 020"
+		echo "#   exit status $rc (should be 0)"
+		sed 's/^/#   /' "$TMP/out" "$TMP/err"
+	fi
+else
+	skip "plain -Ttext=0x100000 link under gdb (needs gdb and /dev/kvm)"
+fi
 krun "hello with --mem 2M" 0 "$HELLO" "" -- --mem 2M $EX/hello.elf
 krun "hello with --mem 1G" 0 "$HELLO" "" -- --mem 1G $EX/hello.elf
 
@@ -157,8 +194,64 @@ run "two IMAGEs" 2 "" \
 	"$L: one IMAGE expected, got 2 (a.elf, b.elf...); options go before IMAGE
 " -- a.elf b.elf
 run "unknown option" 2 "" \
-	"$L: unknown option or missing argument: --frobnicate (see --help)
+	"$L: unknown or ambiguous option --frobnicate (see --help)
 " -- --frobnicate $EX/hello.elf
+run "unknown option with a value" 2 "" \
+	"$L: unknown or ambiguous option --frobnicate (see --help)
+" -- --frobnicate=1 $EX/hello.elf
+run "--flat=1: the option named, takes no argument" 2 "" \
+	"$L: --flat takes no argument (got --flat=1); see --help
+" -- --flat=1 $EX/hello.elf
+run "--verbose=1: named as --verbose, not -v" 2 "" \
+	"$L: --verbose takes no argument (got --verbose=1); see --help
+" -- --verbose=1 $EX/hello.elf
+run "--gdb without its argument" 2 "" \
+	"$L: --gdb needs an argument: --gdb SPEC (see --help)
+" -- --gdb
+run "-c without its argument" 2 "" "$L: -c needs an argument (see --help)
+" -- -c
+for spec in 65536 abc : unix: 99999999 1234x '[]:1' host: -1; do
+	run "malformed --gdb $spec: usage error, exit 2" 2 "" \
+		"$L: --gdb $spec: not a PORT (0-65535), HOST:PORT or unix:PATH (e.g. --gdb 1234)
+" -- --gdb "$spec" $EX/hello.elf
+done
+run "--gdb with an unknown host: usage error, exit 2" 2 "" \
+	"$L: --gdb nosuch.invalid:1234: unknown host (give an address, e.g. --gdb 127.0.0.1:1234)
+" -- --gdb nosuch.invalid:1234 $EX/hello.elf
+run "--gdb-script missing: usage error before anything runs" 2 "" \
+	"$L: --gdb-script /nonexistent/script.gdb: No such file or directory
+" -- --gdb-script /nonexistent/script.gdb $EX/hello.elf
+run "--gdb-script a directory" 2 "" \
+	"$L: --gdb-script $TMP: not a regular file (give a gdb command file)
+" -- --gdb-script "$TMP" $EX/hello.elf
+run "--gdb-exec with a newline" 2 "" \
+	"$L: --gdb-exec: one command per --gdb-exec, without newlines (or use --gdb-script FILE)
+" -- --gdb-exec $'print 1\nprint 2' $EX/hello.elf
+RUN_ENV=(KVMDBG_KVM_DEV=)
+run "empty KVMDBG_KVM_DEV is bad usage, not /dev/kvm" 2 "" \
+	"$L: KVMDBG_KVM_DEV is set but empty: name a KVM device node (e.g. KVMDBG_KVM_DEV=/dev/kvm) or unset it
+" -- $EX/hello.elf
+run "empty KVMDBG_KVM_DEV: --info" 2 "" \
+	"$L: KVMDBG_KVM_DEV is set but empty: name a KVM device node (e.g. KVMDBG_KVM_DEV=/dev/kvm) or unset it
+" -- --info
+RUN_ENV=()
+# --gdb-exec stops at the first failing command (docs/gdb-driver.md), and
+# gdb's status (1) is the launcher's.
+if $have_kvm && command -v gdb >/dev/null; then
+	"$LAUNCH" --gdb-exec 'print 41 + 1' --gdb-exec 'no-such-command' --gdb-exec 'print 7' \
+		$EX/hello.elf >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc = 1 ] && grep -qx '\$1 = 42' "$TMP/out" && ! grep -q '^\$2 = ' "$TMP/out" &&
+	   grep -q '^Undefined command: "no-such-command"' "$TMP/err"; then
+		ok "--gdb-exec: a failing command stops the rest, status 1"
+	else
+		not_ok "--gdb-exec: a failing command stops the rest, status 1"
+		echo "#   exit status $rc (should be 1)"
+		sed 's/^/#   /' "$TMP/out" "$TMP/err"
+	fi
+else
+	skip "--gdb-exec: a failing command stops the rest (needs gdb and /dev/kvm)"
+fi
 run "--mem with a bad suffix" 2 "" \
 	"$L: --mem 64X: not a size (use a number with suffix K, M or G, e.g. --mem 64M)
 " -- --mem 64X $EX/hello.elf
@@ -232,6 +325,16 @@ mkelf "$TMP/interp.elf" ptype=3
 
 bad_image "missing image file" /nonexistent.elf "cannot open: No such file or directory"
 bad_image "image is a directory" "$TMP" "not a regular file"
+# A FIFO blocked open() until a writer came: now one line, no hang (the
+# timeout only stops a regression from wedging the suite).
+mkfifo "$TMP/fifo"
+RUN_WRAP=(timeout -k 5 10)
+bad_image "image is a FIFO: refused, no hang" "$TMP/fifo" "not a regular file"
+run "--kernel FIFO: refused, no hang" 1 "" "$L: $TMP/fifo: not a regular, non-empty file
+" -- --kernel "$TMP/fifo"
+run "--initrd FIFO: refused, no hang" 1 "" "$L: $TMP/fifo: not a regular, non-empty file
+" -- --kernel $EX/hello.elf --initrd "$TMP/fifo"
+RUN_WRAP=()
 bad_image "empty image" "$TMP/empty.elf" "empty file"
 bad_image "corrupt ELF: truncated header" "$TMP/trunc-ehdr.elf" \
 	"truncated ELF header (40 bytes, need 64)"

@@ -295,5 +295,35 @@ expect_err "--resume with --cpus refused" 2 \
 	"$P: --resume: vCPUs, memory and image come from the snapshot; drop --cpus, --mem, --flat, --load-addr, --entry" \
 	-- --resume "$S" --cpus 2
 
+# --- --snapshot-at that never fires, --snapshot-exit whose write failed ---
+# (A guest that ends first stands for a KVM that never delivers the
+# breakpoint, as the nested test VM's.) hello.elf never calls memcpy.
+HELLO=$PWD/build/examples/hello.elf
+"$LAUNCH" --snapshot "$T/never.snap" --snapshot-at memcpy "$HELLO" >"$T/o" 2>"$T/e"; rc=$?
+check "--snapshot-at never reached: status 1 (was 0)" [ $rc = 1 ]
+check "--snapshot-at never reached: one exact line, no file" [ "$(cat "$T/e")" = \
+	"$P: --snapshot-at memcpy: the guest ended before it was reached; no snapshot written" ] && [ ! -e "$T/never.snap" ]
+check "--snapshot-at never reached: the guest's output as usual" [ "$(cat "$T/o")" = "Hello from kvmdbg guest" ]
+# snapguest writes port 0xF5 itself: that snapshot is counted, not hidden.
+"$LAUNCH" --snapshot "$T/never.snap" --snapshot-at 0x3000000 "$GUEST" >/dev/null 2>"$T/e"; rc=$?
+check "--snapshot-at never reached, port 0xF5 wrote one: status 1, both said" [ $rc = 1 ] && [ "$(cat "$T/e")" = \
+	"$P: snapshot written to $T/never.snap (guest write to port 0xf5)
+$P: --snapshot-at 0x3000000: the guest ended before it was reached; 1 snapshot(s) written by other triggers" ]
+"$LAUNCH" --snapshot "$T/never.snap" --snapshot-at 0x3000000 --snapshot-exit "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+check "--snapshot-exit after another trigger's snapshot: status 0, ends there" [ $rc = 0 ] &&
+	[ "$(cat "$T/o")" = "phase 1: 1 vCPUs, checksum 0x673ce800" ]
+MNT=$T/mnt16k; mkdir -p "$MNT"
+if mount -t tmpfs -o size=16k tmpfs "$MNT" 2>/dev/null; then
+	"$LAUNCH" --snapshot "$MNT/s.snap" --snapshot-at snap_point --snapshot-exit "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+	check "--snapshot-exit, write failed (ENOSPC): status 1, not the guest's 7" [ $rc = 1 ]
+	check "--snapshot-exit, write failed: the guest ends at once (no phase 2)" \
+		[ "$(cat "$T/o")" = "phase 1: 1 vCPUs, checksum 0x673ce800" ]
+	check "--snapshot-exit, write failed: one exact line" [ "$(cat "$T/e")" = \
+		"$P: snapshot $MNT/s.snap: write failed: No space left on device; no snapshot written" ]
+	umount "$MNT"; MNT=
+else
+	not_ok "--snapshot-exit, write failed: cannot mount a tmpfs (run as root)"
+fi
+
 echo "1..$n"
 exit $((failed > 0))
