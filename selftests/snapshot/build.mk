@@ -3,9 +3,22 @@
 # selftests/snapshot: the snapshot reader without KVM. Included from
 # selftests/build.mk (after user/build.mk, whose variables it uses).
 #
+#   $(O)/asan/selftests/snapshot/reader_test   crafted files against
+#                      snapshot__open() (kselftest harness, ASan/UBSan)
 #   $(O)/fuzz/fuzz_snapshot                     libFuzzer target over
 #                      snapshot__open() (selftests/snapshot/fuzz_snapshot.c)
 #   selftests/snapshot/snapshot.sh, fuzz.sh     the suites (no build)
+
+SNAP_READER_TEST := $(O)/asan/selftests/snapshot/reader_test
+ALL		+= $(SNAP_READER_TEST)
+
+$(SNAP_READER_TEST): selftests/snapshot/reader_test.c selftests/snapshot/snapfix.h \
+		     $(USER_ASAN_LIB) | ksft
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -isystem $(KSFT_INC) \
+		-MMD -MP -MF $@.d -o $@ $(filter %.c %.a,$^) $(LDLIBS) $(USER_LDLIBS)
+
+-include $(SNAP_READER_TEST).d
 
 # The fuzz target: clang compiles the VMM library itself (coverage for
 # libFuzzer, its own ASan/UBSan), as gdbstub/build.mk does for the stub.
