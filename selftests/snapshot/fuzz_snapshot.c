@@ -23,8 +23,9 @@
  * section's, the table's, the header's file_size and its CRC
  * (selftests/snapshot/snapfix.h), so mutations reach the checks behind
  * the checksums; a set bit in byte 0 (SNAPFIX_KEEP_*) leaves that field
- * as the input has it. The seeds (the .snap files in selftests/snapshot/corpus/) are
- * real snapshot files; fuzz.sh puts a 0 byte in front of each.
+ * as the input has it. The seeds are real snapshot files (the .snap
+ * files in selftests/snapshot/corpus/, plus two fresh ones fuzz.sh writes
+ * where /dev/kvm is there), each with a 0 byte in front.
  *
  * Besides the sanitizers, the harness checks what the reader promises:
  * a refused file gets one line "<file>: <where>: <what>" naming a known
