@@ -85,3 +85,5 @@ check-vm: all
 
 # The debug backend's unit tests (selftests/gdb/).
 include selftests/gdb/build.mk
+# The snapshot reader without KVM: unit test and fuzz target (selftests/snapshot/).
+include selftests/snapshot/build.mk

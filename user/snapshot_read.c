@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "user/linux-priv.h"
 #include "user/snapshot.h"
 
 struct snapshot {
@@ -31,6 +32,7 @@ struct snapshot {
 	struct vm_state st;
 	struct snap_run *runs;
 	uint64_t nr_runs, nr_pages;
+	uint64_t meta_end;	/* end of the table, then of each section read */
 	char *err;
 	size_t err_len;
 	char where[32];		/* section being checked, for messages */
@@ -174,6 +176,13 @@ static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
 			   c->mem_size);
 	if (c->nr_vcpus < 1 || c->nr_vcpus > 1024)
 		return bad(s, "%u vCPUs (must be 1 to 1024)", c->nr_vcpus);
+	/* What vm__create() will need of this RAM, judged here with the file named. */
+	if (c->mem_size <= vm__reserved_end(c->nr_vcpus))
+		return bad(s, "memory size %#" PRIx64 " leaves no RAM for the guest: the VMM reserves the first %#" PRIx64 " bytes for %u vCPUs",
+			   c->mem_size, vm__reserved_end(c->nr_vcpus), c->nr_vcpus);
+	if ((s->hdr.flags & SNAP_HDR_IRQCHIP) && c->mem_size > LINUX_MEM_MAX)
+		return bad(s, "memory size %#" PRIx64 " is above the 3G of a Linux guest (in-kernel irqchip: its IOAPIC and LAPIC sit below 4G)",
+			   c->mem_size);
 	if (c->flags)
 		return bad(s, "unknown flags %#x", c->flags);
 	memcpy(s->image, p + sizeof(*c), c->image_len);
@@ -278,6 +287,7 @@ static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t le
 	struct vcpu_state *v = &s->st.vcpu[idx];
 	const unsigned int need = 1u << SNAP_REC_REGS | 1u << SNAP_REC_SREGS |
 		1u << SNAP_REC_DEBUGREGS | 1u << SNAP_REC_EVENTS | 1u << SNAP_REC_MSRS;
+	const unsigned int fpu = 1u << SNAP_REC_FPU | 1u << SNAP_REC_XSAVE;
 	struct snap_vcpu hdr;
 	unsigned int seen = 0;
 	uint64_t off = sizeof(hdr);
@@ -299,10 +309,15 @@ static int parse_vcpu(struct snapshot *s, int idx, const uint8_t *p, uint64_t le
 			return r;
 		off += ((uint64_t)rec.size + 7) & ~7ULL;
 	}
-	if ((seen & need) != need || !(seen & (1u << SNAP_REC_FPU | 1u << SNAP_REC_XSAVE)))
+	if ((seen & need) != need || !(seen & fpu))
 		return bad(s, "incomplete: needs REGS, SREGS, FPU or XSAVE, DEBUGREGS, EVENTS and MSRS");
+	if ((seen & fpu) == fpu)
+		return bad(s, "records FPU and XSAVE both present (a vCPU has one or the other)");
 	if ((s->hdr.flags & SNAP_HDR_IRQCHIP) && !v->has_lapic)
 		return bad(s, "incomplete: an in-kernel irqchip snapshot needs a LAPIC record");
+	/* Nothing after the last record (the writer pads it to 8): no bytes unread. */
+	if (off != len)
+		return bad(s, "the records end at byte %" PRIu64 " of %" PRIu64, off, len);
 	return 0;
 }
 
@@ -398,10 +413,13 @@ static int parse_devices(struct snapshot *s, const uint8_t *p, uint64_t len)
 			   d.irqchip, irqchip ? "an" : "no");
 	for (uint32_t i = 0; i < d.nr_vcpus; i++)
 		s->st.vcpu[i].halted = p[sizeof(d) + i] != 0;
-	if (!irqchip)
-		return 0;
 	/* The writer pads the halted bytes to 8; nr_vcpus <= 1024 here. */
 	off = sizeof(d) + (((uint64_t)d.nr_vcpus + 7) & ~7ULL);
+	if (!irqchip && off != len)
+		return bad(s, "the halted bytes end at byte %" PRIu64 " of %" PRIu64 " (no in-kernel irqchip, so nothing follows them)",
+			   off, len);
+	if (!irqchip)
+		return 0;
 	if (off > len)
 		return bad(s, "in-kernel device records missing");
 	return parse_devrecs(s, p + off, len - off);
@@ -419,9 +437,45 @@ static int check_run(struct snapshot *s, uint64_t i, const struct snap_run *r,
 	if (r->gpa < prev_end || r->gpa > s->cfg.mem_size || len > s->cfg.mem_size - r->gpa)
 		return bad(s, "run %" PRIu64 ": gpa %#" PRIx64 "-%#" PRIx64 " overlaps the previous run or lies outside guest RAM (%#" PRIx64 " bytes)",
 			   i, r->gpa, r->gpa + len, s->cfg.mem_size);
-	if (r->offset < sizeof(struct snap_header))
-		return bad(s, "run %" PRIu64 ": data offset %#" PRIx64 " overlaps the header", i, r->offset);
+	/* Data after the metadata: resume maps it, so no byte may be both. */
+	if (r->offset < s->meta_end)
+		return bad(s, "run %" PRIu64 ": data at offset %#" PRIx64 " overlaps the metadata (header, table and sections: bytes 0-%#" PRIx64 ")",
+			   i, r->offset, s->meta_end);
 	return check_range(s, r->offset, len, "run data");
+}
+
+static int by_offset(const void *a, const void *b, void *runs)
+{
+	const struct snap_run *r = runs;
+	uint64_t i = *(const uint64_t *)a, j = *(const uint64_t *)b;
+
+	if (r[i].offset != r[j].offset)
+		return r[i].offset < r[j].offset ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+/* No two runs share file bytes (each gpa gets its own data). */
+static int check_runs_apart(struct snapshot *s)
+{
+	uint64_t *idx = malloc(s->nr_runs ? s->nr_runs * sizeof(*idx) : 1);
+	int r = 0;
+
+	if (!idx)
+		return bad(s, "out of memory"), -ENOMEM;
+	for (uint64_t i = 0; i < s->nr_runs; i++)
+		idx[i] = i;
+	qsort_r(idx, s->nr_runs, sizeof(*idx), by_offset, s->runs);
+	for (uint64_t k = 1; k < s->nr_runs && !r; k++) {
+		const struct snap_run *a = &s->runs[idx[k - 1]], *b = &s->runs[idx[k]];
+		uint64_t a_end = a->offset + a->nr_pages * SNAP_PAGE;
+		uint64_t b_end = b->offset + b->nr_pages * SNAP_PAGE;
+
+		if (b->offset < a_end)
+			r = bad(s, "run %" PRIu64 ": data at offset %#" PRIx64 "-%#" PRIx64 " overlaps the data of run %" PRIu64 " (%#" PRIx64 "-%#" PRIx64 ")",
+				idx[k], b->offset, b_end, idx[k - 1], a->offset, a_end);
+	}
+	free(idx);
+	return r;
 }
 
 static int verify_runs(struct snapshot *s)
@@ -468,7 +522,8 @@ static int parse_memory(struct snapshot *s, const uint8_t *p, uint64_t len)
 		prev_end = s->runs[i].gpa + s->runs[i].nr_pages * SNAP_PAGE;
 		s->nr_pages += s->runs[i].nr_pages;
 	}
-	return verify_runs(s);
+	r = check_runs_apart(s);
+	return r ? r : verify_runs(s);
 }
 
 /* Section i must have the type the layout puts there. */
@@ -499,8 +554,13 @@ static int parse_section(struct snapshot *s, uint32_t i, const struct snap_secti
 	if (sec->type != (uint32_t)expected_type(s, i))
 		return bad(s, "type %u where type %d belongs (section %u)", sec->type,
 			   expected_type(s, i), i);
+	/* In file order after the table, as the writer lays them out: apart. */
+	if (sec->offset % 8 || sec->offset < s->meta_end)
+		return bad(s, "data at offset %#" PRIx64 " is not 8-byte aligned or overlaps the table or the section before it (which end at %#" PRIx64 ")",
+			   sec->offset, s->meta_end);
 	r = load_section(s, sec, &body);
 	if (!r) {
+		s->meta_end = sec->offset + sec->size;
 		switch (sec->type) {
 		case SNAP_SEC_CONFIG: r = parse_config(s, body, sec->size); break;
 		case SNAP_SEC_VCPU: r = parse_vcpu(s, i - 1, body, sec->size); break;
@@ -521,8 +581,12 @@ static int parse_table(struct snapshot *s)
 	where(s, "section table");
 	if (n < 4 || n > SNAP_MAX_SECTIONS)
 		return bad(s, "%u sections (must be 4 to %u)", n, SNAP_MAX_SECTIONS);
+	if (s->hdr.table_offset != sizeof(struct snap_header))
+		return bad(s, "table at offset %#" PRIx64 " (should be %zu, right after the header)",
+			   s->hdr.table_offset, sizeof(struct snap_header));
 	if (check_range(s, s->hdr.table_offset, (uint64_t)n * sizeof(*tab), "table"))
 		return -EINVAL;
+	s->meta_end = s->hdr.table_offset + (uint64_t)n * sizeof(*tab);
 	tab = malloc(n * sizeof(*tab));
 	if (!tab)
 		return bad(s, "out of memory"), -ENOMEM;

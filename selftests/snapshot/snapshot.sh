@@ -205,6 +205,51 @@ expect_err "unknown header flag rejected" 1 \
 cp "$S" "$T/irq.snap"; set_hdr_flags "$T/irq.snap" 1
 expect_err "IRQCHIP flag without LAPIC and device records rejected" 1 \
 	"$P: $T/irq.snap: section VCPU 0: incomplete: an in-kernel irqchip snapshot needs a LAPIC record" -- --resume "$T/irq.snap"
+# Run data moved onto the metadata or onto run 0's pages (OFFSET "run0"),
+# every checksum recomputed: the overlap itself is refused, nothing is
+# mapped. Usage: set_run_offset FILE RUN OFFSET; prints the run's old
+# offset, its pages, run 0's offset and pages, and the metadata's end.
+set_run_offset() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys
+def crc32c(b):
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+        t.append(c)
+    c = 0xFFFFFFFF
+    for x in b:
+        c = t[(c ^ x) & 0xff] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+f = open(sys.argv[1], 'r+b'); d = bytearray(f.read())
+n = struct.unpack_from('<I', d, 20)[0]
+tab = [list(struct.unpack_from('<IIQQII', d, 64 + 32 * i)) for i in range(n)]
+mem = tab[-1][2]
+at = mem + 16 + 32 * int(sys.argv[2])
+old = struct.unpack_from('<QQQ', d, at); r0 = struct.unpack_from('<QQQ', d, mem + 16)
+off = r0[2] if sys.argv[3] == 'run0' else int(sys.argv[3], 0)
+struct.pack_into('<Q', d, at + 16, off)
+struct.pack_into('<I', d, at + 24, crc32c(d[off:off + 4096 * old[1]]))
+for i, e in enumerate(tab):
+    struct.pack_into('<I', d, 64 + 32 * i + 24, crc32c(d[e[2]:e[2] + e[3]]))
+struct.pack_into('<I', d, 40, crc32c(d[64:64 + 32 * n]))
+struct.pack_into('<I', d, 44, 0); struct.pack_into('<I', d, 44, crc32c(d[:64]))
+f.seek(0); f.write(d)
+print(old[2], old[1], r0[2], r0[1], tab[-1][2] + tab[-1][3])
+PY
+}
+# 2 vCPUs: page 0x1000-0x1fff holds vCPU state only, not the MEMORY
+# section (a run over its own checksum could not be made consistent).
+cp "$T/port2.snap" "$T/runmeta.snap"; read -r _ _ _ _ mend < <(set_run_offset "$T/runmeta.snap" 1 4096)
+expect_err "run data on the metadata rejected" 1 \
+	"$P: $T/runmeta.snap: section MEMORY: run 1: data at offset 0x1000 overlaps the metadata (header, table and sections: bytes 0-$(printf %#x "$mend"))" \
+	-- --resume "$T/runmeta.snap"
+cp "$S" "$T/runrun.snap"; read -r _ pages off0 pages0 _ < <(set_run_offset "$T/runrun.snap" 1 run0)
+expect_err "run data shared with another run rejected" 1 \
+	"$P: $T/runrun.snap: section MEMORY: run 1: data at offset $(printf '%#x-%#x' "$off0" $((off0 + pages * 4096))) overlaps the data of run 0 ($(printf '%#x-%#x' "$off0" $((off0 + pages0 * 4096))))" \
+	-- --resume "$T/runrun.snap"
 
 # --- a failed write keeps the old snapshot ---
 MNT=$T/mnt; mkdir -p "$MNT"
