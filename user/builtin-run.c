@@ -380,6 +380,8 @@ ok:
 /* Snapshot and driver options that do not go together. */
 static int run__check_snap(struct run_args *a)
 {
+	char err[512];
+
 	if (a->snapshot_exit && !a->snapshot)
 		return cli_error("--snapshot-exit needs --snapshot FILE"), EXIT_USAGE;
 	if (a->snapshot_at && !a->snapshot)
@@ -402,6 +404,9 @@ static int run__check_snap(struct run_args *a)
 			  a->have_entry))
 		return cli_error("--resume: vCPUs, memory and image come from the snapshot; drop --cpus, --mem, --flat, --load-addr, --entry"),
 		       EXIT_USAGE;
+	/* Before the guest runs, not at the first snapshot. */
+	if (a->snapshot && snapshot__check_target(a->snapshot, err, sizeof(err)))
+		return cli_error("--%s", err), EXIT_USAGE;
 	return 0;
 }
 

@@ -247,6 +247,7 @@ static const struct vm_debug_hooks debug_hooks = {
 	.on_exit = debug_exit__on_exit,
 	.on_stopped = debug_run__on_stopped,
 	.on_vm_exit = on_vm_exit,
+	.on_capture = debug_bp__capture,
 };
 
 static int debug__setup(struct debug *d)

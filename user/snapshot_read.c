@@ -552,6 +552,20 @@ static int parse_table(struct snapshot *s)
 	return r;
 }
 
+/*
+ * Every vCPU halted: nothing would ever run again, and a live VM ends
+ * there (status 0) before any snapshot could record it. Resuming it would
+ * idle forever.
+ */
+static int check_runnable(struct snapshot *s)
+{
+	for (int i = 0; i < s->st.nr_vcpus; i++)
+		if (!s->st.vcpu[i].halted)
+			return 0;
+	where(s, "section DEVICES");
+	return bad(s, "every vCPU is halted, so nothing would ever run (a live VM ends with status 0 there); nothing to resume");
+}
+
 int snapshot__open(const char *path, struct snapshot **out, char *err, size_t err_len)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -563,7 +577,8 @@ int snapshot__open(const char *path, struct snapshot **out, char *err, size_t er
 	s->err = err;
 	s->err_len = err_len;
 	s->path = strdup(path);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block open() until a writer comes. */
+	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (!s->path || s->fd < 0 || fstat(s->fd, &st)) {
 		r = -errno;
 		if (err)
@@ -579,6 +594,8 @@ int snapshot__open(const char *path, struct snapshot **out, char *err, size_t er
 	r = check_header(s);
 	if (!r)
 		r = parse_table(s);
+	if (!r)
+		r = check_runnable(s);
 	if (r)
 		goto fail;
 	*out = s;

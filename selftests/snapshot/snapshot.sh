@@ -284,6 +284,128 @@ check "kvm-snapshot: writes a snapshot that resumes" [ -s "$T/again.snap" ] && \
 check "debug context block printed" bash -c "grep -qx '  snapshot:       $S (captured by --snapshot-at breakpoint; image $GUEST)' $T/e &&
 	grep -qx '  vCPUs:          1, held at the resume point until gdb continues' $T/e"
 
+# --- snapshot targets: never a device, FIFO, symlink or write-protected file ---
+# Each one refused before the guest runs (status 2, one line) and left as it was.
+mknod "$T/chr" c 1 3 && mkfifo "$T/fifo" && ln -s "$T/link-target" "$T/link" &&
+	echo keep >"$T/ro" && chmod 0400 "$T/ro"
+expect_err "--snapshot onto a character device refused (status 2)" 2 \
+	"$P: --snapshot $T/chr: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)" \
+	-- --snapshot "$T/chr" "$GUEST"
+check "--snapshot onto a character device: still that device" [ -c "$T/chr" ]
+expect_err "--snapshot onto a FIFO refused (status 2)" 2 \
+	"$P: --snapshot $T/fifo: it exists and is a FIFO, not a regular file; refusing to replace it (give a new path or a regular file's)" \
+	-- --snapshot "$T/fifo" "$GUEST"
+check "--snapshot onto a FIFO: still a FIFO" [ -p "$T/fifo" ]
+expect_err "--snapshot onto a symlink refused, not followed (status 2)" 2 \
+	"$P: --snapshot $T/link: it exists and is a symbolic link, not a regular file; refusing to replace it (give a new path or a regular file's)" \
+	-- --snapshot "$T/link" "$GUEST"
+check "--snapshot onto a symlink: still the link, its target not created" \
+	[ -L "$T/link" -a "$(readlink "$T/link")" = "$T/link-target" -a ! -e "$T/link-target" ]
+expect_err "--snapshot onto a 0400 file refused (status 2)" 2 \
+	"$P: --snapshot $T/ro: the existing file is write-protected (mode 0400); refusing to replace it (make it writable or remove it first)" \
+	-- --snapshot "$T/ro" "$GUEST"
+check "--snapshot onto a 0400 file: content and mode kept" \
+	[ "$(cat "$T/ro")" = keep -a "$(stat -c %a "$T/ro")" = 400 ]
+expect_err "--snapshot into a missing directory refused (status 2)" 2 \
+	"$P: --snapshot $T/nodir/s.snap: directory $T/nodir: No such file or directory; create it first" \
+	-- --snapshot "$T/nodir/s.snap" "$GUEST"
+# From gdb: the writer itself refuses, and gdb's monitor command fails (E
+# reply after the message), so a batch script stops there.
+mon_snap() {
+	printf 'monitor snapshot %s\nprint 6 * 7\n' "$1" >"$T/mon.gdb"
+	(cd "$T/cwd" && "$LAUNCH" --gdb-script "$T/mon.gdb" "$GUEST" >"$T/o" 2>"$T/e"); echo $? >"$T/rc"
+}
+mkdir -p "$T/cwd"
+mon_snap rel.snap
+check "monitor snapshot RELATIVE: refused in one line, the script stops (status $(cat "$T/rc"))" \
+	[ "$(cat "$T/rc")" != 0 ] && grep -qx "snapshot rel.snap: give an absolute path (a relative one would land in the launcher's working directory)" "$T/e" &&
+	! grep -q '\$1 = 42' "$T/o"
+check "monitor snapshot RELATIVE: nothing written in the launcher's directory" [ -z "$(ls -A "$T/cwd")" ]
+mon_snap "$T/fifo"
+check "monitor snapshot onto a FIFO: the writer refuses, the script stops" \
+	[ "$(cat "$T/rc")" != 0 -a -p "$T/fifo" ] && ! grep -q '\$1 = 42' "$T/o" &&
+	grep -qx "snapshot $T/fifo: it exists and is a FIFO, not a regular file; refusing to replace it (give a new path or a regular file's)" "$T/e"
+mon_snap "$T/nodir/m.snap"
+check "monitor snapshot into a missing directory: one line, the script stops" \
+	[ "$(cat "$T/rc")" != 0 ] && ! grep -q '\$1 = 42' "$T/o" &&
+	grep -qx "snapshot $T/nodir/m.snap: directory $T/nodir: No such file or directory; create it first" "$T/e"
+
+# --- resume inputs that must not hang ---
+timeout 20 "$LAUNCH" --resume "$T/fifo" >"$T/o" 2>"$T/e"; rc=$?
+check "--resume FIFO: refused at once (status $rc), not blocked in open()" \
+	[ $rc = 1 -a "$(cat "$T/e")" = "$P: $T/fifo: file: not a regular file" ]
+# A checksum-valid 2-vCPU snapshot with vCPU 0 marked halted too (vCPU 1 is).
+python3 - "$T/port2.snap" "$T/halted.snap" <<'PY'
+import struct, sys
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xFFFFFFFF
+d = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack_from('<I', d, 20)[0]
+ent = 64 + 32 * (n - 2)			# DEVICES: second to last
+typ, _, off, size = struct.unpack_from('<IIQQ', d, ent)
+assert typ == 3 and d[off + 9] == 1	# vCPU 1 halted in the original
+d[off + 8] = 1
+struct.pack_into('<I', d, ent + 24, crc32c(d[off:off + size]))
+struct.pack_into('<I', d, 40, crc32c(d[64:64 + 32 * n]))
+struct.pack_into('<I', d, 44, 0)
+struct.pack_into('<I', d, 44, crc32c(d[0:64]))
+open(sys.argv[2], 'wb').write(d)
+PY
+timeout 20 "$LAUNCH" --resume "$T/halted.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "--resume of a snapshot whose every vCPU is halted: refused (status $rc), does not idle forever" \
+	[ $rc = 1 -a ! -s "$T/o" -a "$(cat "$T/e")" = "$P: $T/halted.snap: section DEVICES: every vCPU is halted, so nothing would ever run (a live VM ends with status 0 there); nothing to resume" ]
+
+# --- breakpoints never reach a snapshot (SIGUSR1, port 0xF5) ---
+# gdb's int3 sits at tick() when the guest asks for a snapshot (port 0xF5,
+# before the first tick): the file must hold the guest's own byte there,
+# and resume without gdb must run to the original end.
+TICK=$(nm "$GUEST" | awk '$3 == "tick" {print "0x" $1}')
+snap_byte() {	# FILE GPA: the byte stored for guest-physical GPA, or "zero"
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read(); gpa = int(sys.argv[2], 0)
+n = struct.unpack_from('<I', d, 20)[0]
+_, _, off, size = struct.unpack_from('<IIQQ', d, 64 + 32 * (n - 1))
+nr = struct.unpack_from('<Q', d, off)[0]
+for i in range(nr):
+    g, pages, o = struct.unpack_from('<QQQ', d, off + 16 + 32 * i)
+    if g <= gpa < g + pages * 4096:
+        print('%#04x' % d[o + gpa - g]); break
+else:
+    print('zero')
+PY
+}
+S=$T/bp-port.snap
+printf 'break *tick\ncontinue\nkill\n' >"$T/bp.gdb"
+"$LAUNCH" --snapshot "$S" --gdb-script "$T/bp.gdb" "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+check "breakpoint + port 0xF5: snapshot written with gdb's int3 at tick" \
+	grep -qx "$P: snapshot written to $S (guest write to port 0xf5)" "$T/e"
+check "breakpoint + port 0xF5: the file holds the guest's byte at tick ($(snap_byte "$S" "$TICK")), as a snapshot without gdb" \
+	[ "$(snap_byte "$S" "$TICK")" = "$(snap_byte "$T/port1.snap" "$TICK")" -a "$(snap_byte "$S" "$TICK")" != 0xcc ]
+"$LAUNCH" --resume "$S" >"$T/o" 2>"$T/e"; rc=$?
+check "breakpoint + port 0xF5: resume runs to the original end (status $rc)" \
+	[ $rc = 7 ] && cmp -s "$T/o" <(tail -n +2 "$T/orig1")
+S=$T/bp-usr1.snap
+printf 'break *guest_exit\ncontinue\nkill\n' >"$T/bp.gdb"
+"$LAUNCH" --snapshot "$S" --gdb-script "$T/bp.gdb" "$GUEST" >"$T/bp.out" 2>"$T/bp.err" &
+pid=$!
+for _ in $(seq 1000); do grep -q '^tick 1$' "$T/bp.out" && break; sleep 0.01; done
+kill -USR1 $pid
+wait $pid
+EXIT_AT=$(nm "$GUEST" | awk '$3 == "guest_exit" {print "0x" $1}')
+check "breakpoint + SIGUSR1: snapshot written while gdb's int3 sits at guest_exit" \
+	grep -qx "$P: snapshot written to $S (SIGUSR1)" "$T/bp.err"
+check "breakpoint + SIGUSR1: the file holds the guest's byte at guest_exit ($(snap_byte "$S" "$EXIT_AT"))" \
+	[ "$(snap_byte "$S" "$EXIT_AT")" = "$(snap_byte "$T/port1.snap" "$EXIT_AT")" -a "$(snap_byte "$S" "$EXIT_AT")" != 0xcc ]
+"$LAUNCH" --resume "$S" >"$T/o" 2>"$T/e"; rc=$?
+check "breakpoint + SIGUSR1: resume runs to the original end (status $rc)" \
+	[ $rc = 7 ] && [ "$(tail -1 "$T/o")" = "done: 180000 spins" ]
+
 # --- option errors ---
 expect_err "--snapshot-at needs --snapshot" 2 "$P: --snapshot-at needs --snapshot FILE" -- --snapshot-at snap_point "$GUEST"
 expect_err "--snapshot-at with --gdb refused" 2 \
