@@ -321,19 +321,21 @@ check "monitor snapshot RELATIVE: refused in one line, the script stops (status 
 	[ "$(cat "$T/rc")" != 0 ] && grep -qx "snapshot rel.snap: give an absolute path (a relative one would land in the launcher's working directory)" "$T/e" &&
 	! grep -q '\$1 = 42' "$T/o"
 check "monitor snapshot RELATIVE: nothing written in the launcher's directory" [ -z "$(ls -A "$T/cwd")" ]
-mon_snap "$T/fifo"
+mkfifo "$T/mfifo"
+mon_snap "$T/mfifo"
 check "monitor snapshot onto a FIFO: the writer refuses, the script stops" \
-	[ "$(cat "$T/rc")" != 0 -a -p "$T/fifo" ] && ! grep -q '\$1 = 42' "$T/o" &&
-	grep -qx "snapshot $T/fifo: it exists and is a FIFO, not a regular file; refusing to replace it (give a new path or a regular file's)" "$T/e"
+	[ "$(cat "$T/rc")" != 0 -a -p "$T/mfifo" ] && ! grep -q '\$1 = 42' "$T/o" &&
+	grep -qx "snapshot $T/mfifo: it exists and is a FIFO, not a regular file; refusing to replace it (give a new path or a regular file's)" "$T/e"
 mon_snap "$T/nodir/m.snap"
 check "monitor snapshot into a missing directory: one line, the script stops" \
 	[ "$(cat "$T/rc")" != 0 ] && ! grep -q '\$1 = 42' "$T/o" &&
 	grep -qx "snapshot $T/nodir/m.snap: directory $T/nodir: No such file or directory; create it first" "$T/e"
 
 # --- resume inputs that must not hang ---
-timeout 20 "$LAUNCH" --resume "$T/fifo" >"$T/o" 2>"$T/e"; rc=$?
+mkfifo "$T/rfifo"
+timeout 20 "$LAUNCH" --resume "$T/rfifo" >"$T/o" 2>"$T/e"; rc=$?
 check "--resume FIFO: refused at once (status $rc), not blocked in open()" \
-	[ $rc = 1 -a "$(cat "$T/e")" = "$P: $T/fifo: file: not a regular file" ]
+	[ $rc = 1 -a "$(cat "$T/e")" = "$P: $T/rfifo: file: not a regular file" ]
 # A checksum-valid 2-vCPU snapshot with vCPU 0 marked halted too (vCPU 1 is).
 python3 - "$T/port2.snap" "$T/halted.snap" <<'PY'
 import struct, sys
@@ -405,6 +407,72 @@ check "breakpoint + SIGUSR1: the file holds the guest's byte at guest_exit ($(sn
 "$LAUNCH" --resume "$S" >"$T/o" 2>"$T/e"; rc=$?
 check "breakpoint + SIGUSR1: resume runs to the original end (status $rc)" \
 	[ $rc = 7 ] && [ "$(tail -1 "$T/o")" = "done: 180000 spins" ]
+
+# --- kill -9 during a write: nothing left behind, the previous snapshot intact ---
+# A flat guest that touches 48K pages (192 MiB) and asks for a snapshot
+# (port 0xF5): each write takes long enough to be caught with an open
+# file in the directory and killed there.
+K=$T/kill; mkdir -p "$K"
+printf '\x48\xc7\xc7\x00\x00\x20\x00\x48\xc7\xc1\x00\xc0\x00\x00\x48\x89\x3f\x48\x81\xc7\x00\x10\x00\x00\x48\xff\xc9\x75\xf1\xb0\x01\xe6\xf5\x31\xc0\xe7\xf4' >"$T/touch.bin"
+BIG=(--mem 256M --flat --load-addr 0x100000 --snapshot "$K/s.snap" "$T/touch.bin")
+"$LAUNCH" "${BIG[@]}" >/dev/null 2>&1
+cp "$K/s.snap" "$T/big-first.snap"
+killed=0
+for _ in $(seq 30); do
+	"$LAUNCH" "${BIG[@]}" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 3000); do
+		if find "/proc/$pid/fd" -lname "$K/*" 2>/dev/null | grep -q .; then
+			kill -9 $pid && killed=$((killed + 1))
+			break
+		fi
+		kill -0 $pid 2>/dev/null || break
+	done
+	wait $pid 2>/dev/null
+	[ $killed -ge 5 ] && break
+done
+check "kill -9 during a 192 MiB snapshot write ($killed times): no temp file left in the directory" \
+	[ $killed -ge 5 -a "$(ls -A "$K")" = s.snap ]
+"$LAUNCH" --resume "$K/s.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "kill -9 during a write: the previous snapshot is whole and resumes (status $rc)" \
+	[ $rc = 0 -a ! -s "$T/e" -a "$(stat -c %s "$K/s.snap")" = "$(stat -c %s "$T/big-first.snap")" ]
+
+# --- in-place changes of a resumed VM's snapshot file ---
+# The VM holds a read lease: cp's and truncate's open() for writing waits
+# until the VM has moved its memory off the file, so the guest runs on
+# exactly as an undisturbed resume does.
+"$LAUNCH" --resume "$T/at.snap" >"$T/at.ref" 2>/dev/null
+head -c "$(stat -c %s "$T/at.snap")" /dev/urandom >"$T/junk.snap"
+inplace() {	# cp|truncate
+	cp "$T/at.snap" "$T/live.snap"
+	"$LAUNCH" --resume "$T/live.snap" >"$T/live.out" 2>"$T/live.err" &
+	pid=$!
+	for _ in $(seq 1000); do grep -q '^phase 2' "$T/live.out" && break; sleep 0.01; done
+	if [ "$1" = cp ]; then
+		cp "$T/junk.snap" "$T/live.snap"
+	else	# truncate opens O_NONBLOCK: EAGAIN until the lease is gone
+		for _ in $(seq 500); do truncate -s 0 "$T/live.snap" 2>/dev/null && break; sleep 0.01; done
+	fi
+	wait $pid; echo $? >"$T/rc"
+}
+for how in cp truncate; do
+	inplace $how
+	check "$how onto a running resumed VM's file: the guest runs on unchanged (status $(cat "$T/rc"))" \
+		[ "$(cat "$T/rc")" = 7 ] && cmp -s "$T/live.out" "$T/at.ref"
+	check "$how onto a running resumed VM's file: one line says so" \
+		grep -qx "$P: $T/live.snap is being modified; the running VM now holds its own copy of its memory" "$T/live.err"
+done
+check "truncate went through once the VM let go" [ "$(stat -c %s "$T/live.snap")" = 0 ]
+# A resumed VM writing its snapshot onto its own source (rename: a new
+# inode) breaks no lease, and the new file holds the pages still mapped
+# from the old one.
+cp "$T/at.snap" "$T/self.snap"
+"$LAUNCH" --resume "$T/self.snap" --snapshot "$T/self.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "resumed VM snapshots onto its own file: status 7, one message, no lease break" \
+	[ $rc = 7 -a "$(cat "$T/e")" = "$P: snapshot written to $T/self.snap (guest write to port 0xf5)" ]
+"$LAUNCH" --resume "$T/self.snap" >"$T/o" 2>/dev/null; rc=$?
+check "its new snapshot resumes to the original end (status $rc)" \
+	[ $rc = 7 ] && cmp -s "$T/o" <(tail -n +2 "$T/at.ref")
 
 # --- option errors ---
 expect_err "--snapshot-at needs --snapshot" 2 "$P: --snapshot-at needs --snapshot FILE" -- --snapshot-at snap_point "$GUEST"
