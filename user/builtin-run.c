@@ -553,6 +553,9 @@ static int run__guest(struct run_args *a)
 		r = run__driver(a) ? run__driver_session(a, vm) : run__plain(a, vm);
 		snapshot_service__stop(vm);
 	}
+	/* Before vm__destroy(): the snapshot's lease guard uses the VM. */
+	snapshot__close(a->snap);
+	a->snap = NULL;
 	vm__destroy(vm);
 close:
 	snapshot__close(a->snap);

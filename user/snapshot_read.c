@@ -745,8 +745,9 @@ static void guard__stop(struct snapshot *s)
 
 	if (!g)
 		return;
-	if (write(g->efd, &one, sizeof(one)) != sizeof(one))
-		pthread_kill(g->thread, SIGKILL);	/* cannot happen: fresh counter */
+	/* A fresh eventfd counter: the write cannot fail but for EINTR. */
+	while (write(g->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
 	pthread_join(g->thread, NULL);
 	guard__free(g);
 	s->guard = NULL;
@@ -855,33 +856,35 @@ static int map_runs(struct snapshot *s, struct vm *vm, char *err, size_t err_len
 	return r;
 }
 
+static int restore_state(struct snapshot *s, struct vm *vm, char *err, size_t err_len)
+{
+	char why[160];
+	int r = vm__restore_devices(vm, &s->st, why, sizeof(why));
+
+	for (int i = 0; i < s->st.nr_vcpus && !r; i++)
+		r = vm__restore_vcpu(vm, i, &s->st.vcpu[i], why, sizeof(why));
+	if (r) {
+		snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
+		return r;
+	}
+	vm__restore_devices_done(vm, &s->st);
+	return 0;
+}
+
 int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len)
 {
 	struct snapshot *s = ctx;
 	int r = map_runs(s, vm, err, err_len);
 
-	if (r)
-		return r;
-	{
-		char why[160];
-
-		r = vm__restore_devices(vm, &s->st, why, sizeof(why));
-		if (r) {
-			snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
-			return r;
-		}
+	if (!r)
+		r = restore_state(s, vm, err, err_len);
+	if (r && s->guard) {
+		/* vm__create() destroys the VM now: the guard must forget it. */
+		pthread_mutex_lock(&s->guard->lock);
+		s->guard->vm = NULL;
+		pthread_mutex_unlock(&s->guard->lock);
 	}
-	for (int i = 0; i < s->st.nr_vcpus; i++) {
-		char why[160];
-
-		r = vm__restore_vcpu(vm, i, &s->st.vcpu[i], why, sizeof(why));
-		if (r) {
-			snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
-			return r;
-		}
-	}
-	vm__restore_devices_done(vm, &s->st);
-	return 0;
+	return r;
 }
 
 const char *snapshot__path(const struct snapshot *s) { return s->path; }

@@ -368,10 +368,11 @@ static int monitor_snapshot(struct snap_service *s, const char *file,
 	r = snapshot__write(s->vm, file, &m, err, sizeof(err));
 	if (r) {
 		/* The stub sends the message, then an E reply: gdb's monitor
-		 * command fails and a batch script stops there.
+		 * command fails and a batch script stops there. Not -ENOENT
+		 * (a missing directory): that means "not our command".
 		 */
 		print(out, "%s\n", err);
-		return r;
+		return r == -ENOENT ? -EIO : r;
 	}
 	pthread_mutex_lock(&s->lock);
 	s->nr_written++;

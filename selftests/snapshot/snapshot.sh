@@ -14,6 +14,7 @@
 set -u
 
 LAUNCH=${1:-build/asan/kvmdbg-launch}
+[ "${LAUNCH#/}" = "$LAUNCH" ] && LAUNCH=$PWD/$LAUNCH	# some tests run elsewhere
 GUEST=$PWD/build/examples/snapguest.elf
 T=$(mktemp -d /tmp/kvmdbg-snapshot-test.XXXXXX)
 MNT=
@@ -330,6 +331,9 @@ mon_snap "$T/nodir/m.snap"
 check "monitor snapshot into a missing directory: one line, the script stops" \
 	[ "$(cat "$T/rc")" != 0 ] && ! grep -q '\$1 = 42' "$T/o" &&
 	grep -qx "snapshot $T/nodir/m.snap: directory $T/nodir: No such file or directory; create it first" "$T/e"
+(cd "$T/cwd" && "$LAUNCH" --gdb-exec 'print 1' --gdb-exec "monitor snapshot $T/nodir/m.snap" "$GUEST" >"$T/o" 2>"$T/e"); rc=$?
+check "--gdb-exec 'monitor snapshot' that fails: gdb's command errors, the session's status is 1" \
+	[ $rc = 1 ] && grep -qx "snapshot $T/nodir/m.snap: directory $T/nodir: No such file or directory; create it first" "$T/e"
 
 # --- resume inputs that must not hang ---
 mkfifo "$T/rfifo"
