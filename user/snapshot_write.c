@@ -493,20 +493,23 @@ static int check_existing(const char *path, char *err, size_t err_len)
 
 int snapshot__check_target(const char *path, char *err, size_t err_len)
 {
-	char *copy = strdup(path), dummy[1];
+	char dummy[1], *copy;
 	int r;
 
 	if (!err) {
 		err = dummy;
 		err_len = sizeof(dummy);
 	}
+	if (!*path) {
+		snprintf(err, err_len, "snapshot: empty file name; give a path");
+		return -ENOENT;
+	}
+	copy = strdup(path);
 	if (!copy) {
 		snprintf(err, err_len, "snapshot %s: out of memory", path);
 		return -ENOMEM;
 	}
-	r = *path ? check_dir(path, dirname(copy), err, err_len) : -ENOENT;
-	if (!*path)
-		snprintf(err, err_len, "snapshot: empty file name");
+	r = check_dir(path, dirname(copy), err, err_len);
 	if (!r)
 		r = check_existing(path, err, err_len);
 	free(copy);
@@ -606,7 +609,10 @@ static void target__discard(struct target *t)
 	t->named = false;
 }
 
-/* Hold, capture and write; fsync, then name it. *step: what failed (NULL: refused, why says it). */
+/*
+ * Hold, capture and write; fsync, then name it. *step says what failed
+ * (NULL: a refused target, why says it).
+ */
 static int write_target(struct vm *vm, const char *path, struct capture *c,
 			struct target *t, const char **step, char *why, size_t why_len)
 {
