@@ -486,6 +486,8 @@ ok:
 /* Snapshot and driver options that do not go together. */
 static int run__check_snap(struct run_args *a)
 {
+	char err[512];
+
 	if (a->snapshot_exit && !a->snapshot)
 		return cli_error("--snapshot-exit needs --snapshot FILE"), EXIT_USAGE;
 	if (a->snapshot_at && !a->snapshot)
@@ -508,6 +510,9 @@ static int run__check_snap(struct run_args *a)
 			  a->have_entry))
 		return cli_error("--resume: vCPUs, memory and image come from the snapshot; drop --cpus, --mem, --flat, --load-addr, --entry"),
 		       EXIT_USAGE;
+	/* Before the guest runs, not at the first snapshot. */
+	if (a->snapshot && snapshot__check_target(a->snapshot, err, sizeof(err)))
+		return cli_error("--%s", err), EXIT_USAGE;
 	return 0;
 }
 
@@ -680,6 +685,9 @@ static int run__guest(struct run_args *a)
 		r = run__driver(a) ? run__driver_session(a, vm) : run__plain(a, vm);
 		snapshot_service__stop(vm);
 	}
+	/* Before vm__destroy(): the snapshot's lease guard uses the VM. */
+	snapshot__close(a->snap);
+	a->snap = NULL;
 	vm__destroy(vm);
 close:
 	snapshot__close(a->snap);

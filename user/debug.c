@@ -249,6 +249,7 @@ static const struct vm_debug_hooks debug_hooks = {
 	.on_stopped = debug_run__on_stopped,
 	.on_vm_exit = on_vm_exit,
 	.on_crash = debug_exit__on_crash,
+	.on_capture = debug_bp__capture,
 };
 
 static int debug__setup(struct debug *d)

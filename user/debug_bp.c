@@ -319,17 +319,44 @@ int debug_bp__remove(void *ctx, enum gdb_bp_type type, uint64_t addr,
 	}
 }
 
-/* Put the guest's own bytes back under every int3 (@lift), or re-arm. */
-void debug_bp__lift_sw(struct debug *d, bool lift)
+/*
+ * on_capture hook, on the snapshot writer's thread (SIGUSR1, port 0xF5,
+ * monitor snapshot) with every vCPU held: the guest's own bytes go back
+ * under every int3 for the capture, and whatever was there before (our
+ * int3, or the original byte while step_off() has it out) comes back
+ * after. d->lock is held throughout, so the gdb thread cannot insert,
+ * remove or write over a breakpoint meanwhile; nothing here waits for it.
+ */
+int debug_bp__capture(void *ctx, struct vm *vm, int (*capture)(void *arg),
+		      void *arg)
 {
+	struct debug *d = ctx;
+	uint8_t *saved;
+	int r;
+
 	pthread_mutex_lock(&d->lock);
+	saved = malloc(d->sw.n ? d->sw.n : 1);
+	if (!saved) {
+		pthread_mutex_unlock(&d->lock);
+		return -ENOMEM;	/* no snapshot with our int3s in it */
+	}
 	for (size_t i = 0; i < d->sw.n; i++) {
-		uint8_t *hva = vm__gpa_to_hva(d->vm, d->sw.v[i].gpa, 1);
+		uint8_t *hva = vm__gpa_to_hva(vm, d->sw.v[i].gpa, 1);
+
+		saved[i] = hva ? *hva : 0;
+		if (hva)
+			*hva = d->sw.v[i].orig;
+	}
+	r = capture(arg);
+	for (size_t i = 0; i < d->sw.n; i++) {
+		uint8_t *hva = vm__gpa_to_hva(vm, d->sw.v[i].gpa, 1);
 
 		if (hva)
-			*hva = lift ? d->sw.v[i].orig : X86_INT3;
+			*hva = saved[i];
 	}
 	pthread_mutex_unlock(&d->lock);
+	free(saved);
+	return r;
 }
 
 /* Detach: the guest runs on exactly as if we had never been there. */

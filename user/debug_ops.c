@@ -258,20 +258,14 @@ static const char backend_help[] =
 	"               page tables (vCPU 0 by default)\n";
 
 /*
- * The snapshot service's commands ("snapshot FILE", ...). Our int3s are
- * taken out meanwhile, so a snapshot holds the guest's own bytes.
+ * The snapshot service's commands ("snapshot FILE", ...). The writer takes
+ * our int3s out during the capture itself (debug_bp__capture, the
+ * on_capture hook), as for every other trigger.
  */
 static int snapshot_monitor(struct debug *d, const char *cmd, bool help,
 			    gdb_print_fn print, void *out)
 {
-	int r;
-
-	if (help)
-		return snapshot__monitor(d->vm, cmd, true, print, out);
-	debug_bp__lift_sw(d, true);
-	r = snapshot__monitor(d->vm, cmd, false, print, out);
-	debug_bp__lift_sw(d, false);
-	return r;
+	return snapshot__monitor(d->vm, cmd, help, print, out);
 }
 
 static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,

@@ -11,7 +11,9 @@
  * Locking. d->lock protects the breakpoint tables, the watch list, the
  * per-vCPU pending stops and the report state below. It is never held
  * across a vm__*() call that waits for vCPUs (pause, resume,
- * protect_page): a vCPU inside on_exit may be waiting for it.
+ * protect_page): a vCPU inside on_exit may be waiting for it. The
+ * snapshot writer's thread holds it through a capture (debug_bp__capture,
+ * every vCPU held), so breakpoints do not change while it reads memory.
  */
 #ifndef KVMDBG_USER_DEBUG_PRIV_H
 #define KVMDBG_USER_DEBUG_PRIV_H
@@ -159,7 +161,9 @@ int debug_bp__insert(void *ctx, enum gdb_bp_type type, uint64_t addr,
 int debug_bp__remove(void *ctx, enum gdb_bp_type type, uint64_t addr,
 		     uint64_t kind);
 void debug_bp__remove_all(struct debug *d);
-void debug_bp__lift_sw(struct debug *d, bool lift);
+/* on_capture hook: a snapshot's capture with our int3s out. */
+int debug_bp__capture(void *ctx, struct vm *vm, int (*capture)(void *arg),
+		      void *arg);
 /* The watchpoint a trapped store at [gpa, gpa+len) touches. lock held. */
 bool debug_bp__watch_hit(struct debug *d, uint64_t gpa, uint64_t len,
 			 uint64_t *addr);

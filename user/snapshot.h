@@ -83,13 +83,24 @@ struct snapshot_meta {
 };
 
 /*
- * Hold the world (vm__hold), capture vCPU state and RAM, release, and
- * write @path atomically (temp file in the same directory, fsync,
- * rename, fsync of the directory). On failure the temp file is removed
- * and an existing @path is untouched. Not on a vCPU thread.
+ * Hold the world (vm__hold), capture vCPU state and RAM through
+ * vm__capture_held() (a debugger's breakpoints lifted), release, and write
+ * @path atomically (an unnamed O_TMPFILE file in the same directory, or a
+ * named temp file where the filesystem lacks it; fsync, link, rename,
+ * fsync of the directory). On failure, or if the writer is killed, no
+ * temp file remains and an existing @path is untouched. @path must pass
+ * snapshot__check_target(). Not on a vCPU thread.
  */
 int snapshot__write(struct vm *vm, const char *path,
 		    const struct snapshot_meta *m, char *err, size_t err_len);
+
+/*
+ * May a snapshot be written to @path? Its directory must exist and be
+ * writable; an existing @path must be a regular file (a symlink is not
+ * followed or replaced) with a write bit the caller may use. 0, or -errno
+ * with one line starting "snapshot PATH: " in err.
+ */
+int snapshot__check_target(const char *path, char *err, size_t err_len);
 
 /* A validated snapshot file (every checksum checked), kept open for mapping. */
 struct snapshot;

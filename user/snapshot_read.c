@@ -9,11 +9,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,9 +25,12 @@
 #include "user/linux-priv.h"
 #include "user/snapshot.h"
 
+struct guard;
+
 struct snapshot {
 	char *path;
 	int fd;
+	struct guard *guard;	/* read lease on fd; NULL: none */
 	uint64_t size;
 	struct snap_header hdr;
 	struct snap_config cfg;
@@ -616,6 +623,214 @@ static int parse_table(struct snapshot *s)
 	return r;
 }
 
+/*
+ * The snapshot file under a running VM. Resume maps the stored pages
+ * copy-on-write, so every page the guest has not written yet is the
+ * file's page: an in-place writer (cp onto the file, truncate) would
+ * change the running guest's memory, or take it away (SIGBUS). We hold a
+ * read lease (F_SETLEASE F_RDLCK) on the file from open() on: such a
+ * writer's open() or truncate() then blocks in the kernel (at most
+ * /proc/sys/fs/lease-break-time) and the guard thread gets SIG_LEASE.
+ * Before resume maps the file it marks the snapshot broken (restore then
+ * refuses: what it checked may be gone); after, with the world held, it
+ * moves guest RAM off the file onto anonymous copies (guard__copy), says
+ * so in one line and releases the lease, and the writer goes on without
+ * touching the guest. Our own writer replaces the file by rename (a new
+ * inode): no lease break, the VM keeps the old inode.
+ */
+#define SIG_LEASE	(SIGRTMIN + 2)
+
+struct guard {
+	struct snapshot *s;
+	pthread_t thread;
+	int sfd, efd;		/* SIG_LEASE signalfd; eventfd: stop */
+	pthread_mutex_t lock;
+	pthread_cond_t ready_cond;
+	/* Under lock. */
+	bool ready;
+	int lease_err;		/* 0: lease held; -errno: none */
+	struct vm *vm;		/* set once the file is mapped into RAM */
+	bool broken;		/* lease broken: the file may have changed */
+};
+
+/*
+ * World held, breakpoints lifted (vm__capture_held): give every run of
+ * guest RAM still mapped from the file anonymous pages with the same
+ * contents. Private copy-on-write pages are not enough: a truncate of the
+ * file unmaps those too (SIGBUS), and cp truncates first.
+ */
+static int guard__copy(void *arg)
+{
+	struct guard *g = arg;
+	struct snapshot *s = g->s;
+
+	for (uint64_t i = 0; i < s->nr_runs; i++) {
+		uint64_t len = s->runs[i].nr_pages * SNAP_PAGE;
+		uint8_t *p = vm__gpa_to_hva(g->vm, s->runs[i].gpa, len);
+		void *copy;
+
+		if (!p)
+			continue;
+		copy = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (copy == MAP_FAILED)
+			return -errno;
+		memcpy(copy, p, len);
+		/* Atomically over the file mapping; KVM's memslot keeps the
+		 * host address and sees the new pages (MMU notifier).
+		 */
+		if (mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
+			int e = errno;
+
+			munmap(copy, len);
+			return -e;
+		}
+	}
+	return 0;
+}
+
+static void guard__break(struct guard *g)
+{
+	int r;
+
+	pthread_mutex_lock(&g->lock);
+	if (!g->broken && g->vm) {
+		/* Held: no vCPU writes a page between its copy and the swap. */
+		r = vm__hold(g->vm);
+		if (!r || r == -ESRCH)
+			r = vm__capture_held(g->vm, guard__copy, g);
+		vm__release(g->vm);
+		if (r)
+			fprintf(stderr, "%s: %s is being modified and the VM's memory could not be copied (%s): the running guest may see the change\n",
+				program_invocation_short_name, g->s->path, strerror(-r));
+		else
+			fprintf(stderr, "%s: %s is being modified; the running VM now holds its own copy of its memory\n",
+				program_invocation_short_name, g->s->path);
+	}
+	g->broken = true;
+	fcntl(g->s->fd, F_SETLEASE, F_UNLCK);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static int guard__lease(struct guard *g)
+{
+	struct f_owner_ex owner = { .type = F_OWNER_TID, .pid = gettid() };
+	int fd = g->s->fd;
+
+	if (fcntl(fd, F_SETSIG, SIG_LEASE) || fcntl(fd, F_SETOWN_EX, &owner) ||
+	    fcntl(fd, F_SETLEASE, F_RDLCK))
+		return -errno;
+	return 0;
+}
+
+static void *guard__thread(void *arg)
+{
+	struct guard *g = arg;
+	struct pollfd pfd[2] = { { .fd = g->sfd, .events = POLLIN },
+				 { .fd = g->efd, .events = POLLIN } };
+	int r = guard__lease(g);
+
+	pthread_mutex_lock(&g->lock);
+	g->lease_err = r;
+	g->ready = true;
+	pthread_cond_signal(&g->ready_cond);
+	pthread_mutex_unlock(&g->lock);
+	while (!r) {
+		struct signalfd_siginfo si;
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
+		if ((pfd[0].revents & POLLIN) &&
+		    read(g->sfd, &si, sizeof(si)) == sizeof(si))
+			guard__break(g);
+	}
+	return NULL;
+}
+
+static void guard__free(struct guard *g)
+{
+	if (g->sfd >= 0)
+		close(g->sfd);
+	if (g->efd >= 0)
+		close(g->efd);
+	pthread_cond_destroy(&g->ready_cond);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+}
+
+/*
+ * Start the guard thread with every signal blocked (the process's own
+ * SIGUSR1 and kick signal must never land there), SIG_LEASE read through
+ * a signalfd; the lease names that thread, so the break goes to it alone.
+ */
+static int guard__start(struct snapshot *s)
+{
+	struct guard *g = calloc(1, sizeof(*g));
+	sigset_t all, old, lease;
+	int r;
+
+	if (!g)
+		return -ENOMEM;
+	g->s = s;
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->ready_cond, NULL);
+	sigemptyset(&lease);
+	sigaddset(&lease, SIG_LEASE);
+	g->sfd = signalfd(-1, &lease, SFD_CLOEXEC | SFD_NONBLOCK);
+	g->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (g->sfd < 0 || g->efd < 0) {
+		r = -errno;
+		guard__free(g);
+		return r;
+	}
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = -pthread_create(&g->thread, NULL, guard__thread, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		guard__free(g);
+		return r;
+	}
+	pthread_mutex_lock(&g->lock);
+	while (!g->ready)
+		pthread_cond_wait(&g->ready_cond, &g->lock);
+	r = g->lease_err;
+	pthread_mutex_unlock(&g->lock);
+	s->guard = g;
+	return r;
+}
+
+static void guard__stop(struct snapshot *s)
+{
+	struct guard *g = s->guard;
+	uint64_t one = 1;
+
+	if (!g)
+		return;
+	/* A fresh eventfd counter: the write cannot fail but for EINTR. */
+	while (write(g->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+		;
+	pthread_join(g->thread, NULL);
+	guard__free(g);
+	s->guard = NULL;
+}
+
+/*
+ * Every vCPU halted: nothing would ever run again, and a live VM ends
+ * there (status 0) before any snapshot could record it. Resuming it would
+ * idle forever.
+ */
+static int check_runnable(struct snapshot *s)
+{
+	for (int i = 0; i < s->st.nr_vcpus; i++)
+		if (!s->st.vcpu[i].halted)
+			return 0;
+	where(s, "section DEVICES");
+	return bad(s, "every vCPU is halted, so nothing would ever run (a live VM ends with status 0 there); nothing to resume");
+}
+
 int snapshot__open(const char *path, struct snapshot **out, char *err, size_t err_len)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
@@ -627,7 +842,8 @@ int snapshot__open(const char *path, struct snapshot **out, char *err, size_t er
 	s->err = err;
 	s->err_len = err_len;
 	s->path = strdup(path);
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block open() until a writer comes. */
+	s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (!s->path || s->fd < 0 || fstat(s->fd, &st)) {
 		r = -errno;
 		if (err)
@@ -639,10 +855,21 @@ int snapshot__open(const char *path, struct snapshot **out, char *err, size_t er
 		r = bad(s, "not a regular file");
 		goto fail;
 	}
+	/* Before the first read: what is checked below is what runs. */
+	r = guard__start(s);
+	if (r && !s->guard) {
+		bad(s, "cannot start the lease guard thread: %s", strerror(-r));
+		goto fail;
+	}
+	if (r)
+		fprintf(stderr, "%s: %s: cannot take a read lease (%s): a change of the file in place while the VM runs would change its memory\n",
+			program_invocation_short_name, path, strerror(-r));
 	s->size = st.st_size;
 	r = check_header(s);
 	if (!r)
 		r = parse_table(s);
+	if (!r)
+		r = check_runnable(s);
 	if (r)
 		goto fail;
 	*out = s;
@@ -656,6 +883,7 @@ void snapshot__close(struct snapshot *s)
 {
 	if (!s)
 		return;
+	guard__stop(s);
 	if (s->fd >= 0)
 		close(s->fd);
 	vm_state__free(&s->st);
@@ -664,41 +892,63 @@ void snapshot__close(struct snapshot *s)
 	free(s);
 }
 
-int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len)
+/* Map the stored runs into guest RAM, unless the lease broke since open. */
+static int map_runs(struct snapshot *s, struct vm *vm, char *err, size_t err_len)
 {
-	struct snapshot *s = ctx;
-	int r;
+	struct guard *g = s->guard;
+	int r = 0;
 
-	for (uint64_t i = 0; i < s->nr_runs; i++) {
+	if (g)
+		pthread_mutex_lock(&g->lock);
+	if (g && g->broken) {
+		snprintf(err, err_len, "%s: another process opened it for writing while it was being resumed; what was checked may have changed: resume again",
+			 s->path);
+		r = -EAGAIN;
+	}
+	for (uint64_t i = 0; i < s->nr_runs && !r; i++) {
 		const struct snap_run *run = &s->runs[i];
 
 		r = vm__map_file(vm, run->gpa, run->nr_pages * SNAP_PAGE, s->fd, run->offset);
-		if (r) {
+		if (r)
 			snprintf(err, err_len, "%s: cannot map run %" PRIu64 " into guest RAM: %s",
 				 s->path, i, strerror(-r));
-			return r;
-		}
 	}
-	{
-		char why[160];
+	if (g && !r)
+		g->vm = vm;
+	if (g)
+		pthread_mutex_unlock(&g->lock);
+	return r;
+}
 
-		r = vm__restore_devices(vm, &s->st, why, sizeof(why));
-		if (r) {
-			snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
-			return r;
-		}
-	}
-	for (int i = 0; i < s->st.nr_vcpus; i++) {
-		char why[160];
+static int restore_state(struct snapshot *s, struct vm *vm, char *err, size_t err_len)
+{
+	char why[160];
+	int r = vm__restore_devices(vm, &s->st, why, sizeof(why));
 
+	for (int i = 0; i < s->st.nr_vcpus && !r; i++)
 		r = vm__restore_vcpu(vm, i, &s->st.vcpu[i], why, sizeof(why));
-		if (r) {
-			snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
-			return r;
-		}
+	if (r) {
+		snprintf(err, err_len, "%s: cannot restore %s", s->path, why);
+		return r;
 	}
 	vm__restore_devices_done(vm, &s->st);
 	return 0;
+}
+
+int snapshot__restore(void *ctx, struct vm *vm, char *err, size_t err_len)
+{
+	struct snapshot *s = ctx;
+	int r = map_runs(s, vm, err, err_len);
+
+	if (!r)
+		r = restore_state(s, vm, err, err_len);
+	if (r && s->guard) {
+		/* vm__create() destroys the VM now: the guard must forget it. */
+		pthread_mutex_lock(&s->guard->lock);
+		s->guard->vm = NULL;
+		pthread_mutex_unlock(&s->guard->lock);
+	}
+	return r;
 }
 
 const char *snapshot__path(const struct snapshot *s) { return s->path; }

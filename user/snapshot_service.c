@@ -372,11 +372,21 @@ static int monitor_snapshot(struct snap_service *s, const char *file,
 		print(out, "usage: snapshot FILE\n");
 		return -EINVAL;
 	}
+	/* The launcher's working directory is not gdb's: no guessing. */
+	if (*file != '/') {
+		print(out, "snapshot %s: give an absolute path (a relative one would land in the launcher's working directory)\n",
+		      file);
+		return -EINVAL;
+	}
 	m.trigger = SNAP_TRIG_MONITOR;
 	r = snapshot__write(s->vm, file, &m, err, sizeof(err));
 	if (r) {
+		/* The stub sends the message, then an E reply: gdb's monitor
+		 * command fails and a batch script stops there. Not -ENOENT
+		 * (a missing directory): that means "not our command".
+		 */
 		print(out, "%s\n", err);
-		return 0;	/* the message says it all; no E reply on top */
+		return r == -ENOENT ? -EIO : r;
 	}
 	pthread_mutex_lock(&s->lock);
 	s->nr_written++;
@@ -410,7 +420,7 @@ static void monitor_info_memory(struct snap_service *s,
 }
 
 static const char snap_help[] =
-	"snapshot FILE  write a snapshot of the stopped VM to FILE\n"
+	"snapshot FILE  write a snapshot of the stopped VM to FILE (an absolute path)\n"
 	"info snapshot  the snapshot this VM was resumed from, and ones written\n"
 	"info memory    the guest-physical memory map\n";
 

@@ -357,6 +357,14 @@ int vm__set_port_hook(struct vm *vm, uint16_t port, vm_port_fn fn, void *ctx)
 	return 0;
 }
 
+int vm__capture_held(struct vm *vm, int (*fn)(void *arg), void *arg)
+{
+	/* hooks change only before vm__start(): no lock. */
+	if (vm->hooks.on_capture)
+		return vm->hooks.on_capture(vm->hooks_ctx, vm, fn, arg);
+	return fn(arg);
+}
+
 int vm__set_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h, void *ctx)
 {
 	if (vm->started)

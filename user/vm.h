@@ -221,6 +221,13 @@ struct vm_debug_hooks {
 	void (*on_vm_exit)(void *ctx, struct vm *vm, int status);
 	bool (*on_crash)(void *ctx, struct vm *vm, int vcpu, const char *why,
 			 int status);
+	/*
+	 * on_capture: vm__capture_held() on the snapshot writer's thread, every
+	 * vCPU held: call capture(arg) and return its result, with guest
+	 * memory as the guest wrote it meanwhile (a debugger's int3s out).
+	 */
+	int (*on_capture)(void *ctx, struct vm *vm, int (*capture)(void *arg),
+			  void *arg);
 };
 
 /* Copies *h; NULL removes the hooks. Returns -EBUSY once started. */
@@ -255,6 +262,8 @@ int vm__protect_page(struct vm *vm, uint64_t gpa, bool readonly);
 int vm__hold(struct vm *vm);
 void vm__hold_async(struct vm *vm);
 void vm__release(struct vm *vm);
+/* Under a hold: fn(arg) through the on_capture hook, if any. */
+int vm__capture_held(struct vm *vm, int (*fn)(void *arg), void *arg);
 
 /*
  * A guest write to @port (only VM_PORT_SNAPSHOT is supported) calls fn on

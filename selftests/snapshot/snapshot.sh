@@ -14,6 +14,7 @@
 set -u
 
 LAUNCH=${1:-build/asan/kvmdbg-launch}
+[ "${LAUNCH#/}" = "$LAUNCH" ] && LAUNCH=$PWD/$LAUNCH	# some tests run elsewhere
 GUEST=$PWD/build/examples/snapguest.elf
 T=$(mktemp -d /tmp/kvmdbg-snapshot-test.XXXXXX)
 MNT=
@@ -328,6 +329,199 @@ check "kvm-snapshot: writes a snapshot that resumes" [ -s "$T/again.snap" ] && \
 	[ "$("$LAUNCH" --resume "$T/again.snap" 2>/dev/null | tail -1)" = "done: 180000 spins" ]
 check "debug context block printed" bash -c "grep -qx '  snapshot:       $S (captured by --snapshot-at breakpoint; image $GUEST)' $T/e &&
 	grep -qx '  vCPUs:          1, held at the resume point until gdb continues' $T/e"
+
+# --- snapshot targets: never a device, FIFO, symlink or write-protected file ---
+# Each one refused before the guest runs (status 2, one line) and left as it was.
+mknod "$T/chr" c 1 3 && mkfifo "$T/fifo" && ln -s "$T/link-target" "$T/link" &&
+	echo keep >"$T/ro" && chmod 0400 "$T/ro"
+expect_err "--snapshot onto a character device refused (status 2)" 2 \
+	"$P: --snapshot $T/chr: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)" \
+	-- --snapshot "$T/chr" "$GUEST"
+check "--snapshot onto a character device: still that device" [ -c "$T/chr" ]
+expect_err "--snapshot onto a FIFO refused (status 2)" 2 \
+	"$P: --snapshot $T/fifo: it exists and is a FIFO, not a regular file; refusing to replace it (give a new path or a regular file's)" \
+	-- --snapshot "$T/fifo" "$GUEST"
+check "--snapshot onto a FIFO: still a FIFO" [ -p "$T/fifo" ]
+expect_err "--snapshot onto a symlink refused, not followed (status 2)" 2 \
+	"$P: --snapshot $T/link: it exists and is a symbolic link, not a regular file; refusing to replace it (give a new path or a regular file's)" \
+	-- --snapshot "$T/link" "$GUEST"
+check "--snapshot onto a symlink: still the link, its target not created" \
+	[ -L "$T/link" -a "$(readlink "$T/link")" = "$T/link-target" -a ! -e "$T/link-target" ]
+expect_err "--snapshot onto a 0400 file refused (status 2)" 2 \
+	"$P: --snapshot $T/ro: the existing file is write-protected (mode 0400); refusing to replace it (make it writable or remove it first)" \
+	-- --snapshot "$T/ro" "$GUEST"
+check "--snapshot onto a 0400 file: content and mode kept" \
+	[ "$(cat "$T/ro")" = keep -a "$(stat -c %a "$T/ro")" = 400 ]
+expect_err "--snapshot into a missing directory refused (status 2)" 2 \
+	"$P: --snapshot $T/nodir/s.snap: directory $T/nodir: No such file or directory; create it first" \
+	-- --snapshot "$T/nodir/s.snap" "$GUEST"
+# From gdb: the writer itself refuses, and gdb's monitor command fails (E
+# reply after the message), so a batch script stops there.
+mon_snap() {
+	printf 'monitor snapshot %s\nprint 6 * 7\n' "$1" >"$T/mon.gdb"
+	(cd "$T/cwd" && "$LAUNCH" --gdb-script "$T/mon.gdb" "$GUEST" >"$T/o" 2>"$T/e"); echo $? >"$T/rc"
+}
+mkdir -p "$T/cwd"
+mon_snap rel.snap
+check "monitor snapshot RELATIVE: refused in one line, the script stops (status $(cat "$T/rc"))" \
+	[ "$(cat "$T/rc")" != 0 ] && grep -qx "snapshot rel.snap: give an absolute path (a relative one would land in the launcher's working directory)" "$T/e" &&
+	! grep -q '\$1 = 42' "$T/o"
+check "monitor snapshot RELATIVE: nothing written in the launcher's directory" [ -z "$(ls -A "$T/cwd")" ]
+mkfifo "$T/mfifo"
+mon_snap "$T/mfifo"
+check "monitor snapshot onto a FIFO: the writer refuses, the script stops" \
+	[ "$(cat "$T/rc")" != 0 -a -p "$T/mfifo" ] && ! grep -q '\$1 = 42' "$T/o" &&
+	grep -qx "snapshot $T/mfifo: it exists and is a FIFO, not a regular file; refusing to replace it (give a new path or a regular file's)" "$T/e"
+mon_snap "$T/nodir/m.snap"
+check "monitor snapshot into a missing directory: one line, the script stops" \
+	[ "$(cat "$T/rc")" != 0 ] && ! grep -q '\$1 = 42' "$T/o" &&
+	grep -qx "snapshot $T/nodir/m.snap: directory $T/nodir: No such file or directory; create it first" "$T/e"
+(cd "$T/cwd" && "$LAUNCH" --gdb-exec 'print 1' --gdb-exec "monitor snapshot $T/nodir/m.snap" "$GUEST" >"$T/o" 2>"$T/e"); rc=$?
+check "--gdb-exec 'monitor snapshot' that fails: gdb's command errors, the session's status is 1" \
+	[ $rc = 1 ] && grep -qx "snapshot $T/nodir/m.snap: directory $T/nodir: No such file or directory; create it first" "$T/e"
+
+# --- resume inputs that must not hang ---
+mkfifo "$T/rfifo"
+timeout 20 "$LAUNCH" --resume "$T/rfifo" >"$T/o" 2>"$T/e"; rc=$?
+check "--resume FIFO: refused at once (status $rc), not blocked in open()" \
+	[ $rc = 1 -a "$(cat "$T/e")" = "$P: $T/rfifo: file: not a regular file" ]
+# A checksum-valid 2-vCPU snapshot with vCPU 0 marked halted too (vCPU 1 is).
+python3 - "$T/port2.snap" "$T/halted.snap" <<'PY'
+import struct, sys
+def crc32c(b):
+    c = 0xFFFFFFFF
+    for x in b:
+        c ^= x
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+    return c ^ 0xFFFFFFFF
+d = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack_from('<I', d, 20)[0]
+ent = 64 + 32 * (n - 2)			# DEVICES: second to last
+typ, _, off, size = struct.unpack_from('<IIQQ', d, ent)
+assert typ == 3 and d[off + 9] == 1	# vCPU 1 halted in the original
+d[off + 8] = 1
+struct.pack_into('<I', d, ent + 24, crc32c(d[off:off + size]))
+struct.pack_into('<I', d, 40, crc32c(d[64:64 + 32 * n]))
+struct.pack_into('<I', d, 44, 0)
+struct.pack_into('<I', d, 44, crc32c(d[0:64]))
+open(sys.argv[2], 'wb').write(d)
+PY
+timeout 20 "$LAUNCH" --resume "$T/halted.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "--resume of a snapshot whose every vCPU is halted: refused (status $rc), does not idle forever" \
+	[ $rc = 1 -a ! -s "$T/o" -a "$(cat "$T/e")" = "$P: $T/halted.snap: section DEVICES: every vCPU is halted, so nothing would ever run (a live VM ends with status 0 there); nothing to resume" ]
+
+# --- breakpoints never reach a snapshot (SIGUSR1, port 0xF5) ---
+# gdb's int3 sits at tick() when the guest asks for a snapshot (port 0xF5,
+# before the first tick): the file must hold the guest's own byte there,
+# and resume without gdb must run to the original end.
+TICK=$(nm "$GUEST" | awk '$3 == "tick" {print "0x" $1}')
+snap_byte() {	# FILE GPA: the byte stored for guest-physical GPA, or "zero"
+	python3 - "$1" "$2" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read(); gpa = int(sys.argv[2], 0)
+n = struct.unpack_from('<I', d, 20)[0]
+_, _, off, size = struct.unpack_from('<IIQQ', d, 64 + 32 * (n - 1))
+nr = struct.unpack_from('<Q', d, off)[0]
+for i in range(nr):
+    g, pages, o = struct.unpack_from('<QQQ', d, off + 16 + 32 * i)
+    if g <= gpa < g + pages * 4096:
+        print('%#04x' % d[o + gpa - g]); break
+else:
+    print('zero')
+PY
+}
+S=$T/bp-port.snap
+printf 'break *tick\ncontinue\nkill\n' >"$T/bp.gdb"
+"$LAUNCH" --snapshot "$S" --gdb-script "$T/bp.gdb" "$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+check "breakpoint + port 0xF5: snapshot written with gdb's int3 at tick" \
+	grep -qx "$P: snapshot written to $S (guest write to port 0xf5)" "$T/e"
+check "breakpoint + port 0xF5: the file holds the guest's byte at tick ($(snap_byte "$S" "$TICK")), as a snapshot without gdb" \
+	[ "$(snap_byte "$S" "$TICK")" = "$(snap_byte "$T/port1.snap" "$TICK")" -a "$(snap_byte "$S" "$TICK")" != 0xcc ]
+"$LAUNCH" --resume "$S" >"$T/o" 2>"$T/e"; rc=$?
+check "breakpoint + port 0xF5: resume runs to the original end (status $rc)" \
+	[ $rc = 7 ] && cmp -s "$T/o" <(tail -n +2 "$T/orig1")
+S=$T/bp-usr1.snap
+printf 'break *guest_exit\ncontinue\nkill\n' >"$T/bp.gdb"
+"$LAUNCH" --snapshot "$S" --gdb-script "$T/bp.gdb" "$GUEST" >"$T/bp.out" 2>"$T/bp.err" &
+pid=$!
+for _ in $(seq 1000); do grep -q '^tick 1$' "$T/bp.out" && break; sleep 0.01; done
+kill -USR1 $pid
+wait $pid
+EXIT_AT=$(nm "$GUEST" | awk '$3 == "guest_exit" {print "0x" $1}')
+check "breakpoint + SIGUSR1: snapshot written while gdb's int3 sits at guest_exit" \
+	grep -qx "$P: snapshot written to $S (SIGUSR1)" "$T/bp.err"
+check "breakpoint + SIGUSR1: the file holds the guest's byte at guest_exit ($(snap_byte "$S" "$EXIT_AT"))" \
+	[ "$(snap_byte "$S" "$EXIT_AT")" = "$(snap_byte "$T/port1.snap" "$EXIT_AT")" -a "$(snap_byte "$S" "$EXIT_AT")" != 0xcc ]
+"$LAUNCH" --resume "$S" >"$T/o" 2>"$T/e"; rc=$?
+check "breakpoint + SIGUSR1: resume runs to the original end (status $rc)" \
+	[ $rc = 7 ] && [ "$(tail -1 "$T/o")" = "done: 180000 spins" ]
+
+# --- kill -9 during a write: nothing left behind, the previous snapshot intact ---
+# A flat guest that touches 48K pages (192 MiB) and asks for a snapshot
+# (port 0xF5): each write takes long enough to be caught with an open
+# file in the directory and killed there.
+K=$T/kill; mkdir -p "$K"
+printf '\x48\xc7\xc7\x00\x00\x20\x00\x48\xc7\xc1\x00\xc0\x00\x00\x48\x89\x3f\x48\x81\xc7\x00\x10\x00\x00\x48\xff\xc9\x75\xf1\xb0\x01\xe6\xf5\x31\xc0\xe7\xf4' >"$T/touch.bin"
+BIG=(--mem 256M --flat --load-addr 0x100000 --snapshot "$K/s.snap" "$T/touch.bin")
+"$LAUNCH" "${BIG[@]}" >/dev/null 2>&1
+cp "$K/s.snap" "$T/big-first.snap"
+killed=0
+for _ in $(seq 30); do
+	"$LAUNCH" "${BIG[@]}" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 3000); do
+		if find "/proc/$pid/fd" -lname "$K/*" 2>/dev/null | grep -q .; then
+			kill -9 $pid && killed=$((killed + 1))
+			break
+		fi
+		kill -0 $pid 2>/dev/null || break
+	done
+	wait $pid 2>/dev/null
+	[ $killed -ge 5 ] && break
+done
+check "kill -9 during a 192 MiB snapshot write ($killed times): no temp file left in the directory" \
+	[ $killed -ge 5 -a "$(ls -A "$K")" = s.snap ]
+"$LAUNCH" --resume "$K/s.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "kill -9 during a write: the previous snapshot is whole and resumes (status $rc)" \
+	[ $rc = 0 -a ! -s "$T/e" -a "$(stat -c %s "$K/s.snap")" = "$(stat -c %s "$T/big-first.snap")" ]
+
+# --- in-place changes of a resumed VM's snapshot file ---
+# The VM holds a read lease: cp's and truncate's open() for writing waits
+# until the VM has moved its memory off the file, so the guest runs on
+# exactly as an undisturbed resume does.
+"$LAUNCH" --resume "$T/at.snap" >"$T/at.ref" 2>/dev/null
+head -c "$(stat -c %s "$T/at.snap")" /dev/urandom >"$T/junk.snap"
+inplace() {	# cp|truncate
+	cp "$T/at.snap" "$T/live.snap"
+	"$LAUNCH" --resume "$T/live.snap" >"$T/live.out" 2>"$T/live.err" &
+	pid=$!
+	for _ in $(seq 1000); do grep -q '^phase 2' "$T/live.out" && break; sleep 0.01; done
+	if [ "$1" = cp ]; then
+		cp "$T/junk.snap" "$T/live.snap"
+	else	# truncate opens O_NONBLOCK: EAGAIN until the lease is gone
+		for _ in $(seq 500); do truncate -s 0 "$T/live.snap" 2>/dev/null && break; sleep 0.01; done
+	fi
+	wait $pid; echo $? >"$T/rc"
+}
+for how in cp truncate; do
+	inplace $how
+	check "$how onto a running resumed VM's file: the guest runs on unchanged (status $(cat "$T/rc"))" \
+		[ "$(cat "$T/rc")" = 7 ] && cmp -s "$T/live.out" "$T/at.ref"
+	check "$how onto a running resumed VM's file: one line says so" \
+		grep -qx "$P: $T/live.snap is being modified; the running VM now holds its own copy of its memory" "$T/live.err"
+done
+check "truncate went through once the VM let go" [ "$(stat -c %s "$T/live.snap")" = 0 ]
+# A resumed VM writing its snapshot onto its own source (rename: a new
+# inode) breaks no lease, and the new file holds the pages still mapped
+# from the old one.
+cp "$T/at.snap" "$T/self.snap"
+"$LAUNCH" --resume "$T/self.snap" --snapshot "$T/self.snap" >"$T/o" 2>"$T/e"; rc=$?
+check "resumed VM snapshots onto its own file: status 7, one message, no lease break" \
+	[ $rc = 7 -a "$(cat "$T/e")" = "$P: snapshot written to $T/self.snap (guest write to port 0xf5)" ]
+"$LAUNCH" --resume "$T/self.snap" >"$T/o" 2>/dev/null; rc=$?
+check "its new snapshot resumes to the original end (status $rc)" \
+	[ $rc = 7 ] && cmp -s "$T/o" <(tail -n +2 "$T/at.ref")
 
 # --- option errors ---
 expect_err "--snapshot-at needs --snapshot" 2 "$P: --snapshot-at needs --snapshot FILE" -- --snapshot-at snap_point "$GUEST"

@@ -36,5 +36,5 @@ define kvm-snapshot
   end
 end
 document kvm-snapshot
-kvm-snapshot FILE: write a snapshot of the stopped VM to FILE.
+kvm-snapshot FILE: write a snapshot of the stopped VM to FILE (an absolute path).
 end
