@@ -329,6 +329,11 @@ static int handle_detach(struct gdb_stub *stub, const struct gdb_args *a)
 	return 0;
 }
 
+/*
+ * 'k' has no reply in gdb's protocol (gdb sends it and hangs up), but
+ * lldb waits for the process's end: "X09", killed by SIGKILL, as
+ * gdbserver and debugserver answer. gdb ignores it.
+ */
 static int handle_kill(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	(void)a;
@@ -336,7 +341,7 @@ static int handle_kill(struct gdb_stub *stub, const struct gdb_args *a)
 	stub->running = false;
 	stub->await_stop = false;
 	stub->detached = true;
-	stub->reply_deferred = true;	/* 'k' has no reply */
+	gdb_reply_str(stub, "X09");
 	return 0;
 }
 

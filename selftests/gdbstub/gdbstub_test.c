@@ -1231,9 +1231,9 @@ TEST(disconnect_calls_detach_once)
 	CHECK_INT(fk.n_detach, 2);
 }
 
-TEST(kill_calls_backend_no_reply)
+TEST(kill_calls_backend_replies_x09)
 {
-	CHECK_STR(exchange("k"), "+");
+	CHECK_STR(exchange("k"), fmt("+%s", framed("X09")));
 	CHECK_INT(fk.n_kill, 1);
 	CHECK_INT(last_ret, -EPIPE);
 }
