@@ -5,6 +5,9 @@
  * validates and maps errors: -ENOSPC (hardware slots exhausted) becomes
  * E28, which gdb reports as a breakpoint it could not insert, and an
  * unsupported type gets the empty reply, so gdb knows not to try again.
+ * Z needs a stopped target (E16 while it runs: the backend translates
+ * the address through a vCPU's page tables); z may come while it runs
+ * (a client removing a breakpoint a vCPU may be hitting right then).
  */
 #include <errno.h>
 
@@ -43,7 +46,7 @@ static int handle_remove_bp(struct gdb_stub *stub, const struct gdb_args *a)
 }
 
 const struct gdb_cmd gdb_breakpoint_cmds[] = {
-	{ "Z", GDB_PREFIX, "L,L,L", handle_insert_bp, 0 },
+	{ "Z", GDB_PREFIX, "L,L,L", handle_insert_bp, GDB_CMD_STOPPED },
 	{ "z", GDB_PREFIX, "L,L,L", handle_remove_bp, 0 },
 	{ NULL, GDB_EXACT, NULL, NULL, 0 },
 };

@@ -3,7 +3,8 @@
  * Packet dispatch: find the table entry for a payload, parse its arguments
  * per the entry's schema (see struct gdb_cmd), then run the handler. A
  * handler only ever sees well-formed arguments; unknown packets get the
- * empty reply, malformed ones E22.
+ * empty reply, malformed ones E22, those that need a stopped target
+ * (GDB_CMD_STOPPED) E16 while it runs.
  */
 #include <errno.h>
 #include <string.h>
@@ -170,6 +171,11 @@ void gdb_dispatch(struct gdb_stub *stub, char *pkt, size_t len)
 		cmd = find_cmd(pkt, len);
 	if (!cmd) {
 		gdb_send_reply(stub);	/* empty: "not supported" */
+		return;
+	}
+	if ((cmd->flags & GDB_CMD_STOPPED) && stub->running) {
+		gdb_reply_error(stub, -EBUSY);
+		gdb_send_reply(stub);
 		return;
 	}
 	ret = gdb_parse_args(stub, cmd->schema, pkt + strlen(cmd->name),

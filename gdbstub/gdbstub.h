@@ -23,7 +23,11 @@
 
 /* Largest packet payload we accept and advertise (qSupported PacketSize). */
 #define GDB_PACKET_SIZE		(128 * 1024)
-#define GDB_MAX_THREADS		256
+/*
+ * Threads the stub serves; a backend with more must refuse to start (the
+ * stub would hide the rest). 1024 is x86 KVM's KVM_MAX_VCPUS in Linux 6.1.
+ */
+#define GDB_MAX_THREADS		1024
 
 /*
  * The one register layout the stub uses from reset on, whatever mode the
@@ -78,7 +82,9 @@ enum gdb_stop_reason {
  */
 struct gdb_stop {
 	enum gdb_stop_reason reason;
-	int thread;		/* 1-based thread that stopped */
+	int thread;		/* 1-based thread that stopped; 0 for a stop
+				 * no thread caused (Ctrl-C): the stub names
+				 * the thread the client last resumed */
 	int signal;		/* GDB signal number: 5 SIGTRAP, 2 SIGINT;
 				 * 0 is reported as 5 */
 	uint64_t addr;		/* data address for the watch reasons */
@@ -183,7 +189,7 @@ struct gdb_stub;
  * offsets, monitor and reg_sets may be NULL (one thread, "thread N", zero
  * offsets, no backend monitor commands, no optional registers); every other op is required: NULL with
  * errno EINVAL if one is missing, ENOMEM if the fixed-size buffers
- * (about 600 KiB, never sized by a client) cannot be allocated. The new
+ * (about 800 KiB, never sized by a client) cannot be allocated. The new
  * stub believes the target stopped (SIGTRAP, thread 1), as a VMM that
  * waits for its first client has it.
  */

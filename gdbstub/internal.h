@@ -88,6 +88,11 @@ struct gdb_stub {
 	/* Target state, kept across clients. */
 	bool running;		/* resumed, stop not yet reported */
 	bool await_stop;	/* the client waits for a stop reply */
+	/* The thread the client last resumed (its stepping thread, else
+	 * the current thread if it moved, else the first that moved): a
+	 * stop reported with thread 0 (Ctrl-C) names it.
+	 */
+	int resume_thread;
 	struct gdb_stop last_stop;
 
 	uint8_t *scratch;
@@ -120,6 +125,14 @@ enum gdb_match {
 };
 
 #define GDB_CMD_THREAD_SUFFIX	0x1	/* accepts lldb's ";thread:N;" */
+/*
+ * Needs the target stopped: while it runs (a resume not yet answered by a
+ * stop) the packet is answered E16 (EBUSY) without calling the handler.
+ * The backend may only reach vCPU state with the world stopped, and a
+ * register or memory op on a running vCPU would block the stub for good.
+ * gdb and lldb never send these then; a raw client may.
+ */
+#define GDB_CMD_STOPPED		0x2
 
 /*
  * A packet table entry. The schema is parsed over the payload after the

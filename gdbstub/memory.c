@@ -66,8 +66,8 @@ static int handle_write_mem_bin(struct gdb_stub *stub,
 }
 
 const struct gdb_cmd gdb_memory_cmds[] = {
-	{ "m", GDB_PREFIX, "L,L", handle_read_mem, 0 },
-	{ "M", GDB_PREFIX, "L,L:X", handle_write_mem_hex, 0 },
-	{ "X", GDB_PREFIX, "L,L:B", handle_write_mem_bin, 0 },
+	{ "m", GDB_PREFIX, "L,L", handle_read_mem, GDB_CMD_STOPPED },
+	{ "M", GDB_PREFIX, "L,L:X", handle_write_mem_hex, GDB_CMD_STOPPED },
+	{ "X", GDB_PREFIX, "L,L:B", handle_write_mem_bin, GDB_CMD_STOPPED },
 	{ NULL, GDB_EXACT, NULL, NULL, 0 },
 };

@@ -5,6 +5,8 @@
  * GDB_TEXT_SIZE) and sent hex encoded as the final reply, one packet;
  * "OK" when there is no output. A failing command sends its output as an
  * 'O' packet and then an E reply, so scripted gdb sessions see the error.
+ * The backend's commands need a stopped target: while it runs they are
+ * refused (E16, with a line saying so); help and phys work any time.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -73,6 +75,12 @@ static int monitor_run(struct gdb_stub *stub, const char *cmd)
 		return monitor_phys(stub, "");
 	if (!strncmp(cmd, "phys ", 5))
 		return monitor_phys(stub, cmd + 5 + strspn(cmd + 5, " \t"));
+	if (stub->running) {
+		/* The backend's commands read vCPU state: all-stop only. */
+		monitor_print(stub, "monitor %s: the target is running; stop it first (Ctrl-C)\n",
+			      cmd);
+		return -EBUSY;
+	}
 	if (stub->ops->monitor)
 		ret = stub->ops->monitor(stub->ctx, cmd, false, monitor_print,
 					 stub);

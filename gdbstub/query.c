@@ -116,7 +116,7 @@ static int handle_list_threads(struct gdb_stub *stub, const struct gdb_args *a)
 const struct gdb_cmd gdb_query_cmds[] = {
 	{ "qSupported", GDB_PREFIX, "[:S]", handle_supported, 0 },
 	{ "QStartNoAckMode", GDB_EXACT, "", handle_no_ack, 0 },
-	{ "qOffsets", GDB_EXACT, "", handle_offsets, 0 },
+	{ "qOffsets", GDB_EXACT, "", handle_offsets, GDB_CMD_STOPPED },
 	{ "qAttached", GDB_PREFIX, "[:S]", handle_attached, 0 },
 	{ "qHostInfo", GDB_EXACT, "", handle_host_info, 0 },
 	{ "qProcessInfo", GDB_EXACT, "", handle_process_info, 0 },

@@ -411,10 +411,14 @@ static int handle_register_info(struct gdb_stub *stub,
 }
 
 const struct gdb_cmd gdb_regs_cmds[] = {
-	{ "g", GDB_EXACT, "", handle_read_all, GDB_CMD_THREAD_SUFFIX },
-	{ "G", GDB_PREFIX, "X", handle_write_all, GDB_CMD_THREAD_SUFFIX },
-	{ "p", GDB_PREFIX, "L", handle_read_one, GDB_CMD_THREAD_SUFFIX },
-	{ "P", GDB_PREFIX, "L=X", handle_write_one, GDB_CMD_THREAD_SUFFIX },
+	{ "g", GDB_EXACT, "", handle_read_all,
+	  GDB_CMD_THREAD_SUFFIX | GDB_CMD_STOPPED },
+	{ "G", GDB_PREFIX, "X", handle_write_all,
+	  GDB_CMD_THREAD_SUFFIX | GDB_CMD_STOPPED },
+	{ "p", GDB_PREFIX, "L", handle_read_one,
+	  GDB_CMD_THREAD_SUFFIX | GDB_CMD_STOPPED },
+	{ "P", GDB_PREFIX, "L=X", handle_write_one,
+	  GDB_CMD_THREAD_SUFFIX | GDB_CMD_STOPPED },
 	{ "qXfer:features:read:", GDB_PREFIX, "W:L,L", handle_read_features, 0 },
 	{ "qRegisterInfo", GDB_PREFIX, "L", handle_register_info, 0 },
 	{ NULL, GDB_EXACT, NULL, NULL, 0 },

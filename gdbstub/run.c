@@ -73,9 +73,26 @@ static void reply_stop(struct gdb_stub *stub)
 	}
 }
 
+/*
+ * A stop no thread caused (Ctrl-C) names a thread that really ran, as
+ * QEMU does: gdb takes a stop of a thread it did not resume (say thread
+ * 1 while it steps thread 2 with scheduler-locking) for an event it never
+ * asked for, and gdb 13 then fails an internal assertion.
+ */
+static int stop_thread(struct gdb_stub *stub, int thread)
+{
+	if (gdb_thread_valid(stub, thread))
+		return thread;
+	if (gdb_thread_valid(stub, stub->resume_thread))
+		return stub->resume_thread;
+	return gdb_current_thread(stub);
+}
+
 void gdb_stub_stopped(struct gdb_stub *stub, const struct gdb_stop *stop)
 {
 	stub->last_stop = *stop;
+	stub->last_stop.thread = stop_thread(stub, stop->thread);
+	stop = &stub->last_stop;
 	stub->running = false;
 	/* gdb assumes the stopped thread becomes the Hg thread. */
 	if (gdb_thread_valid(stub, stop->thread))
@@ -113,10 +130,27 @@ static int handle_stop_query(struct gdb_stub *stub, const struct gdb_args *a)
 	return 0;
 }
 
+/* The thread a later Ctrl-C stop names (see stop_thread()). */
+static int resumed_thread(struct gdb_stub *stub, const struct gdb_resume *r)
+{
+	int n = gdb_nr_threads(stub), cur = gdb_current_thread(stub);
+
+	for (int t = 1; t <= n; t++)
+		if (r->action[t - 1] == GDB_ACT_STEP)
+			return t;
+	if (r->action[cur - 1] != GDB_ACT_NONE)
+		return cur;
+	for (int t = 1; t <= n; t++)
+		if (r->action[t - 1] != GDB_ACT_NONE)
+			return t;
+	return cur;
+}
+
 static int do_resume(struct gdb_stub *stub, const struct gdb_resume *r)
 {
 	int ret;
 
+	stub->resume_thread = resumed_thread(stub, r);
 	stub->running = true;
 	stub->await_stop = true;
 	stub->reply_deferred = true;
@@ -295,6 +329,11 @@ static int handle_detach(struct gdb_stub *stub, const struct gdb_args *a)
 	return 0;
 }
 
+/*
+ * 'k' has no reply in gdb's protocol (gdb sends it and hangs up), but
+ * lldb waits for the process's end: "X09", killed by SIGKILL, as
+ * gdbserver and debugserver answer. gdb ignores it.
+ */
 static int handle_kill(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	(void)a;
@@ -302,18 +341,18 @@ static int handle_kill(struct gdb_stub *stub, const struct gdb_args *a)
 	stub->running = false;
 	stub->await_stop = false;
 	stub->detached = true;
-	stub->reply_deferred = true;	/* 'k' has no reply */
+	gdb_reply_str(stub, "X09");
 	return 0;
 }
 
 const struct gdb_cmd gdb_run_cmds[] = {
 	{ "?", GDB_EXACT, "", handle_stop_query, 0 },
 	{ "vCont?", GDB_EXACT, "", handle_vcont_query, 0 },
-	{ "vCont;", GDB_PREFIX, "S", handle_vcont, 0 },
-	{ "c", GDB_PREFIX, "[L]", handle_continue, 0 },
-	{ "s", GDB_PREFIX, "[L]", handle_step, 0 },
-	{ "C", GDB_PREFIX, "L[;L]", handle_continue_sig, 0 },
-	{ "S", GDB_PREFIX, "L[;L]", handle_step_sig, 0 },
+	{ "vCont;", GDB_PREFIX, "S", handle_vcont, GDB_CMD_STOPPED },
+	{ "c", GDB_PREFIX, "[L]", handle_continue, GDB_CMD_STOPPED },
+	{ "s", GDB_PREFIX, "[L]", handle_step, GDB_CMD_STOPPED },
+	{ "C", GDB_PREFIX, "L[;L]", handle_continue_sig, GDB_CMD_STOPPED },
+	{ "S", GDB_PREFIX, "L[;L]", handle_step_sig, GDB_CMD_STOPPED },
 	{ "D", GDB_PREFIX, "[;L]", handle_detach, 0 },
 	{ "k", GDB_EXACT, "", handle_kill, 0 },
 	{ NULL, GDB_EXACT, NULL, NULL, 0 },

@@ -183,11 +183,13 @@ static void debug__free(struct debug *d)
 		close(d->event_fd);
 	swbp__free(&d->sw);
 	debug_regs__free(d);
+	swbp__free(&d->gone);
 	for (size_t i = 0; i < d->nr_watches; i++)
 		free(d->watches[i].gpa);
 	free(d->watches);
 	free(d->ro);
 	free(d->vcpus);
+	free(d->run);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -206,8 +208,9 @@ static struct debug *debug__alloc(struct vm *vm)
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));
+	d->run = calloc(d->nr_vcpus, sizeof(*d->run));
 	d->event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!d->vcpus || d->event_fd < 0 || debug_regs__init(d)) {
+	if (!d->vcpus || !d->run || d->event_fd < 0 || debug_regs__init(d)) {
 		debug__free(d);
 		return NULL;
 	}
@@ -275,9 +278,16 @@ static int debug__setup(struct debug *d)
 
 int debug__start(struct vm *vm, const char *gdb_spec)
 {
-	struct debug *d = debug__alloc(vm);
+	struct debug *d;
 	int r;
 
+	/* gdb would see (and resume) only the stub's first threads. */
+	if (vm__nr_vcpus(vm) > GDB_MAX_THREADS) {
+		fprintf(stderr, "gdb: --gdb serves at most %d vCPUs (this VM has %d): use --cpus %d or fewer\n",
+			GDB_MAX_THREADS, vm__nr_vcpus(vm), GDB_MAX_THREADS);
+		return -E2BIG;
+	}
+	d = debug__alloc(vm);
 	if (!d) {
 		fprintf(stderr, "gdb: out of memory\n");
 		return -ENOMEM;

@@ -66,6 +66,10 @@ static int sw_remove(struct debug *d, uint64_t addr)
 		hva = vm__gpa_to_hva(d->vm, b.gpa, 1);
 		if (hva)
 			*hva = b.orig;
+		/* For a hit in flight (debug_exit.c); -EEXIST: kept already.
+		 * Out of memory, such a hit ends the guest as it did before.
+		 */
+		swbp__add(&d->gone, b.addr, b.gpa, b.orig);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return r;

@@ -113,14 +113,34 @@ static enum vm_hook_ret reinject_bp(int fd, struct kvm_regs *regs,
 }
 
 /*
+ * The int3 at @b, which the client removed while this vCPU was executing
+ * it: its byte is the guest's again. A spurious hit: run the restored
+ * instruction (RIP back on it), as gdbserver does with a stale hit.
+ */
+static enum vm_hook_ret reexecute(struct debug *d, int fd,
+				  struct kvm_regs *regs, const struct swbp *b)
+{
+	uint8_t *hva = vm__gpa_to_hva(d->vm, b->gpa, 1);
+
+	if (!hva || *hva == X86_INT3)
+		return VM_HOOK_UNHANDLED;	/* an int3 there after all */
+	regs->rip = b->addr;
+	if (ioctl(fd, KVM_SET_REGS, regs))
+		return VM_HOOK_UNHANDLED;
+	return VM_HOOK_CONTINUE;
+}
+
+/*
  * An int3 was hit with USE_SW_BP. Ours if RIP is on one of our int3s; if
  * KVM reported it with RIP past the int3, rewind RIP so the client sees
- * the breakpoint address (gdb's swbreak contract).
+ * the breakpoint address (gdb's swbreak contract). One of ours removed
+ * since the vCPU fetched it is re-executed.
  */
 static enum vm_hook_ret on_int3(struct debug *d, int vcpu, bool emulation)
 {
 	int fd = vm__vcpu_fd(d->vm, vcpu);
 	struct kvm_regs regs;
+	struct swbp *gone;
 	uint8_t byte = 0;
 
 	if (ioctl(fd, KVM_GET_REGS, &regs))
@@ -133,6 +153,11 @@ static enum vm_hook_ret on_int3(struct debug *d, int vcpu, bool emulation)
 			return VM_HOOK_UNHANDLED;
 		return stop(d, vcpu, GDB_STOP_SWBREAK, 0);
 	}
+	gone = swbp__find(&d->gone, regs.rip);
+	if (!gone && !emulation)
+		gone = swbp__find(&d->gone, regs.rip - 1);
+	if (gone && !swbp__find_gpa(&d->sw, gone->gpa))
+		return reexecute(d, fd, &regs, gone);
 	if (byte_at(d, fd, regs.rip, &byte) || byte != X86_INT3)
 		return VM_HOOK_UNHANDLED;	/* not an int3: a real error */
 	return reinject_bp(fd, &regs, emulation);
@@ -182,7 +207,7 @@ enum vm_hook_ret debug_exit__on_exit(void *ctx, struct vm *vm, int vcpu,
 		 * KVM_EXIT_DEBUG. On one of our int3s that is a breakpoint
 		 * hit; anything else stays an internal error.
 		 */
-		if (d->sw.n)
+		if (d->sw.n || d->gone.n)
 			ret = on_int3(d, vcpu, true);
 		break;
 	default:

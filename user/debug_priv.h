@@ -94,6 +94,13 @@ struct debug {
 
 	/* gdb thread only (world stopped), read by on_exit under lock. */
 	struct swbp_table sw;
+	/*
+	 * Software breakpoints removed since the client's last resume,
+	 * maybe while vCPUs ran (z0 is allowed then): a vCPU that fetched
+	 * the int3 just before its byte was restored still exits on it.
+	 * on_exit re-executes such a spurious hit (debug_exit.c). Under lock.
+	 */
+	struct swbp_table gone;
 	struct x86_hw_slots hw;
 	struct debug_watch *watches;
 	size_t nr_watches;
@@ -104,6 +111,7 @@ struct debug {
 	uint64_t syscall_link;	/* entry_SYSCALL_64 in --symbols, 0: none */
 	uint64_t seg_link;	/* its first PT_LOAD's p_vaddr */
 	struct debug_vcpu *vcpus;
+	bool *run;		/* the vCPUs the client's last resume let go */
 	bool attached;		/* a client controls the VM */
 	bool resumed;		/* running on the client's behalf: a stop is owed */
 	bool report_ready;	/* report waits for the gdb thread */

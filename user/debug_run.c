@@ -214,8 +214,12 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 		return -ENOMEM;
 	if (debug_exit__end_crash(d, true))
 		goto out;	/* a crashed guest does not run again */
+	pthread_mutex_lock(&d->lock);
 	for (int i = 0; i < d->nr_vcpus; i++)
-		run[i] = r->action[i] != GDB_ACT_NONE;
+		run[i] = d->run[i] = r->action[i] != GDB_ACT_NONE;
+	/* Every vCPU is parked: no hit of a removed int3 is in flight. */
+	d->gone.n = 0;
+	pthread_mutex_unlock(&d->lock);
 	if (report_if_pending(d, run) || step_off_all(d, r, run))
 		goto out;
 	for (int i = 0; i < d->nr_vcpus && !ret; i++)
@@ -233,11 +237,18 @@ out:
 	return ret;
 }
 
+/*
+ * Ctrl-C. The SIGINT names no vCPU (thread 0): the stub reports it for
+ * the thread the client last resumed. A real event of a vCPU that was
+ * let go beats it; one pending on a vCPU the client kept stopped waits
+ * for that vCPU's next resume (gdb never resumed it, and takes a stop
+ * there for a protocol error).
+ */
 int debug_run__interrupt(void *ctx)
 {
 	struct debug *d = ctx;
 	struct gdb_stop stop = {
-		.reason = GDB_STOP_SIGNAL, .thread = 1, .signal = GDB_SIGINT,
+		.reason = GDB_STOP_SIGNAL, .thread = 0, .signal = GDB_SIGINT,
 	};
 	int p;
 
@@ -245,8 +256,7 @@ int debug_run__interrupt(void *ctx)
 		return 0;	/* the guest is over: on_vm_exit reports it */
 	pthread_mutex_lock(&d->lock);
 	if (d->resumed && !d->report_ready) {
-		/* A real event beats a plain SIGINT. */
-		p = pending_vcpu(d, NULL);
+		p = pending_vcpu(d, d->run);
 		if (p >= 0)
 			report_pending(d, p);
 		else

@@ -129,7 +129,7 @@ class Launcher:
     """One kvmdbg-launch; stdout and stderr go to files."""
     seq = 0
 
-    def __init__(self, name, cpus=1, spec=None, gdb=True, elf=None):
+    def __init__(self, name, cpus=1, spec=None, gdb=True, elf=None, opts=()):
         Launcher.seq += 1
         n = Launcher.seq
         self.elf = elf or guest(name)
@@ -139,7 +139,7 @@ class Launcher:
         args = [LAUNCH, "--cpus", str(cpus)]
         if gdb:
             args += ["--gdb", self.spec]
-        args.append(self.elf)
+        args += list(opts) + [self.elf]
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         self.target = None
@@ -1018,6 +1018,136 @@ def crash_while_stepping_off_breakpoint():
     eq(rsp.cmd("vCont;c"), "W88", "continue ends it with status 136")
     rsp.close()
     crash_ends(vm, "continue")
+
+
+def spin_loop(elf_path):
+    """The first instruction of smp's wait loop (the target of main's jne)."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", elf_path],
+                         stdout=subprocess.PIPE, timeout=60, check=True).stdout.decode()
+    return int(match(r"jne\s+([0-9a-f]+) <main\+0x[0-9a-f]+>", out, "wait loop").group(1), 16)
+
+
+@test
+def state_packets_while_running_refused():
+    """g p P m M Z0 Z2 monitor vCont;s while the guest runs: E16; Ctrl-C and ? still work (raw)"""
+    vm = Launcher("smp", cpus=2)
+    elf = Elf(vm.elf)
+    turn = elf.sym("turn")
+    rsp = Rsp(vm)
+    rsp.cmd("?")
+    eq(rsp.cmd(f"M{turn:x},4:05000000"), "OK", "turn = 5: every vCPU spins")
+    rsp.cmd("vCont;c", wait=False)
+    for pkt in ["g", "p10", "P10=" + "00" * 8, f"m{turn:x},4",
+                f"M{turn:x},4:00000000", f"Z0,{elf.entry:x},1",
+                f"Z2,{turn:x},4", "vCont;s:1", "c"]:
+        eq(rsp.cmd(pkt), "E16", f"{pkt} while running")
+    msg = "monitor info vcpus: the target is running; stop it first (Ctrl-C)\n"
+    eq(rsp.cmd("qRcmd," + b"info vcpus".hex()), "O" + msg.encode().hex(),
+       "monitor info vcpus while running")
+    eq(rsp.reply(), "E16", "monitor info vcpus while running")
+    eq(rsp.cmd("qC"), "QC1", "qC while running")
+    rsp.s.sendall(b"\x03")
+    match(r"^T02thread:0*1;", rsp.reply(), "Ctrl-C")
+    match(r"^T02thread:0*1;", rsp.cmd("?"), "? after Ctrl-C")
+    eq(rsp.cmd(f"m{turn:x},4"), "05000000", "guest memory readable again")
+    eq(rsp.cmd(f"M{turn:x},4:00000000"), "OK", "turn = 0")
+    eq(rsp.cmd("D"), "OK", "detach")
+    rsp.close()
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def ctrl_c_names_the_resumed_thread():
+    """Ctrl-C after vCont;c:2 or with thread 2 current reports thread 2 (raw)"""
+    vm = Launcher("smp", cpus=2)
+    turn = Elf(vm.elf).sym("turn")
+    rsp = Rsp(vm)
+    rsp.cmd("?")
+    eq(rsp.cmd(f"M{turn:x},4:05000000"), "OK", "turn = 5: every vCPU spins")
+    eq(rsp.cmd("Hg1"), "OK", "Hg1")
+    rsp.cmd("vCont;c:2", wait=False)
+    rsp.s.sendall(b"\x03")
+    match(r"^T02thread:0*2;", rsp.reply(), "Ctrl-C with only thread 2 resumed")
+    eq(rsp.cmd("qC"), "QC2", "the stopped thread is current")
+    rsp.cmd("vCont;c", wait=False)
+    rsp.s.sendall(b"\x03")
+    match(r"^T02thread:0*2;", rsp.reply(), "Ctrl-C with thread 2 current")
+    eq(rsp.cmd("Hg1"), "OK", "Hg1")
+    rsp.cmd("vCont;s:1;c", wait=False)
+    match(r"^T05thread:0*1;", rsp.reply(), "step of thread 1")
+    eq(rsp.cmd(f"M{turn:x},4:00000000"), "OK", "turn = 0")
+    eq(rsp.cmd("D"), "OK", "detach")
+    rsp.close()
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def ctrl_c_scheduler_locking_thread_2():
+    """gdb: thread 2 alone continues (scheduler-locking); Ctrl-C stops thread 2"""
+    vm = Launcher("smp", cpus=2)
+    g = GdbBg(vm, ["set var turn = 5", "thread 2", "set scheduler-locking on",
+                   "echo RUNNING\\n", "continue", "thread", "stepi",
+                   "thread", "set scheduler-locking off", "set var turn = 0",
+                   "continue"])
+    g.wait_for("RUNNING")
+    time.sleep(1)	# let it spin a while; not a timing assertion
+    g.p.send_signal(signal.SIGINT)
+    out = g.finish()
+    if "internal-error" in out:
+        raise Fail("gdb internal error:\n" + out)
+    match(r"^Thread 2 received signal SIGINT, Interrupt\.$", out, "gdb's stop")
+    eq(re.findall(r"^\[Current thread is (\d+) ", out, re.M), ["2", "2"],
+       "current thread after Ctrl-C and after stepi")
+    has(out, "[Inferior 1 (Remote target) exited normally]", "guest ends")
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def breakpoint_removed_while_hit():
+    """vCont;c and z0 in one write, 30 rounds on a spin loop: a hit in flight is re-executed (raw)"""
+    vm = Launcher("smp", cpus=2)
+    elf = Elf(vm.elf)
+    turn, loop = elf.sym("turn"), spin_loop(vm.elf)
+    rsp = Rsp(vm)
+    rsp.cmd("qSupported:swbreak+")
+    rsp.cmd("?")
+    eq(rsp.cmd(f"M{turn:x},4:05000000"), "OK", "turn = 5: every vCPU spins")
+    z0 = f"z0,{loop:x},1"
+    for i in range(30):
+        eq(rsp.cmd(f"Z0,{loop:x},1"), "OK", f"round {i}: insert")
+        match(r"^T05thread:0*[12];swbreak:;", rsp.cmd("vCont;c"), f"round {i}: hit")
+        rsp.s.sendall(b"$vCont;c#a8" + f"${z0}#{sum(z0.encode()) & 0xff:02x}".encode())
+        eq(rsp.reply(), "OK", f"round {i}: removal while running")
+        rsp.s.sendall(b"\x03")
+        # One stop: a hit before the removal, or Ctrl-C's.
+        match(r"^T0[25]thread:0*[12];", rsp.reply(), f"round {i}: stop")
+    eq(rsp.cmd(f"m{loop:x},1"), elf.bytes_at(loop, 1).hex(), "no int3 left")
+    eq(rsp.cmd(f"M{turn:x},4:00000000"), "OK", "turn = 0")
+    eq(rsp.cmd("D"), "OK", "detach")
+    rsp.close()
+    finishes_like_reference(vm, "smp", 2)
+
+
+@test
+def gdb_more_than_256_vcpus():
+    """--cpus 257 --gdb: 257 threads, thread 257 readable, continue runs all to the end (raw)"""
+    flat = f"{TMP}/hlt.bin"
+    with open(flat, "wb") as f:
+        f.write(b"\xf4")	# hlt: the guest ends once every vCPU halted
+    vm = Launcher("hlt", cpus=257, elf=flat,
+                  opts=("--flat", "--load-addr", "0x200000"))
+    rsp = Rsp(vm)
+    match(r"^T05thread:0*1;", rsp.cmd("?"), "stop reply")
+    eq(rsp.cmd("qfThreadInfo"), "m" + ",".join(f"{t:x}" for t in range(1, 258)),
+       "thread list")
+    eq(rsp.cmd("Hg101"), "OK", "select thread 257")
+    eq(rsp.cmd("p10"), struct.pack("<Q", 0x200000).hex(), "rip of thread 257")
+    eq(rsp.cmd("vCont;c"), "W00", "every vCPU ran and halted")
+    rsp.close()
+    status, out, _ = vm.finish()
+    vm.check_asan()
+    eq((status, out), (0, ""), "status and output")
+
 
 # ---- TAP ------------------------------------------------------------------
 

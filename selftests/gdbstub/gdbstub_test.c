@@ -443,9 +443,9 @@ TEST(qsthreadinfo_ends_list)
 	CHECK_STR(reply("qsThreadInfo"), "l");
 }
 
-TEST(qfthreadinfo_256_threads_one_reply)
+TEST(qfthreadinfo_max_threads_one_reply)
 {
-	char want[2048] = "m";
+	char want[8192] = "m";
 
 	fk.nr_threads = GDB_MAX_THREADS;
 	for (int t = 1; t <= GDB_MAX_THREADS; t++)
@@ -1231,9 +1231,9 @@ TEST(disconnect_calls_detach_once)
 	CHECK_INT(fk.n_detach, 2);
 }
 
-TEST(kill_calls_backend_no_reply)
+TEST(kill_calls_backend_replies_x09)
 {
-	CHECK_STR(exchange("k"), "+");
+	CHECK_STR(exchange("k"), fmt("+%s", framed("X09")));
 	CHECK_INT(fk.n_kill, 1);
 	CHECK_INT(last_ret, -EPIPE);
 }
@@ -1306,6 +1306,108 @@ TEST(monitor_non_hex_e22)
 	CHECK_STR(reply("qRcmd,123"), "E22");
 	CHECK_STR(reply("qRcmd,00"), "E22");
 	CHECK_INT(fk.n_monitor, 0);
+}
+
+/* ---- packets while the target runs ------------------------------------- */
+
+TEST(running_state_packets_e16_backend_untouched)
+{
+	static const char *const pkts[] = {
+		"g", "G00", "p10", "P10=0000000000000000", "m401000,4",
+		"M401000,1:90", "X401000,0:", "Z0,401000,1", "Z2,401000,4",
+		"vCont;s:1", "vCont;c", "c", "s", "C05", "S05", "qOffsets",
+	};
+
+	resume_all();
+	for (size_t i = 0; i < sizeof(pkts) / sizeof(pkts[0]); i++)
+		CHECK_STR(reply(pkts[i]), "E16");
+	CHECK_INT(fk.n_read_regs, 0);
+	CHECK_INT(fk.n_write_regs, 0);
+	CHECK_INT(fk.n_read_mem, 0);
+	CHECK_INT(fk.n_write_mem, 0);
+	CHECK_INT(fk.n_insert, 0);
+	CHECK_INT(fk.n_resume, 1);
+}
+
+TEST(running_thread_suffixed_register_read_e16)
+{
+	CHECK_STR(reply("QThreadSuffixSupported"), "OK");
+	resume_all();
+	CHECK_STR(reply("g;thread:2;"), "E16");
+	CHECK_STR(reply("p10;thread:2;"), "E16");
+	CHECK_INT(fk.n_read_regs, 0);
+}
+
+TEST(running_backend_monitor_refused_with_message)
+{
+	const char *o;
+	char want[512];
+
+	resume_all();
+	o = exchange(fmt("qRcmd,%s", hexstr("info vcpus")));
+	snprintf(want, sizeof(want), "+%s", framed(fmt("O%s",
+		 hexstr("monitor info vcpus: the target is running; stop it first (Ctrl-C)\n"))));
+	strcat(want, framed("E16"));
+	CHECK_STR(o, want);
+	CHECK_INT(fk.n_monitor, 0);
+	CHECK_STR(reply(fmt("qRcmd,%s", hexstr("phys on"))),
+		  hexstr("phys on: memory packets use guest-physical addresses\n"));
+}
+
+TEST(running_stub_still_answers_then_stops)
+{
+	resume_all();
+	CHECK_STR(reply("g"), "E16");
+	CHECK_STR(reply("qC"), "QC1");
+	CHECK_STR(reply("z0,401000,1"), "OK");	/* removal: allowed */
+	CHECK_INT(fk.n_remove, 1);
+	CHECK_STR(exchange("?"), "+");		/* deferred to the stop */
+	feeds("\x03");
+	CHECK_INT(fk.n_interrupt, 1);
+	stop(GDB_STOP_SIGNAL, 1, 2, 0);
+	CHECK_STR(payload_of(out), fmt("T02thread:1;%s", expedited(1)));
+	CHECK_STR(reply("p10"), le64(fk.regs[0].rip));
+}
+
+/* ---- which thread a Ctrl-C stop names ---------------------------------- */
+
+TEST(interrupt_stop_names_stepping_thread)
+{
+	CHECK_STR(exchange("vCont;s:2"), "+");
+	stop(GDB_STOP_SIGNAL, 0, 2, 0);
+	CHECK_STR(payload_of(out), fmt("T02thread:2;%s", expedited(2)));
+	CHECK_STR(reply("qC"), "QC2");
+}
+
+TEST(interrupt_stop_names_stepping_thread_among_continuing)
+{
+	CHECK_STR(exchange("vCont;s:3;c"), "+");
+	stop(GDB_STOP_SIGNAL, 0, 2, 0);
+	CHECK_STR(payload_of(out), fmt("T02thread:3;%s", expedited(3)));
+}
+
+TEST(interrupt_stop_names_current_thread_on_continue_all)
+{
+	CHECK_STR(reply("Hg2"), "OK");
+	resume_all();
+	stop(GDB_STOP_SIGNAL, 0, 2, 0);
+	CHECK_STR(payload_of(out), fmt("T02thread:2;%s", expedited(2)));
+}
+
+TEST(interrupt_stop_names_the_only_resumed_thread)
+{
+	CHECK_STR(reply("Hg1"), "OK");
+	CHECK_STR(exchange("vCont;c:4"), "+");
+	stop(GDB_STOP_SIGNAL, 0, 2, 0);
+	CHECK_STR(payload_of(out), fmt("T02thread:4;%s", expedited(4)));
+}
+
+TEST(interrupt_stop_names_legacy_hc_thread)
+{
+	CHECK_STR(reply("Hc3"), "OK");
+	CHECK_STR(exchange("c"), "+");
+	stop(GDB_STOP_SIGNAL, 0, 2, 0);
+	CHECK_STR(payload_of(out), fmt("T02thread:3;%s", expedited(3)));
 }
 
 int main(void)
