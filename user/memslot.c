@@ -143,14 +143,14 @@ int vm__protect_page(struct vm *vm, uint64_t gpa, bool readonly)
 	r = memslot__toggle(vm, gpa, readonly);
 	if (r <= 0)
 		goto unlock;
-	vm__quiesce(vm);
+	vm__hold(vm);	/* a guest that is ending still takes the new slots */
 	r = vm__set_slots(vm);
 	if (r < 0) {
 		/* Undo, so the slots match ro_pages again. */
 		memslot__toggle(vm, gpa, !readonly);
 		vm__set_slots(vm);
 	}
-	vm__unquiesce(vm);
+	vm__release(vm);
 unlock:
 	pthread_mutex_unlock(&vm->slots_lock);
 	return r < 0 ? r : 0;

@@ -469,23 +469,6 @@ bool vm__paused(struct vm *vm)
 	return r;
 }
 
-/* VMM-internal pause that leaves the debugger's state (paused, run set) alone. */
-void vm__quiesce(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->lock);
-	vm->quiesce++;
-	vm__wait_parked(vm);
-	pthread_mutex_unlock(&vm->lock);
-}
-
-void vm__unquiesce(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->lock);
-	vm->quiesce--;
-	pthread_cond_broadcast(&vm->wake);
-	pthread_mutex_unlock(&vm->lock);
-}
-
 bool vm__vcpu_halted(struct vm *vm, int i)
 {
 	bool r;
@@ -561,5 +544,8 @@ void vm__hold_async(struct vm *vm)
 
 void vm__release(struct vm *vm)
 {
-	vm__unquiesce(vm);
+	pthread_mutex_lock(&vm->lock);
+	vm->quiesce--;
+	pthread_cond_broadcast(&vm->wake);
+	pthread_mutex_unlock(&vm->lock);
 }

@@ -139,8 +139,6 @@ void mmio__handle(struct vcpu *vcpu);
 
 /* vm.c */
 int vm__set_slots(struct vm *vm);
-void vm__quiesce(struct vm *vm);
-void vm__unquiesce(struct vm *vm);
 
 /* vcpu.c */
 int vcpu__start(struct vcpu *vcpu);
