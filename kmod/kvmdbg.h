@@ -66,7 +66,6 @@ long kvmdbg_freeze_vcpu_ioctl(struct kvmdbg_world *w, unsigned int i,
 			      unsigned int cmd, void __user *arg);
 
 long kvmdbg_snapshot_ioctl(struct kvmdbg_session *sess, void __user *argp);
-long kvmdbg_snapshot_set_guest_debug(struct kvmdbg_session *sess,
-				     void __user *argp);
+long kvmdbg_guest_debug_ioctl(struct kvmdbg_session *sess, void __user *argp);
 
 #endif /* _KVMDBG_H */

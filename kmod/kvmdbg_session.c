@@ -88,7 +88,7 @@ static long kvmdbg_session_ioctl(struct file *file, unsigned int cmd,
 		r = kvmdbg_snapshot_ioctl(sess, argp);
 		break;
 	case KVMDBG_SET_GUEST_DEBUG:
-		r = kvmdbg_snapshot_set_guest_debug(sess, argp);
+		r = kvmdbg_guest_debug_ioctl(sess, argp);
 		break;
 	default:
 		r = -ENOTTY;

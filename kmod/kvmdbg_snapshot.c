@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvmdbg: KVMDBG_SNAPSHOT and KVMDBG_SET_GUEST_DEBUG.
+ * kvmdbg: KVMDBG_SNAPSHOT.
  *
- * Both run with the world held (kvmdbg_freeze.c): every vCPU outside
+ * It runs with the world held (kvmdbg_freeze.c): every vCPU outside
  * KVM_RUN, its mutex held by this ioctl except while KVM's own handler
  * for that one vCPU runs. vCPU state goes straight from KVM's handlers to
  * the caller's records; guest ranges go through one bounce page.
@@ -19,7 +19,10 @@
 #define KVMDBG_SNAPSHOT_TRIES	4
 
 static const u32 kvmdbg_snapshot_msrs[KVMDBG_NR_MSRS] = {
-	MSR_EFER, MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+	[KVMDBG_MSR_EFER] = MSR_EFER,
+	[KVMDBG_MSR_FS_BASE] = MSR_FS_BASE,
+	[KVMDBG_MSR_GS_BASE] = MSR_GS_BASE,
+	[KVMDBG_MSR_KERNEL_GS_BASE] = MSR_KERNEL_GS_BASE,
 };
 
 /* One step of a capture: a KVM vCPU ioctl and where its result goes. */
@@ -316,48 +319,5 @@ long kvmdbg_snapshot_ioctl(struct kvmdbg_session *sess, void __user *argp)
 		r = -EFAULT;
 out_free:
 	kfree(ranges);
-	return r;
-}
-
-/**
- * kvmdbg_snapshot_set_guest_debug() - KVMDBG_SET_GUEST_DEBUG.
- * @sess: the session.
- * @argp: user pointer to struct kvmdbg_guest_debug.
- *
- * Applies the same KVM_SET_GUEST_DEBUG to every vCPU while all are held.
- * On an error, vCPUs before the failing one keep the new setting.
- *
- * Context: process context of the VMM, @sess->lock held.
- * Return: 0, -EFAULT, -EINVAL, -EIO or -EINTR, or what KVM returned.
- */
-long kvmdbg_snapshot_set_guest_debug(struct kvmdbg_session *sess,
-				     void __user *argp)
-{
-	struct kvmdbg_guest_debug __user *ugd = argp;
-	struct kvmdbg_guest_debug gd;
-	struct kvmdbg_world w;
-	unsigned int i;
-	long r;
-
-	if (copy_from_user(&gd, argp, sizeof(gd)))
-		return -EFAULT;
-	if (gd.flags || gd.pad || memchr_inv(gd.reserved, 0, sizeof(gd.reserved)))
-		return -EINVAL;
-	if (!sess->kick_signal)
-		return -EINVAL;
-	r = kvmdbg_freeze_begin(&w, sess);
-	if (r)
-		return r;
-	r = kvmdbg_freeze_hold(&w);
-	for (i = 0; !r && i < w.nr; i++) {
-		r = kvmdbg_freeze_unlock_one(&w, i);
-		if (r)
-			break;
-		r = kvmdbg_freeze_vcpu_ioctl(&w, i, KVM_SET_GUEST_DEBUG,
-					     &ugd->dbg);
-		if (kvmdbg_freeze_relock_one(&w, i))
-			r = -EINTR;
-	}
-	kvmdbg_freeze_end(&w);
 	return r;
 }

@@ -19,10 +19,9 @@ USER_ASAN_LIB	:= $(O)/asan/libkvmdbg-vmm.a
 LAUNCH		:= $(O)/kvmdbg-launch
 ASAN_LAUNCH	:= $(O)/asan/kvmdbg-launch
 
-# Link the RSP library once gdbstub/build.mk builds it (it lands in
-# parallel with this part).
-GDBSTUB_LIB	:= $(if $(findstring libgdbstub.a,$(file < gdbstub/build.mk)),$(O)/libgdbstub.a)
-GDBSTUB_ASAN_LIB := $(if $(GDBSTUB_LIB),$(O)/asan/libgdbstub.a)
+# The RSP library (gdbstub/build.mk) serves --gdb.
+GDBSTUB_LIB	:= $(O)/libgdbstub.a
+GDBSTUB_ASAN_LIB := $(O)/asan/libgdbstub.a
 
 # Loading kvmdbg.ko and dropping capabilities (user/kvmdbg_mod.c,
 # user/caps.c): every program linking the library needs these too.

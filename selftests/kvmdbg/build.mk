@@ -4,8 +4,10 @@ KVMDBG_VM_TESTS	:= $(addprefix $(O)/selftests/vm/kvmdbg/,session_test snapshot_t
 ALL		+= $(KVMDBG_VM_TESTS)
 $(KVMDBG_VM_TESTS): selftests/kvmdbg/kvmdbg_util.h include/uapi/linux/kvmdbg.h
 
-# Kernel style of kmod/: the kernel's checkpatch.pl --strict must stay silent.
+# Kernel style of kmod/ and the uapi header: the kernel's checkpatch.pl
+# --strict must stay silent.
 .PHONY: checkpatch-kmod
 checkpatch-kmod: $(KSFT_STAMP)
 	$(CHECKPATCH) --strict --no-tree --quiet -f \
-		$(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h))
+		$(filter-out %.mod.c,$(wildcard kmod/*.c kmod/*.h)) \
+		include/uapi/linux/kvmdbg.h

@@ -85,8 +85,12 @@ struct kvmdbg_kick_signal {
 #define KVMDBG_FREEZE		_IO(KVMDBGIO, 0x11)
 #define KVMDBG_THAW		_IO(KVMDBGIO, 0x12)
 
-/* MSRs captured in every record, in this order. */
-#define KVMDBG_NR_MSRS		4	/* EFER, FS_BASE, GS_BASE, KERNEL_GS_BASE */
+/* MSRs captured in every record: entries[KVMDBG_MSR_*] holds that MSR. */
+#define KVMDBG_MSR_EFER			0	/* 0xc0000080 */
+#define KVMDBG_MSR_FS_BASE		1	/* 0xc0000100 */
+#define KVMDBG_MSR_GS_BASE		2	/* 0xc0000101 */
+#define KVMDBG_MSR_KERNEL_GS_BASE	3	/* 0xc0000102 */
+#define KVMDBG_NR_MSRS			4
 
 /* Same layout as struct kvm_msrs with KVMDBG_NR_MSRS entries. */
 struct kvmdbg_msrs {
@@ -135,17 +139,17 @@ struct kvmdbg_range {
  */
 struct kvmdbg_snapshot {
 	__u32 flags;		/* in: must be 0 */
-	__u32 nr_vcpus;		/* in: records room; out: records written
-				 * (or needed, with -E2BIG) */
-	__u32 vcpu_stride;	/* in: bytes between records, multiple of 8,
-				 * >= sizeof(struct kvmdbg_vcpu_state) */
+	/* in: room for records; out: records written (needed: -E2BIG) */
+	__u32 nr_vcpus;
+	/* in: bytes between records, a multiple of 8 >= the record's size */
+	__u32 vcpu_stride;
 	__u32 nr_ranges;	/* in: entries at ranges */
 	__u64 vcpus;		/* in: user pointer to the records */
 	__u64 ranges;		/* in: user pointer to struct kvmdbg_range[] */
 	__u64 vcpu_mask[KVMDBG_MASK_WORDS];	/* in: bit = vCPU id; all 0 = all */
 	__u64 stopped_ns;	/* out: ns the vCPUs were held stopped */
-	__u32 failed_range;	/* out: index of the failing range, or
-				 * KVMDBG_NO_RANGE */
+	/* out: index of the failing range, or KVMDBG_NO_RANGE */
+	__u32 failed_range;
 	__u32 nr_retries;	/* out: captures redone because a vCPU ran */
 	__u64 reserved[4];	/* in: must be 0 */
 };
