@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "user/kvmdbg_mod.h"
+#include "user/vcpu_state.h"
 
 #define MAX_CPUS	8
 #define ROUNDS		200
@@ -151,7 +152,7 @@ static uint64_t user_round(struct kvmdbg_vcpu_state *st)
 	while (__atomic_load_n(&parked, __ATOMIC_SEQ_CST) < nr)
 		;
 	for (int i = 0; i < nr; i++)
-		kvmdbg_vcpu__capture(vcpus[i].fd, i, &st[i]);
+		vcpu__capture(vcpus[i].fd, i, &st[i]);
 	t0 = now_ns() - t0;
 	__atomic_store_n(&stop_req, 0, __ATOMIC_SEQ_CST);
 	return t0;

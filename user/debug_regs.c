@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU state for the debugger. Registers are fetched once per stop (four
- * ioctls, each a few microseconds on these hosts) and kept until the next
- * resume; writes go back only for the register classes that changed.
- * Called on the gdb thread while the vCPU is parked.
+ * vCPU state for the debugger. Registers are fetched once per stop (one
+ * vm__capture(), user/vcpu_state.h) and kept until the next resume;
+ * writes go back only for the register classes that changed. Called on
+ * the gdb thread while the vCPU is parked.
  *
  * x87/SSE/AVX state goes through KVM_GET_XSAVE(2)/KVM_SET_XSAVE: KVM's
  * KVM_GET_FPU leaves MXCSR out (0 on read, dropped on write) and has no
@@ -16,29 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "user/debug_priv.h"
-#include "user/kvmdbg_mod.h"
-
-struct msr_one {
-	struct kvm_msrs hdr;
-	struct kvm_msr_entry e;
-};
-
-static int kgs_base(int fd, uint64_t *val, bool set)
-{
-	struct msr_one m = {
-		.hdr.nmsrs = 1,
-		.e.index = X86_MSR_KERNEL_GS_BASE,
-		.e.data = *val,
-	};
-	int r = ioctl(fd, set ? KVM_SET_MSRS : KVM_GET_MSRS, &m);
-
-	if (r < 0)
-		return -errno;
-	if (r != 1)
-		return -EIO;	/* KVM refused the MSR */
-	*val = m.e.data;
-	return 0;
-}
+#include "user/vcpu_state.h"
 
 /* Up to this many CPUID entries are read back from a vCPU. */
 #define CPUID_MAX_ENT	256
@@ -80,14 +58,9 @@ static uint32_t avx_offset(int fd, uint32_t xsave_size)
 
 int debug_regs__init(struct debug *d)
 {
-	int vm_fd = vm__vm_fd(d->vm);
-	int size = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
+	uint32_t size = vm__xsave_size(d->vm, &d->xsave2);
 
-	d->xsave2 = size > 0;
-	if (size < (int)sizeof(struct kvm_xsave))
-		size = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0 ?
-		       (int)sizeof(struct kvm_xsave) : 0;
-	d->xsave_size = (uint32_t)size;
+	d->xsave_size = size;
 	if (!size)
 		return 0;
 	d->avx_offset = avx_offset(vm__vcpu_fd(d->vm, 0), d->xsave_size);
@@ -116,69 +89,49 @@ unsigned int debug_regs__sets(void *ctx)
 	return d->avx_offset ? GDB_REGS_AVX : 0;
 }
 
-static int fetch_fpu(struct debug *d, int fd, struct x86_kvm_state *s)
-{
-	unsigned long req = d->xsave2 ? KVM_GET_XSAVE2 : KVM_GET_XSAVE;
-
-	if (s->xsave ? ioctl(fd, req, s->xsave) : ioctl(fd, KVM_GET_FPU, &s->fpu))
-		return -errno;
-	return 0;
-}
-
-static int fetch(int fd, struct x86_kvm_state *s)
-{
-	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs))
-		return -errno;
-	/* Not fatal: gdb still gets every other register. */
-	if (kgs_base(fd, &s->k_gs_base, false))
-		s->k_gs_base = 0;
-	return 0;
-}
-
 /*
- * With kvmdbg.ko one KVMDBG_SNAPSHOT fills every vCPU's cache at once, so
- * the rest of the stop (other threads, info vcpus) costs no ioctl.
+ * One vm__capture() per stop: through kvmdbg.ko it fills every vCPU's
+ * cache at once, so the rest of the stop (other threads, info vcpus)
+ * costs no ioctl; without it, @vcpu's alone.
  */
-static int fetch_all(struct debug *d)
+static int fetch(struct debug *d, int vcpu)
 {
 	struct kvmdbg_vcpu_state *st = calloc(d->nr_vcpus, sizeof(*st));
-	int r = st ? vm__capture(d->vm, st) : -ENOMEM;
+	int n = st ? vm__capture(d->vm, vcpu, st) : -ENOMEM;
 
-	for (int i = 0; !r && i < d->nr_vcpus; i++) {
+	for (int i = 0; n > 0 && i < d->nr_vcpus; i++) {
 		struct debug_vcpu *v = &d->vcpus[i];
 
-		if (v->cached)
+		if (v->cached || (n == 1 && i != vcpu))
 			continue;
 		v->state.regs = st[i].regs;
 		v->state.sregs = st[i].sregs;
-		v->state.k_gs_base = st[i].msrs.entries[3].data;	/* KERNEL_GS_BASE */
+		v->state.k_gs_base =
+			st[i].msrs.entries[KVMDBG_MSR_KERNEL_GS_BASE].data;
 		v->cached = true;
-		/* The snapshot has no XSAVE area: fetch_fpu() reads that. */
+		/* The record has no XSAVE area: vcpu__get_fpu() reads that. */
 		if (!v->state.xsave) {
 			v->state.fpu = st[i].fpu;
 			v->fpu_cached = true;
 		}
 	}
 	free(st);
-	return r;
+	return n < 0 ? n : 0;
 }
 
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s)
 {
 	struct debug_vcpu *v = &d->vcpus[vcpu];
-	int fd = vm__vcpu_fd(d->vm, vcpu);
-	int r = -ENODEV;
+	int r;
 
-	if (!v->cached && vm__uses_module(d->vm))
-		r = fetch_all(d);
 	if (!v->cached) {
-		r = fetch(fd, &v->state);
+		r = fetch(d, vcpu);
 		if (r)
 			return r;
-		v->cached = true;
 	}
 	if (!v->fpu_cached) {
-		r = fetch_fpu(d, fd, &v->state);
+		r = vcpu__get_fpu(vm__vcpu_fd(d->vm, vcpu), d->xsave2,
+				  v->state.xsave, &v->state.fpu);
 		if (r)
 			return r;
 		v->fpu_cached = true;
@@ -203,7 +156,8 @@ int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty)
 	     ioctl(fd, KVM_SET_FPU, &v->state.fpu)))
 		r = -errno;
 	if (!r && (dirty & X86_DIRTY_MSRS))
-		r = kgs_base(fd, &v->state.k_gs_base, true);
+		r = vcpu__msr(fd, X86_MSR_KERNEL_GS_BASE, &v->state.k_gs_base,
+			      true);
 	/* KVM may have adjusted what we wrote (reserved bits): re-read. */
 	v->cached = false;
 	v->fpu_cached = false;

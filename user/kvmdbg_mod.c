@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvmdbg.ko from the VMM: loading it, sessions, and capture at a stop.
+ * kvmdbg.ko from the VMM: loading it and its sessions (capture at a stop
+ * is user/vcpu_state.c's, through kvmdbg_sess__snapshot()).
  *
  * The choice of path is made once per process and never changes: a VM
  * either has a session (every all-stop and capture goes through the
@@ -338,48 +339,6 @@ int kvmdbg_sess__snapshot(struct kvmdbg_sess *s, struct kvmdbg_vcpu_state *out,
 	if (stopped_ns)
 		*stopped_ns = snap.stopped_ns;
 	return snap.nr_vcpus == (__u32)nr ? 0 : -EIO;
-}
-
-/* The module's MSR list (include/uapi/linux/kvmdbg.h), in its order. */
-static const __u32 capture_msrs[KVMDBG_NR_MSRS] = {
-	0xc0000080,	/* EFER */
-	0xc0000100,	/* FS_BASE */
-	0xc0000101,	/* GS_BASE */
-	0xc0000102,	/* KERNEL_GS_BASE */
-};
-
-int kvmdbg_vcpu__capture(int fd, int vcpu_id, struct kvmdbg_vcpu_state *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->vcpu_id = (__u32)vcpu_id;
-	out->msrs.nmsrs = KVMDBG_NR_MSRS;
-	for (int i = 0; i < KVMDBG_NR_MSRS; i++)
-		out->msrs.entries[i].index = capture_msrs[i];
-	if (ioctl(fd, KVM_GET_REGS, &out->regs) ||
-	    ioctl(fd, KVM_GET_SREGS, &out->sregs) ||
-	    ioctl(fd, KVM_GET_DEBUGREGS, &out->debugregs) ||
-	    ioctl(fd, KVM_GET_FPU, &out->fpu) ||
-	    ioctl(fd, KVM_GET_VCPU_EVENTS, &out->events))
-		return -errno;
-	switch (ioctl(fd, KVM_GET_MSRS, &out->msrs)) {
-	case KVMDBG_NR_MSRS:
-		return 0;
-	case -1:
-		return -errno;
-	default:
-		return -EIO;	/* KVM refused one of them */
-	}
-}
-
-int vm__capture(struct vm *vm, struct kvmdbg_vcpu_state *out)
-{
-	int r = 0;
-
-	if (vm->kdbg)
-		return kvmdbg_sess__snapshot(vm->kdbg, out, vm->nr_vcpus, NULL);
-	for (int i = 0; i < vm->nr_vcpus && !r; i++)
-		r = kvmdbg_vcpu__capture(vm->vcpus[i].fd, i, &out[i]);
-	return r;
 }
 
 bool vm__uses_module(struct vm *vm)

@@ -2,9 +2,9 @@
 /*
  * The kernel fast path (kvmdbg.ko, include/uapi/linux/kvmdbg.h) from the
  * VMM's side: making /dev/kvmdbg usable (loading the module with libkmod
- * when the process may), one session per VM, and capturing every vCPU's
- * state at a stop, through the module or, without it, through KVM's
- * per-vCPU ioctls. Both give the same struct kvmdbg_vcpu_state.
+ * when the process may) and one session per VM. user/vcpu_state.h
+ * captures vCPU state through a session or, without one, through KVM's
+ * per-vCPU ioctls; both give the same struct kvmdbg_vcpu_state.
  *
  * Path selection: $KVMDBG_PATH=userspace never uses the module;
  * $KVMDBG_PATH=module makes a missing module an error (tests use both to
@@ -60,15 +60,6 @@ int kvmdbg_sess__thaw(struct kvmdbg_sess *s);
 int kvmdbg_sess__snapshot(struct kvmdbg_sess *s, struct kvmdbg_vcpu_state *out,
 			  int nr, uint64_t *stopped_ns);
 
-/* The same record through KVM_GET_REGS/SREGS/DEBUGREGS/FPU/VCPU_EVENTS/MSRS. */
-int kvmdbg_vcpu__capture(int vcpu_fd, int vcpu_id, struct kvmdbg_vcpu_state *out);
-
-/*
- * Every vCPU of a stopped @vm (vm__pause or a reported stop) into
- * out[0..vm__nr_vcpus): one KVMDBG_SNAPSHOT when the VM has a session,
- * else six ioctls per vCPU. Returns 0 or -errno.
- */
-int vm__capture(struct vm *vm, struct kvmdbg_vcpu_state *out);
 /* True when @vm's all-stops and captures go through kvmdbg.ko. */
 bool vm__uses_module(struct vm *vm);
 /* kvmdbg_mod__path_name() of the path @vm actually uses. */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vCPU state for snapshots: capture through KVM_GET_* on each parked vCPU
- * (the userspace path; kvmdbg.ko's one-ioctl capture slots in behind
- * vm__capture_state()), and restore through KVM_SET_* in QEMU's proven
- * order before the vCPU first runs.
+ * vCPU state for snapshots: captured through vm__capture()
+ * (user/vcpu_state.h: one KVMDBG_SNAPSHOT through kvmdbg.ko, else
+ * KVM_GET_* on each parked vCPU) plus what that record lacks, and
+ * restored through KVM_SET_* in QEMU's proven order before the vCPU
+ * first runs.
  *
  * ELF guests have no in-kernel irqchip, PIT or LAPIC. Linux guests
  * (vm->lguest) do: their PICs, IOAPIC, PIT, kvmclock and COM1 UART are
@@ -18,6 +19,8 @@
 #include "user/kvmdbg_mod.h"
 #include "user/linux-priv.h"
 #include "user/snapshot.h"
+#include "user/vcpu_state.h"
+#include "user/x86.h"
 
 static_assert(SNAP_UART_SIZE == SERIAL_STATE_SIZE, "UART record size");
 
@@ -25,21 +28,11 @@ static_assert(SNAP_UART_SIZE == SERIAL_STATE_SIZE, "UART record size");
  * sregs too; saving it here as well costs nothing.
  */
 static const uint32_t snap_msrs[] = {
-	0xc0000080,	/* EFER */
-	0xc0000081,	/* STAR */
-	0xc0000082,	/* LSTAR */
-	0xc0000083,	/* CSTAR */
-	0xc0000084,	/* SFMASK */
-	0xc0000100,	/* FS_BASE */
-	0xc0000101,	/* GS_BASE */
-	0xc0000102,	/* KERNEL_GS_BASE */
-	0xc0000103,	/* TSC_AUX */
-	0x174,		/* SYSENTER_CS */
-	0x175,		/* SYSENTER_ESP */
-	0x176,		/* SYSENTER_EIP */
-	0x277,		/* PAT */
-	0x1a0,		/* MISC_ENABLE */
-	0x10,		/* TSC */
+	X86_MSR_EFER, X86_MSR_STAR, X86_MSR_LSTAR, X86_MSR_CSTAR,
+	X86_MSR_SFMASK, X86_MSR_FS_BASE, X86_MSR_GS_BASE,
+	X86_MSR_KERNEL_GS_BASE, X86_MSR_TSC_AUX, X86_MSR_SYSENTER_CS,
+	X86_MSR_SYSENTER_ESP, X86_MSR_SYSENTER_EIP, X86_MSR_PAT,
+	X86_MSR_MISC_ENABLE, X86_MSR_TSC,
 };
 #define NR_SNAP_MSRS	(sizeof(snap_msrs) / sizeof(snap_msrs[0]))
 
@@ -50,72 +43,44 @@ static const uint32_t snap_msrs[] = {
  * TSC-deadline mode: vm__restore_vcpu() writes it again after the LAPIC.
  * Only for VMs with an irqchip, so ELF-guest snapshots do not change.
  */
-#define MSR_TSC_DEADLINE	0x6e0
 static const uint32_t linux_msrs[] = {
-	0x4b564d00,	/* KVM_WALL_CLOCK_NEW */
-	0x4b564d01,	/* KVM_SYSTEM_TIME_NEW */
-	0x4b564d02,	/* KVM_ASYNC_PF_EN */
-	0x4b564d03,	/* KVM_STEAL_TIME */
-	0x4b564d04,	/* KVM_PV_EOI_EN */
-	0x4b564d06,	/* KVM_ASYNC_PF_INT */
-	MSR_TSC_DEADLINE,
+	X86_MSR_KVM_WALL_CLOCK_NEW, X86_MSR_KVM_SYSTEM_TIME_NEW,
+	X86_MSR_KVM_ASYNC_PF_EN, X86_MSR_KVM_STEAL_TIME,
+	X86_MSR_KVM_PV_EOI_EN, X86_MSR_KVM_ASYNC_PF_INT,
+	X86_MSR_TSC_DEADLINE,
 };
 #define NR_LINUX_MSRS	(sizeof(linux_msrs) / sizeof(linux_msrs[0]))
 static_assert(NR_SNAP_MSRS + NR_LINUX_MSRS <= SNAP_MAX_MSRS, "MSR record size");
 
-/*
- * KVM_GET_MSRS returns how many entries it read, stopping at the first it
- * cannot (an MSR this host's KVM lacks): drop that one and go on.
- */
 static int state__get_msrs(int fd, struct vcpu_state *s, bool linux)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[NR_SNAP_MSRS + NR_LINUX_MSRS];
-	} m;
 	uint32_t n = 0;
 
-	memset(&m, 0, sizeof(m));
+	memset(s->msrs, 0, sizeof(s->msrs));
 	for (size_t i = 0; i < NR_SNAP_MSRS; i++)
-		m.e[n++].index = snap_msrs[i];
+		s->msrs[n++].index = snap_msrs[i];
 	for (size_t i = 0; linux && i < NR_LINUX_MSRS; i++)
-		m.e[n++].index = linux_msrs[i];
-	while (n) {
-		int r;
-
-		m.hdr.nmsrs = n;
-		r = ioctl(fd, KVM_GET_MSRS, &m);
-		if (r < 0)
-			return -errno;
-		if ((uint32_t)r == n)
-			break;
-		memmove(&m.e[r], &m.e[r + 1], (n - r - 1) * sizeof(m.e[0]));
-		n--;
-	}
+		s->msrs[n++].index = linux_msrs[i];
 	s->nr_msrs = n;
-	memcpy(s->msrs, m.e, n * sizeof(m.e[0]));
-	return 0;
+	return vcpu__get_msrs(fd, s->msrs, &s->nr_msrs);
 }
 
 static int state__get_fpu(struct vm *vm, int fd, struct vcpu_state *s)
 {
-	int size = ioctl(vm__vm_fd(vm), KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
-	unsigned long req = KVM_GET_XSAVE2;
+	bool xsave2;
+	uint32_t size = vm__xsave_size(vm, &xsave2);
+	int r;
 
-	if (ioctl(fd, KVM_GET_FPU, &s->fpu))
-		return -errno;
-	if (size <= 0) {
-		if (ioctl(vm__vm_fd(vm), KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) <= 0)
-			return 0;
-		size = sizeof(struct kvm_xsave);
-		req = KVM_GET_XSAVE;
-	}
+	r = vcpu__get_fpu(fd, false, NULL, &s->fpu);
+	if (r || !size)
+		return r;
 	s->xsave = calloc(1, size);
 	if (!s->xsave)
 		return -ENOMEM;
 	s->xsave_size = size;
-	if (ioctl(fd, req, s->xsave))
-		return -errno;
+	r = vcpu__get_fpu(fd, xsave2, s->xsave, NULL);
+	if (r)
+		return r;
 	if (ioctl(vm__vm_fd(vm), KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0) {
 		if (ioctl(fd, KVM_GET_XCRS, &s->xcrs))
 			return -errno;
@@ -125,7 +90,7 @@ static int state__get_fpu(struct vm *vm, int fd, struct vcpu_state *s)
 }
 
 /*
- * The rest of a vCPU's state, which kvmdbg.ko's record does not hold:
+ * The rest of a vCPU's state, which the capture record does not hold:
  * XSAVE, XCRs, MP state and the MSRs beyond its four. The world is still
  * held, so these belong to the same point in time.
  */
@@ -147,29 +112,20 @@ static int state__get_extra(struct vm *vm, int i, struct vcpu_state *s)
 	return r;
 }
 
-static int state__get_vcpu(struct vm *vm, int i, struct vcpu_state *s)
-{
-	int fd = vm__vcpu_fd(vm, i);
-
-	if (ioctl(fd, KVM_GET_REGS, &s->regs) || ioctl(fd, KVM_GET_SREGS, &s->sregs) ||
-	    ioctl(fd, KVM_GET_DEBUGREGS, &s->dregs) ||
-	    ioctl(fd, KVM_GET_VCPU_EVENTS, &s->events))
-		return -errno;
-	return state__get_extra(vm, i, s);
-}
-
 /*
- * kvmdbg.ko path: regs, sregs, debug registers and events of every vCPU
- * from one KVMDBG_SNAPSHOT (one atomic call), then state__get_extra().
+ * Regs, sregs, debug registers and events of every vCPU from one
+ * vm__capture() (one KVMDBG_SNAPSHOT through kvmdbg.ko), then
+ * state__get_extra() for each.
  */
-static int state__get_from_module(struct vm *vm, struct vm_state *st)
+static int state__get_vcpus(struct vm *vm, struct vm_state *st)
 {
 	struct kvmdbg_vcpu_state *rec = calloc(st->nr_vcpus, sizeof(*rec));
 	int r;
 
 	if (!rec)
 		return -ENOMEM;
-	r = vm__capture(vm, rec);
+	r = vm__capture(vm, VM_ALL_VCPUS, rec);
+	r = r < 0 ? r : 0;
 	for (int i = 0; i < st->nr_vcpus && !r; i++) {
 		struct vcpu_state *s = &st->vcpu[i];
 
@@ -210,7 +166,7 @@ static int state__get_devices(struct vm *vm, struct vm_state *st)
 
 int vm__capture_state(struct vm *vm, struct vm_state *st)
 {
-	int n = vm__nr_vcpus(vm), r = 0;
+	int n = vm__nr_vcpus(vm), r;
 
 	memset(st, 0, sizeof(*st));
 	st->vcpu = calloc(n, sizeof(*st->vcpu));
@@ -218,10 +174,7 @@ int vm__capture_state(struct vm *vm, struct vm_state *st)
 		return -ENOMEM;
 	st->nr_vcpus = n;
 	st->capture_path = vm__uses_module(vm) ? 1 : 0;
-	if (st->capture_path)
-		r = state__get_from_module(vm, st);
-	for (int i = 0; i < n && !r && !st->capture_path; i++)
-		r = state__get_vcpu(vm, i, &st->vcpu[i]);
+	r = state__get_vcpus(vm, st);
 	if (!r && vm->lguest)
 		r = state__get_devices(vm, st);
 	if (r)
@@ -240,19 +193,7 @@ void vm_state__free(struct vm_state *st)
 
 static int state__set_msrs(int fd, const struct vcpu_state *s)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[SNAP_MAX_MSRS];
-	} m;
-	int r;
-
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = s->nr_msrs;
-	memcpy(m.e, s->msrs, s->nr_msrs * sizeof(m.e[0]));
-	r = ioctl(fd, KVM_SET_MSRS, &m);
-	if (r < 0)
-		return -errno;
-	return (uint32_t)r == s->nr_msrs ? 0 : -EINVAL;
+	return vcpu__set_msrs(fd, s->msrs, s->nr_msrs);
 }
 
 /* KVM ignored the TSC deadline in the MSR pass (LAPIC not yet in
@@ -260,18 +201,12 @@ static int state__set_msrs(int fd, const struct vcpu_state *s)
  */
 static int state__set_tsc_deadline(int fd, const struct vcpu_state *s)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} m;
-
 	for (uint32_t k = 0; k < s->nr_msrs; k++) {
-		if (s->msrs[k].index != MSR_TSC_DEADLINE)
-			continue;
-		memset(&m, 0, sizeof(m));
-		m.hdr.nmsrs = 1;
-		m.e[0] = s->msrs[k];
-		return ioctl(fd, KVM_SET_MSRS, &m) == 1 ? 0 : -EINVAL;
+		uint64_t val = s->msrs[k].data;
+
+		if (s->msrs[k].index == X86_MSR_TSC_DEADLINE)
+			return vcpu__msr(fd, X86_MSR_TSC_DEADLINE, &val, true) ?
+			       -EINVAL : 0;
 	}
 	return 0;
 }

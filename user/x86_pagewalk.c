@@ -8,26 +8,17 @@
 #include <errno.h>
 #include <stdbool.h>
 
+#include "user/x86.h"
 #include "user/x86_pagewalk.h"
 
-#define CR0_PG		(1ull << 31)
-#define CR4_PSE		(1ull << 4)
-#define CR4_PAE		(1ull << 5)
-#define CR4_LA57	(1ull << 12)
-#define EFER_LMA	(1ull << 10)
-
-#define PTE_P		(1ull << 0)
-#define PTE_PS		(1ull << 7)
-/* Bits 12..51: the physical address field of a 64-bit entry. */
-#define PTE_ADDR	0x000ffffffffff000ull
 
 static int levels_of(const struct x86_paging *p)
 {
-	if (!(p->cr0 & CR0_PG))
+	if (!(p->cr0 & X86_CR0_PG))
 		return 0;
-	if (p->efer & EFER_LMA)
-		return (p->cr4 & CR4_LA57) ? 5 : 4;
-	return (p->cr4 & CR4_PAE) ? 3 : 2;
+	if (p->efer & X86_EFER_LMA)
+		return (p->cr4 & X86_CR4_LA57) ? 5 : 4;
+	return (p->cr4 & X86_CR4_PAE) ? 3 : 2;
 }
 
 static bool canonical(uint64_t gva, int levels)
@@ -56,7 +47,7 @@ static uint64_t table_base(const struct x86_paging *p, int levels)
 		return p->cr3 & 0xfffff000ull;
 	if (levels == 3)
 		return p->cr3 & 0xffffffe0ull;	/* PDPT is 32-byte aligned */
-	return p->cr3 & PTE_ADDR;
+	return p->cr3 & X86_PTE_ADDR;
 }
 
 static int read_entry(x86_read_phys_fn read, void *ctx, uint64_t gpa,
@@ -78,10 +69,10 @@ static int read_entry(x86_read_phys_fn read, void *ctx, uint64_t gpa,
 static bool large_page(const struct x86_paging *p, uint64_t e, int level,
 		       int levels)
 {
-	if (!(e & PTE_PS) || level == 1)
+	if (!(e & X86_PTE_PS) || level == 1)
 		return false;
 	if (levels == 2)
-		return level == 2 && (p->cr4 & CR4_PSE);
+		return level == 2 && (p->cr4 & X86_CR4_PSE);
 	if (levels == 3)
 		return level == 2;
 	return level <= 3;
@@ -98,7 +89,7 @@ static uint64_t large_gpa(uint64_t e, uint64_t gva, int level, int levels,
 		return base | (gva & (*size - 1));
 	}
 	*size = 1ull << (12 + 9 * (level - 1));
-	return (e & PTE_ADDR & ~(*size - 1)) | (gva & (*size - 1));
+	return (e & X86_PTE_ADDR & ~(*size - 1)) | (gva & (*size - 1));
 }
 
 int x86_pagewalk(const struct x86_paging *p, uint64_t gva,
@@ -123,13 +114,13 @@ int x86_pagewalk(const struct x86_paging *p, uint64_t gva,
 				(levels == 2 ? 4 : 8);
 
 		w->level = level;
-		if (read_entry(read, ctx, addr, levels, &e) || !(e & PTE_P))
+		if (read_entry(read, ctx, addr, levels, &e) || !(e & X86_PTE_P))
 			return -EFAULT;
 		if (large_page(p, e, level, levels)) {
 			w->gpa = large_gpa(e, gva, level, levels, &w->page_size);
 			return 0;
 		}
-		table = levels == 2 ? (e & 0xfffff000ull) : (e & PTE_ADDR);
+		table = levels == 2 ? (e & 0xfffff000ull) : (e & X86_PTE_ADDR);
 	}
 	w->page_size = 4096;
 	w->gpa = table | (gva & 0xfff);

@@ -15,9 +15,7 @@
 #include <linux/kvm.h>
 
 #include "gdbstub/gdbstub.h"
-
-/* IA32_KERNEL_GS_BASE: not part of kvm_sregs, read with KVM_GET_MSRS. */
-#define X86_MSR_KERNEL_GS_BASE	0xc0000102u
+#include "user/x86.h"
 
 /* XSAVE area layout (SDM vol. 1, 13.4): the legacy FXSAVE image, then
  * the XSAVE header, whose first word is XSTATE_BV.

@@ -15,6 +15,7 @@
 
 #include "kselftest_harness.h"
 #include "user/kvmdbg_mod.h"
+#include "user/vcpu_state.h"
 #include "user/snapshot.h"
 #include "user/vm.h"
 
@@ -76,10 +77,10 @@ static void run_paths(struct __test_metadata *_metadata, int nr)
 		ASSERT_EQ(0, vm__resume(vm, NULL));
 		usleep(2000 + 500 * round);
 		ASSERT_EQ(0, vm__pause(vm));
-		ASSERT_EQ(0, vm__capture(vm, m));
+		ASSERT_EQ(nr, vm__capture(vm, VM_ALL_VCPUS, m));
 		for (int i = 0; i < nr; i++)
-			ASSERT_EQ(0, kvmdbg_vcpu__capture(vm__vcpu_fd(vm, i), i, &u[i]));
-		ASSERT_EQ(0, vm__capture(vm, m2));
+			ASSERT_EQ(0, vcpu__capture(vm__vcpu_fd(vm, i), i, &u[i]));
+		ASSERT_EQ(nr, vm__capture(vm, VM_ALL_VCPUS, m2));
 		for (int i = 0; i < nr; i++) {
 			compare(_metadata, &m[i], &u[i], i);
 			EXPECT_EQ(0, memcmp(&m[i], &m2[i], sizeof(m[i])))
