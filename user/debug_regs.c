@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 
 #include "user/debug_priv.h"
+#include "user/guest_debug.h"
 #include "user/vcpu_state.h"
 
 /* Up to this many CPUID entries are read back from a vCPU. */
@@ -224,6 +225,7 @@ int debug_regs__guest_debug(struct debug *d, int vcpu, bool step,
 {
 	struct debug_vcpu *v = &d->vcpus[vcpu];
 	struct kvm_guest_debug g;
+	int r;
 
 	memset(&g, 0, sizeof(g));
 	if (d->attached) {
@@ -238,9 +240,10 @@ int debug_regs__guest_debug(struct debug *d, int vcpu, bool step,
 	}
 	if (v->dbg_set && !memcmp(&g, &v->dbg, sizeof(g)))
 		return 0;
-	if (ioctl(vm__vcpu_fd(d->vm, vcpu), KVM_SET_GUEST_DEBUG, &g)) {
+	r = vm__set_guest_debug(d->vm, vcpu, &g);
+	if (r) {
 		v->dbg_set = false;
-		return -errno;
+		return r;
 	}
 	v->dbg = g;
 	v->dbg_set = true;

@@ -325,6 +325,14 @@ int kvmdbg_sess__thaw(struct kvmdbg_sess *s)
 	return ioctl(s->fd, KVMDBG_THAW, 0) ? -errno : 0;
 }
 
+int kvmdbg_sess__guest_debug(struct kvmdbg_sess *s,
+			     const struct kvm_guest_debug *dbg)
+{
+	struct kvmdbg_guest_debug gd = { .dbg = *dbg };
+
+	return ioctl(s->fd, KVMDBG_SET_GUEST_DEBUG, &gd) ? -errno : 0;
+}
+
 int kvmdbg_sess__snapshot(struct kvmdbg_sess *s, struct kvmdbg_vcpu_state *out,
 			  int nr, uint64_t *stopped_ns)
 {

@@ -56,6 +56,9 @@ int kvmdbg_sess__attach(int vm_fd, int kick_signal, struct kvmdbg_sess **out);
 void kvmdbg_sess__close(struct kvmdbg_sess *s);	/* thaws; NULL is a no-op */
 int kvmdbg_sess__freeze(struct kvmdbg_sess *s);
 int kvmdbg_sess__thaw(struct kvmdbg_sess *s);
+/* @dbg to every vCPU in one KVMDBG_SET_GUEST_DEBUG. */
+int kvmdbg_sess__guest_debug(struct kvmdbg_sess *s,
+			     const struct kvm_guest_debug *dbg);
 /* Every vCPU into out[0..nr) in one KVMDBG_SNAPSHOT; -E2BIG if nr is short. */
 int kvmdbg_sess__snapshot(struct kvmdbg_sess *s, struct kvmdbg_vcpu_state *out,
 			  int nr, uint64_t *stopped_ns);

@@ -25,8 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "user/guest_debug.h"
 #include "user/kvmdbg_mod.h"
 #include "user/snapshot.h"
+#include "user/vcpu_state.h"
 
 struct snap_service {
 	struct vm *vm;
@@ -82,16 +84,8 @@ static int service__guest_debug(struct snap_service *s, bool on)
 {
 	struct kvm_guest_debug dbg;
 
-	memset(&dbg, 0, sizeof(dbg));
-	if (on) {
-		dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
-		dbg.arch.debugreg[0] = s->cfg.at_addr;
-		dbg.arch.debugreg[7] = 0x401;	/* L0, execute, 1 byte */
-	}
-	for (int i = 0; i < vm__nr_vcpus(s->vm); i++)
-		if (ioctl(vm__vcpu_fd(s->vm, i), KVM_SET_GUEST_DEBUG, &dbg))
-			return -errno;
-	return 0;
+	guest_debug__hw_exec(&dbg, on ? s->cfg.at_addr : 0);
+	return vm__set_guest_debug(s->vm, VM_ALL_VCPUS, &dbg);
 }
 
 static void service__report(struct snap_service *s, enum snap_trigger t,
