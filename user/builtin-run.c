@@ -18,6 +18,7 @@
 
 #include "user/builtin.h"
 #include "user/driver.h"
+#include "user/elf.h"
 #include "user/kvmdbg_mod.h"
 #include "user/snapshot.h"
 #include "user/vm.h"

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "user/debug_priv.h"
+#include "user/elf.h"
 #include "user/snapshot.h"
 
 /* How long debug__stop() lets the gdb thread tell a client the guest exited. */

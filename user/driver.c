@@ -21,6 +21,7 @@
 
 #include "user/debug.h"
 #include "user/driver.h"
+#include "user/elf.h"
 #include "user/snapshot.h"
 #include "user/vm.h"
 

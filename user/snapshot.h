@@ -16,6 +16,7 @@
 
 #include <linux/kvm.h>
 
+#include "user/elf.h"
 #include "user/snapshot_format.h"
 #include "user/vm.h"
 
@@ -66,6 +67,8 @@ int vm__restore_devices(struct vm *vm, const struct vm_state *st, char *err,
 			size_t err_len);
 /* After every vCPU's state: re-raise device interrupts the restore lost. */
 void vm__restore_devices_done(struct vm *vm, const struct vm_state *st);
+
+static_assert(SNAP_MAX_BUILD_ID == ELF_MAX_BUILD_ID, "build-id room");
 
 /* What the writer records about where the VM came from. */
 struct snapshot_meta {
@@ -167,12 +170,5 @@ bool snapshot_service__at_reached(struct vm *vm);
  */
 int snapshot__monitor(struct vm *vm, const char *cmd, bool help,
 		      void (*print)(void *out, const char *fmt, ...), void *out);
-
-/* ELF helpers (user/snapshot_elf.c): symbol value and GNU build-id. */
-int elf__symbol(const char *path, const char *name, uint64_t *value,
-		char *err, size_t err_len);
-int elf__build_id(const char *path, uint8_t *id, uint32_t *len);
-/* p_vaddr of the first PT_LOAD: 0, -ENOENT without one, -ENOEXEC, -errno. */
-int elf__first_load(const char *path, uint64_t *vaddr);
 
 #endif /* KVMDBG_USER_SNAPSHOT_H */

@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "user/elf.h"
 #include "user/kvmdbg_mod.h"
-#include "user/vcpu_state.h"
 #include "user/snapshot.h"
+#include "user/vcpu_state.h"
 #include "user/vm.h"
 
 #define SMP_ELF		"build/examples/smp.elf"

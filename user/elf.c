@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Just enough ELF for snapshots: a symbol's value from .symtab (for
- * --snapshot-at SYMBOL), the GNU build-id note (recorded in snapshots,
- * used to find symbols in $KVMDBG_ARTIFACTS) and the first loadable
- * segment's address (qOffsets for a slid kernel). The file is untrusted:
- * every header, table and string is bounds-checked against its size.
+ * Just enough ELF: see user/elf.h. The file is untrusted: every header,
+ * table and string is bounds-checked against its size.
  */
 #include <elf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "user/snapshot.h"
+#include "user/elf.h"
 
 struct elf {
 	const uint8_t *p;
@@ -148,7 +146,7 @@ static int elf__note_id(const struct elf *e, const Elf64_Shdr *sh, uint8_t *id,
 		if (name > end - off || desc > end - off - name)
 			return -ENOEXEC;
 		if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-		    !memcmp(e->p + off, "GNU", 4) && n->n_descsz <= SNAP_MAX_BUILD_ID) {
+		    !memcmp(e->p + off, "GNU", 4) && n->n_descsz <= ELF_MAX_BUILD_ID) {
 			memcpy(id, e->p + off + name, n->n_descsz);
 			*len = n->n_descsz;
 			return 0;
