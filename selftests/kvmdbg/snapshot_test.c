@@ -125,7 +125,20 @@ TEST_F(snap, equals_kvm_get_running)
 	int i;
 
 	ASSERT_EQ(0, vm_start(&self->vm));
-	usleep(30000);
+	/*
+	 * Until every vCPU has run its loop once (rax past 1000 * i): under
+	 * nested TCG on a loaded host that can take seconds.
+	 */
+	for (int tries = 0; tries < 600; tries++) {
+		bool all = true;
+
+		usleep(30000);
+		ASSERT_EQ(0, snapshot(self->s, &snap, self->st, MAX_VCPUS, NULL, 0));
+		for (i = 0; i < variant->nr_vcpus; i++)
+			all &= self->st[i].regs.rax > 1000ULL * i;
+		if (all)
+			break;
+	}
 	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
 	ASSERT_EQ(0, snapshot(self->s, &snap, self->st, MAX_VCPUS, NULL, 0));
 	EXPECT_EQ(variant->nr_vcpus, snap.nr_vcpus);
