@@ -39,7 +39,7 @@
 # VM_SILENCE (default 300: seconds without a console line after which qemu
 # counts as stuck; it is stopped and the VM boots again, going on from
 # the test that was running, whose partial output becomes comments),
-# VM_BOOTS (default 3: boots in all when qemu gets stuck that way or the
+# VM_BOOTS (default 5: boots in all when qemu gets stuck that way or the
 # guest's lockup detector fires),
 # QEMU (default qemu-system-x86_64), VM_CPU (QEMU's -cpu, default max),
 # VM_ACCEL (QEMU's -accel, default tcg: one host thread per vCPU; under
@@ -58,7 +58,7 @@ ROOT=$VM/initramfs
 KO=kmod/kvmdbg.ko
 TIMEOUT=${VM_TIMEOUT:-900}
 TEST_TIMEOUT=${VM_TEST_TIMEOUT:-120}
-BOOTS=${VM_BOOTS:-3}
+BOOTS=${VM_BOOTS:-5}
 QEMU=${QEMU:-qemu-system-x86_64}
 CPU=${VM_CPU:-max}
 ACCEL=${VM_ACCEL:-tcg}
@@ -525,9 +525,9 @@ main() {
 	# had simply not run (RIP just after an sti, in the idle loop) or one
 	# waiting for an IPI the other never took. Boot again and go on from
 	# the test that was running; the tests that ended keep their results.
-	# A CI run once met it twice in one suite (55-snapshot-module, then
-	# again after the reboot), so up to VM_BOOTS boots in all; a lockup
-	# in the last one fails.
+	# CI runs met it twice in one suite (55-snapshot-module, then again
+	# after the reboot; snapshot_test, then 50-kvmdbg-launch), so up to
+	# VM_BOOTS boots in all; a lockup in the last one fails.
 	for ((boot_nr = 2; boot_nr <= BOOTS; boot_nr++)); do
 		stuck=$(running_test)
 		lockup=$(grep -m 1 'watchdog: BUG: soft lockup' "$VM/console.log" || true)
