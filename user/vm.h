@@ -287,6 +287,18 @@ uint64_t vm__reserved_end(int nr_cpus);
 uint64_t vm__stack_size(int nr_cpus);
 
 /*
+ * Does guest-physical [gpa, gpa+len) touch a structure the VMM built and
+ * the guest runs on: the page tables, GDT and TSS above (an ELF or flat
+ * guest has no IDT), and for a Linux guest also its boot_params, command
+ * line and ACPI tables (user/linux-priv.h)? true and *what (may be NULL)
+ * names the first one, e.g. "page table (PML4)"; a debugger refuses to
+ * write there unless told to. The stacks are not in it: only their place
+ * is the VMM's, their contents are the guest's (locals, return addresses).
+ */
+bool vm__gpa_reserved(struct vm *vm, uint64_t gpa, uint64_t len,
+		      const char **what);
+
+/*
  * Facts about the host's KVM, for --info and option checking. Opens the
  * device named by $KVMDBG_KVM_DEV (default /dev/kvm). -errno, with a
  * one-line reason in err when given.
