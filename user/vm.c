@@ -340,6 +340,14 @@ struct kvm_run *vm__vcpu_run(struct vm *vm, int i)
 	return i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].run : NULL;
 }
 
+void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8)
+{
+	struct kvm_run *run = vm__vcpu_run(vm, i);
+
+	if (run)
+		run->cr8 = cr8;
+}
+
 void *vm__gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa > vm->mem_size || len > vm->mem_size - gpa)

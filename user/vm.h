@@ -142,6 +142,12 @@ int vm__nr_vcpus(struct vm *vm);
 int vm__vm_fd(struct vm *vm);
 int vm__vcpu_fd(struct vm *vm, int i);
 struct kvm_run *vm__vcpu_run(struct vm *vm, int i);
+/*
+ * After a KVM_SET_SREGS on parked vCPU i: without an in-kernel LAPIC (ELF
+ * and flat guests) KVM_RUN reloads CR8 from run->cr8 on entry, which
+ * still holds the value of the last exit; this makes @cr8 stick.
+ */
+void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8);
 uint64_t vm__entry(struct vm *vm);	/* RIP every vCPU starts at */
 
 /*

@@ -1149,7 +1149,7 @@ def gdb_more_than_256_vcpus():
     eq((status, out), (0, ""), "status and output")
 
 
-# ---- the VMM's structures -------------------------------------------------
+# ---- the VMM's structures; cr8 ---------------------------------------------
 
 def vmm_refusal(op, addr, what):
     return (f"gdb: {op} at {addr:#x}: guest-physical {addr:#x} is the VMM's {what}; "
@@ -1207,6 +1207,38 @@ def vmm_structures_raw_packets():
                vmm_refusal("memory write", 0x6ff8, "page table (page directory)"),
                vmm_refusal("Z0", 0x2000, "page table (PML4)")],
        "launcher's refusal lines")
+
+
+@test
+def cr8_write_sticks():
+    """set $cr8 = 5 survives stepi (KVM_RUN reloads run->cr8 without a LAPIC)"""
+    vm = Launcher("callchain")
+    out = gdb(vm, ["set $cr8 = 5", "stepi", "p $cr8", "stepi", "p $cr8",
+                   "set $cr8 = 0", "stepi", "p $cr8", "continue"])
+    eq(values(out), ["5", "5", "0"], "cr8 after each stepi")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def cr8_restored_by_resume():
+    """a snapshot taken with cr8 = 5 resumes with cr8 = 5 after a stepi"""
+    snap = f"{TMP}/cr8.snap"
+    vm = Launcher("callchain")
+    out = gdb(vm, ["set $cr8 = 5", f"monitor snapshot {snap}", "set $cr8 = 0",
+                   "continue"])
+    has(out, f"snapshot written to {snap}", "monitor snapshot")
+    finishes_like_reference(vm, "callchain")
+    p = spawn([LAUNCH, "--resume", snap, "--gdb-exec", "stepi",
+               "--gdb-exec", "p $cr8"], stdin=subprocess.DEVNULL,
+              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        res, _ = p.communicate(timeout=CLIENT_DEADLINE)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail("resume under gdb still running")
+    res = res.decode(errors="replace")
+    eq(values(res), ["5"], "cr8 of the resumed guest after a stepi")
+    eq(p.returncode, 0, "resume's status")
 
 
 # ---- TAP ------------------------------------------------------------------
