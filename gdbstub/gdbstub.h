@@ -225,4 +225,7 @@ void gdb_stub_disconnected(struct gdb_stub *stub);
 /* True between a resume and the matching stop report. */
 bool gdb_stub_running(const struct gdb_stub *stub);
 
+/* True after "monitor phys on" (until off or a new client). */
+bool gdb_stub_phys(const struct gdb_stub *stub);
+
 #endif /* KVMDBG_GDBSTUB_H */

@@ -65,6 +65,11 @@ static int monitor_phys(struct gdb_stub *stub, const char *arg)
 	return 0;
 }
 
+bool gdb_stub_phys(const struct gdb_stub *stub)
+{
+	return stub->phys;
+}
+
 static int monitor_run(struct gdb_stub *stub, const char *cmd)
 {
 	int ret = -ENOENT;

@@ -3,7 +3,8 @@
  * Breakpoints and watchpoints (the Z/z packets).
  *
  * Z0: int3 patched into guest memory, any number; the table keeps the
- *     original byte for reads, removal and detach.
+ *     original byte for reads, removal and detach. Not into the VMM's
+ *     own structures (vm__gpa_reserved) unless "monitor phys on".
  * Z1, Z4: DR0-DR3 slots (4 in all, shared), programmed into every vCPU at
  *     resume (debug_regs__guest_debug). DR7 data breakpoints do not fire
  *     on the CPL0-emulating KVM of our test hosts: Z4 is unproven there.
@@ -41,6 +42,9 @@ static int sw_insert(struct debug *d, uint64_t addr)
 	r = debug_regs__paging(d, BP_VCPU, &p);
 	if (!r)
 		r = debug_mem__translate(d, &p, addr, &gpa);
+	/* An int3 in the VMM's page tables or GDT breaks every vCPU. */
+	if (!r && !gdb_stub_phys(d->stub))
+		r = debug_mem__guard(d, "Z0", addr, gpa, 1);
 	if (r)
 		return r;
 	hva = vm__gpa_to_hva(d->vm, gpa, 1);

@@ -6,8 +6,12 @@
  * and stop short at the first unmapped page. Reads show the original
  * bytes under our int3s; writes there update the saved byte instead, so
  * the breakpoint stays armed and its removal restores what gdb wrote.
+ * Writes by guest-virtual address into the VMM's own structures (its page
+ * tables, GDT, ...: vm__gpa_reserved) are refused whole: one stray byte
+ * there breaks every vCPU at once. Phys mode is the way to write them.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "user/debug_priv.h"
@@ -39,6 +43,19 @@ int debug_mem__translate(struct debug *d, const struct x86_paging *p,
 		return r;
 	*gpa = w.gpa;
 	return 0;
+}
+
+int debug_mem__guard(struct debug *d, const char *op, uint64_t addr,
+		     uint64_t gpa, uint64_t len)
+{
+	const char *what;
+
+	if (!vm__gpa_reserved(d->vm, gpa, len, &what))
+		return 0;
+	debug__log(d, "%s at %#" PRIx64 ": guest-physical %#" PRIx64
+		   " is the VMM's %s; use 'monitor phys on' to write VMM structures anyway",
+		   op, addr, gpa, what);
+	return -EACCES;
 }
 
 int debug_mem__store_phys(struct debug *d, uint64_t gpa, const void *buf,
@@ -86,6 +103,27 @@ static int xfer_page(struct debug *d, uint64_t gpa, size_t n, struct xfer *x,
 	return 0;
 }
 
+/* Page by page as xfer() goes; up to the first unmapped page, where it stops. */
+static int guard_write(struct debug *d, const struct x86_paging *p,
+		       uint64_t addr, size_t len)
+{
+	size_t done = 0;
+	int r = 0;
+
+	while (!r && done < len) {
+		uint64_t va = addr + done, gpa;
+		size_t n = DEBUG_PAGE - (va & (DEBUG_PAGE - 1));
+
+		if (n > len - done)
+			n = len - done;
+		if (debug_mem__translate(d, p, va, &gpa))
+			break;
+		r = debug_mem__guard(d, "memory write", va, gpa, n);
+		done += n;
+	}
+	return r;
+}
+
 static int xfer(struct debug *d, int vcpu, bool phys, uint64_t addr,
 		size_t len, struct xfer *x)
 {
@@ -95,6 +133,8 @@ static int xfer(struct debug *d, int vcpu, bool phys, uint64_t addr,
 
 	if (!phys) {
 		r = debug_regs__paging(d, vcpu, &p);
+		if (!r && x->write)
+			r = guard_write(d, &p, addr, len);
 		if (r)
 			return r;
 	}

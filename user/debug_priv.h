@@ -159,6 +159,9 @@ int debug_mem__read(struct debug *d, int vcpu, bool phys, uint64_t addr,
 		    void *buf, size_t len);
 int debug_mem__write(struct debug *d, int vcpu, bool phys, uint64_t addr,
 		     const void *buf, size_t len);
+/* -EACCES, with one line naming it, when @gpa.. is the VMM's (vm__gpa_reserved). */
+int debug_mem__guard(struct debug *d, const char *op, uint64_t addr,
+		     uint64_t gpa, uint64_t len);
 /* Store into guest-physical memory, keeping our int3s in place. lock held. */
 int debug_mem__store_phys(struct debug *d, uint64_t gpa, const void *buf,
 			  size_t len);

@@ -149,9 +149,12 @@ int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty)
 
 	if ((dirty & X86_DIRTY_REGS) && ioctl(fd, KVM_SET_REGS, &v->state.regs))
 		r = -errno;
-	if (!r && (dirty & X86_DIRTY_SREGS) &&
-	    ioctl(fd, KVM_SET_SREGS, &v->state.sregs))
-		r = -errno;
+	if (!r && (dirty & X86_DIRTY_SREGS)) {
+		if (ioctl(fd, KVM_SET_SREGS, &v->state.sregs))
+			r = -errno;
+		else
+			vm__vcpu_set_cr8(d->vm, vcpu, v->state.sregs.cr8);
+	}
 	if (!r && (dirty & X86_DIRTY_FPU) &&
 	    (v->state.xsave ? ioctl(fd, KVM_SET_XSAVE, v->state.xsave) :
 	     ioctl(fd, KVM_SET_FPU, &v->state.fpu)))

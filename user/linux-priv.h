@@ -19,6 +19,7 @@
 #include "user/vm-priv.h"
 
 #define LINUX_GPA_BOOT_PARAMS	0x10000ULL
+#define LINUX_BOOT_PARAMS_SIZE	0x1000ULL	/* struct boot_params */
 #define LINUX_GPA_CMDLINE	0x20000ULL
 #define LINUX_GPA_ACPI		0xe0000ULL
 #define LINUX_GPA_KERNEL	0x100000ULL
@@ -40,6 +41,8 @@ struct serial;
 struct linux_guest {
 	struct serial *com1;
 	uint64_t boot_params;		/* GPA handed to the BSP in RSI */
+	uint64_t cmdline_size;		/* bytes at LINUX_GPA_CMDLINE, with the
+					 * NUL; 0 on a resume (not known) */
 	uint16_t pm1_en;		/* PM1a enable register (atomic) */
 };
 
@@ -54,6 +57,66 @@ struct linux_image {
 	int initrd_fd;
 	uint64_t initrd_addr;
 };
+
+/*
+ * The structures the VMM builds in guest RAM, by guest-physical range
+ * (vm__gpa_reserved()). Pure, over the layout constants of this file and
+ * user/vm-priv.h, so that unit tests check it without a VM.
+ */
+struct vm_layout {
+	uint64_t mem_size;	/* RAM: one page directory per GiB */
+	bool is_linux;		/* a Linux guest: its boot structures too */
+	uint64_t cmdline_size;	/* struct linux_guest's */
+};
+
+struct vm_region {
+	uint64_t start, end;	/* [start, end), guest-physical */
+	const char *what;
+};
+
+#define VM_MAX_REGIONS	9
+
+/* The regions of @l in address order; returns how many (<= VM_MAX_REGIONS). */
+static inline int vm__layout_regions(const struct vm_layout *l,
+				     struct vm_region *r)
+{
+	uint64_t nr_gib = (l->mem_size + (1ULL << 30) - 1) >> 30;
+	int n = 0;
+
+	r[n++] = (struct vm_region){ GPA_GDT, GPA_GDT + PAGE_SIZE, "GDT" };
+	r[n++] = (struct vm_region){ GPA_PML4, GPA_PML4 + PAGE_SIZE, "page table (PML4)" };
+	r[n++] = (struct vm_region){ GPA_PDPT, GPA_PDPT + PAGE_SIZE, "page table (PDPT)" };
+	r[n++] = (struct vm_region){ GPA_PT0, GPA_PT0 + PAGE_SIZE,
+				     "page table (PT of the first 2 MiB)" };
+	r[n++] = (struct vm_region){ GPA_TSS, GPA_TSS + PAGE_SIZE, "TSS" };
+	r[n++] = (struct vm_region){ GPA_PD, GPA_PD + nr_gib * PAGE_SIZE,
+				     "page table (page directory)" };
+	if (!l->is_linux)
+		return n;
+	r[n++] = (struct vm_region){ LINUX_GPA_BOOT_PARAMS,
+				     LINUX_GPA_BOOT_PARAMS + LINUX_BOOT_PARAMS_SIZE,
+				     "Linux boot_params (zero page)" };
+	if (l->cmdline_size)
+		r[n++] = (struct vm_region){ LINUX_GPA_CMDLINE,
+					     LINUX_GPA_CMDLINE + l->cmdline_size,
+					     "kernel command line" };
+	r[n++] = (struct vm_region){ LINUX_GPA_ACPI, LINUX_GPA_KERNEL, "ACPI tables" };
+	return n;
+}
+
+/* The first region [gpa, gpa+len) touches, or NULL. No overflow for any len. */
+static inline const char *vm__layout_owner(const struct vm_layout *l,
+					   uint64_t gpa, uint64_t len)
+{
+	struct vm_region r[VM_MAX_REGIONS];
+	int n = vm__layout_regions(l, r);
+
+	for (int i = 0; i < n; i++)
+		if (gpa < r[i].end &&
+		    (gpa >= r[i].start ? len > 0 : r[i].start - gpa < len))
+			return r[i].what;
+	return NULL;
+}
 
 /* linux_boot.c */
 int linux__open(struct vm *vm, const struct vm_config *cfg, struct linux_image *li);

@@ -47,7 +47,7 @@
 #define HDR_PREF_ADDRESS	0x258
 #define HDR_INIT_SIZE		0x260
 #define BP_E820_TABLE		0x2d0
-#define BP_SIZE			0x1000
+#define BP_SIZE			LINUX_BOOT_PARAMS_SIZE
 
 #define XLF_KERNEL_64		0x1
 #define LOADED_HIGH		0x1
@@ -281,6 +281,7 @@ static int linux__cmdline(struct vm *vm, const struct vm_config *cfg,
 		return li_err(cfg, "--append: command line is %zu bytes; this kernel takes at most %zu",
 			      strlen(cmd), max), -E2BIG;
 	memcpy(vm__gpa_to_hva(vm, LINUX_GPA_CMDLINE, max + 1), cmd, strlen(cmd) + 1);
+	vm->lguest->cmdline_size = strlen(cmd) + 1;
 	wr32(bp + HDR_CMD_LINE_PTR, LINUX_GPA_CMDLINE);
 	wr32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	return 0;

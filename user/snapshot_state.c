@@ -239,6 +239,7 @@ int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 	if (s->has_xcrs)
 		SET(KVM_SET_XCRS, &s->xcrs, "KVM_SET_XCRS");
 	SET(KVM_SET_SREGS, &s->sregs, "KVM_SET_SREGS");
+	vm__vcpu_set_cr8(vm, i, s->sregs.cr8);
 	r = state__set_msrs(fd, s);
 	if (r) {
 		vm__errf_snap(err, err_len, i, "KVM_SET_MSRS", r);

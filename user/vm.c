@@ -42,6 +42,21 @@ uint64_t vm__reserved_end(int nr_cpus)
 	return end > VM_RESERVED_END ? end : VM_RESERVED_END;
 }
 
+bool vm__gpa_reserved(struct vm *vm, uint64_t gpa, uint64_t len,
+		      const char **what)
+{
+	struct vm_layout l = {
+		.mem_size = vm->mem_size,
+		.is_linux = vm->lguest != NULL,
+		.cmdline_size = vm->lguest ? vm->lguest->cmdline_size : 0,
+	};
+	const char *w = vm__layout_owner(&l, gpa, len);
+
+	if (what)
+		*what = w;
+	return w != NULL;
+}
+
 static int vm__check_mem(const struct vm_config *cfg, int nr_cpus, uint64_t mem)
 {
 	if (mem % PAGE_SIZE || mem < VM_MEM_MIN || mem > VM_MEM_MAX ||
@@ -323,6 +338,14 @@ int vm__vcpu_fd(struct vm *vm, int i)
 struct kvm_run *vm__vcpu_run(struct vm *vm, int i)
 {
 	return i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].run : NULL;
+}
+
+void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8)
+{
+	struct kvm_run *run = vm__vcpu_run(vm, i);
+
+	if (run)
+		run->cr8 = cr8;
 }
 
 void *vm__gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)

@@ -142,6 +142,12 @@ int vm__nr_vcpus(struct vm *vm);
 int vm__vm_fd(struct vm *vm);
 int vm__vcpu_fd(struct vm *vm, int i);
 struct kvm_run *vm__vcpu_run(struct vm *vm, int i);
+/*
+ * After a KVM_SET_SREGS on parked vCPU i: without an in-kernel LAPIC (ELF
+ * and flat guests) KVM_RUN reloads CR8 from run->cr8 on entry, which
+ * still holds the value of the last exit; this makes @cr8 stick.
+ */
+void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8);
 uint64_t vm__entry(struct vm *vm);	/* RIP every vCPU starts at */
 
 /*
@@ -285,6 +291,18 @@ void vm__vcpu_set_halted(struct vm *vm, int i);
 /* Reserved low region and stack size for @nr_cpus (layout above). */
 uint64_t vm__reserved_end(int nr_cpus);
 uint64_t vm__stack_size(int nr_cpus);
+
+/*
+ * Does guest-physical [gpa, gpa+len) touch a structure the VMM built and
+ * the guest runs on: the page tables, GDT and TSS above (an ELF or flat
+ * guest has no IDT), and for a Linux guest also its boot_params, command
+ * line and ACPI tables (user/linux-priv.h)? true and *what (may be NULL)
+ * names the first one, e.g. "page table (PML4)"; a debugger refuses to
+ * write there unless told to. The stacks are not in it: only their place
+ * is the VMM's, their contents are the guest's (locals, return addresses).
+ */
+bool vm__gpa_reserved(struct vm *vm, uint64_t gpa, uint64_t len,
+		      const char **what);
 
 /*
  * Facts about the host's KVM, for --info and option checking. Opens the

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests of the debug backend's pure helpers: register conversion,
- * the software page walk, DR7 encoding and the software breakpoint table.
- * No VM needed.
+ * the software page walk, DR7 encoding, the software breakpoint table and
+ * the VMM's reserved guest-physical layout. No VM needed.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "user/debug_swbp.h"
+#include "user/linux-priv.h"
 #include "user/x86_debugreg.h"
 #include "user/x86_pagewalk.h"
 #include "user/x86_regs.h"
@@ -701,6 +702,86 @@ TEST(swbp_overlay_shows_original_bytes)
 	EXPECT_EQ(0x55, buf[3]);
 	EXPECT_EQ(0xcc, buf[7]);
 	swbp__free(&t);
+}
+
+/* ---- the VMM's structures in guest RAM (vm__gpa_reserved) ---- */
+
+/* What [gpa, gpa+len) touches, "" for nothing. */
+static const char *owner(const struct vm_layout *l, uint64_t gpa, uint64_t len)
+{
+	const char *w = vm__layout_owner(l, gpa, len);
+
+	return w ? w : "";
+}
+
+TEST(layout_elf_structures_exact)
+{
+	struct vm_layout l = { .mem_size = 64ULL << 20 };
+
+	EXPECT_STREQ("", owner(&l, 0, 0x1000));		/* page 0: not present */
+	EXPECT_STREQ("", owner(&l, 0xfff, 1));
+	EXPECT_STREQ("GDT", owner(&l, 0xfff, 2));
+	EXPECT_STREQ("GDT", owner(&l, 0x1fff, 1));
+	EXPECT_STREQ("page table (PML4)", owner(&l, 0x2000, 1));
+	EXPECT_STREQ("page table (PML4)", owner(&l, 0x2fff, 1));
+	EXPECT_STREQ("page table (PDPT)", owner(&l, 0x3000, 1));
+	EXPECT_STREQ("page table (PT of the first 2 MiB)", owner(&l, 0x4fff, 1));
+	EXPECT_STREQ("TSS", owner(&l, 0x5000, 1));
+	EXPECT_STREQ("TSS", owner(&l, 0x5fff, 1));
+	EXPECT_STREQ("page table (page directory)", owner(&l, 0x6000, 1));
+	EXPECT_STREQ("page table (page directory)", owner(&l, 0x6fff, 1));
+	EXPECT_STREQ("", owner(&l, 0x7000, 0x79000));	/* up to the stacks */
+	/* The stacks hold the guest's own data; the Linux regions are not there. */
+	EXPECT_STREQ("", owner(&l, GPA_STACKS, VM_RESERVED_END - GPA_STACKS));
+	EXPECT_STREQ("", owner(&l, LINUX_GPA_BOOT_PARAMS, 1));
+	EXPECT_STREQ("", owner(&l, LINUX_GPA_ACPI, 1));
+	EXPECT_STREQ("", owner(&l, VM_RESERVED_END, 1));
+}
+
+TEST(layout_lengths_and_overflow)
+{
+	struct vm_layout l = { .mem_size = 64ULL << 20 };
+
+	EXPECT_STREQ("", owner(&l, 0x2000, 0));
+	EXPECT_STREQ("GDT", owner(&l, 0, UINT64_MAX));	/* first one named */
+	EXPECT_STREQ("page table (PML4)", owner(&l, 0x1fff + 1, UINT64_MAX));
+	EXPECT_STREQ("", owner(&l, 0x7000, UINT64_MAX));
+	EXPECT_STREQ("", owner(&l, UINT64_MAX, 2));	/* wraps to 0 */
+	EXPECT_STREQ("page table (PT of the first 2 MiB)", owner(&l, 0x4fff, 2)); /* and TSS */
+}
+
+TEST(layout_page_directories_follow_ram)
+{
+	struct vm_layout l = { .mem_size = 1ULL << 30 };
+
+	EXPECT_STREQ("", owner(&l, 0x7000, 1));
+	l.mem_size = (1ULL << 30) + 0x1000;
+	EXPECT_STREQ("page table (page directory)", owner(&l, 0x7fff, 1));
+	EXPECT_STREQ("", owner(&l, 0x8000, 1));
+	l.mem_size = VM_MEM_MAX;
+	EXPECT_STREQ("page table (page directory)", owner(&l, GPA_PD + 63 * 0x1000, 1));
+	EXPECT_STREQ("", owner(&l, GPA_PD + 64 * 0x1000, 1));
+}
+
+TEST(layout_linux_structures_exact)
+{
+	struct vm_layout l = { .mem_size = LINUX_MEM_DEFAULT, .is_linux = true,
+			       .cmdline_size = 16 };
+
+	EXPECT_STREQ("page table (PML4)", owner(&l, 0x2000, 8));
+	EXPECT_STREQ("GDT", owner(&l, 0x1000, 1));
+	EXPECT_STREQ("", owner(&l, 0xffff, 1));
+	EXPECT_STREQ("Linux boot_params (zero page)", owner(&l, 0x10000, 1));
+	EXPECT_STREQ("Linux boot_params (zero page)", owner(&l, 0x10fff, 1));
+	EXPECT_STREQ("", owner(&l, 0x11000, 0xf000));
+	EXPECT_STREQ("kernel command line", owner(&l, 0x1ffff, 2));
+	EXPECT_STREQ("kernel command line", owner(&l, 0x2000f, 1));
+	EXPECT_STREQ("", owner(&l, 0x20010, 0xbfff0));	/* up to 0xe0000 */
+	EXPECT_STREQ("ACPI tables", owner(&l, 0xdffff, 2));
+	EXPECT_STREQ("ACPI tables", owner(&l, 0xfffff, 1));
+	EXPECT_STREQ("", owner(&l, LINUX_GPA_KERNEL, 1));
+	l.cmdline_size = 0;	/* a resume: not known */
+	EXPECT_STREQ("", owner(&l, 0x20000, 1));
 }
 
 TEST_HARNESS_MAIN

@@ -1149,6 +1149,98 @@ def gdb_more_than_256_vcpus():
     eq((status, out), (0, ""), "status and output")
 
 
+# ---- the VMM's structures; cr8 ---------------------------------------------
+
+def vmm_refusal(op, addr, what):
+    return (f"gdb: {op} at {addr:#x}: guest-physical {addr:#x} is the VMM's {what}; "
+            "use 'monitor phys on' to write VMM structures anyway")
+
+
+@test
+def vmm_structures_refused_unless_phys():
+    """break *0x2000 and set {char}0x2000 refused with a line (PML4); reads work; phys on writes"""
+    vm = Launcher("callchain")
+    out = gdb(vm, ["break *0x2000", "continue", "delete",
+                   "set {char}0x2000 = 0", "x/1xb 0x2000",
+                   "monitor phys on", "set {char}0x2000 = 7", "x/1xb 0x2000",
+                   "set {char}0x2000 = 3", "x/1xb 0x2000", "monitor phys off",
+                   "continue"])
+    has(out, "Cannot insert breakpoint 1.", "gdb: Z0 refused")
+    eq(out.count("Cannot access memory at address 0x2000"), 2,
+       "gdb: Z0 and the write refused, nothing else")
+    eq(re.findall(r"^0x2000:\s+(0x[0-9a-f]+)", out, re.M), ["0x03", "0x07", "0x03"],
+       "PML4's first byte: unchanged, then written in phys mode")
+    finishes_like_reference(vm, "callchain")
+    lines = [l for l in vm.err().splitlines() if "VMM's" in l]
+    eq(lines, [vmm_refusal("Z0", 0x2000, "page table (PML4)"),
+               vmm_refusal("memory write", 0x2000, "page table (PML4)")],
+       "launcher's refusal lines")
+
+
+@test
+def vmm_structures_raw_packets():
+    """Z0/M/X into the GDT, TSS, PD refused whole (E13); phys on: Z0 and M accepted (raw)"""
+    vm = Launcher("callchain")
+    rsp = Rsp(vm)
+    rsp.cmd("?")
+    eq(rsp.cmd("Z0,1008,1"), "E13", "Z0 in the GDT")
+    eq(rsp.cmd("X5000,1:A"), "E13", "X into the TSS")
+    before = rsp.cmd("m6ff8,10")
+    eq(rsp.cmd("M6ff8,10:" + "ab" * 16), "E13", "M from the PD into the next page")
+    eq(rsp.cmd("m6ff8,10"), before, "no byte of it written")
+    eq(rsp.cmd("M7000,8:" + before[16:]), "OK", "the page after the PD is the guest's")
+    msg = "phys on: memory packets use guest-physical addresses\n"
+    eq(rsp.cmd("qRcmd," + b"phys on".hex()), msg.encode().hex(), "phys on")
+    eq(rsp.cmd("Z0,2000,1"), "OK", "Z0 in the PML4, phys on")
+    eq(rsp.cmd("z0,2000,1"), "OK", "and removed")
+    eq(rsp.cmd("m2000,1"), "03", "PML4 byte restored")
+    eq(rsp.cmd("M5000,1:00"), "OK", "M into the TSS, phys on")
+    msg = "phys off: memory packets use guest-virtual addresses\n"
+    eq(rsp.cmd("qRcmd," + b"phys off".hex()), msg.encode().hex(), "phys off")
+    eq(rsp.cmd("Z0,2000,1"), "E13", "Z0 in the PML4 refused again")
+    eq(rsp.cmd("D"), "OK", "detach")
+    rsp.close()
+    finishes_like_reference(vm, "callchain")
+    lines = [l for l in vm.err().splitlines() if "VMM's" in l]
+    eq(lines, [vmm_refusal("Z0", 0x1008, "GDT"),
+               vmm_refusal("memory write", 0x5000, "TSS"),
+               vmm_refusal("memory write", 0x6ff8, "page table (page directory)"),
+               vmm_refusal("Z0", 0x2000, "page table (PML4)")],
+       "launcher's refusal lines")
+
+
+@test
+def cr8_write_sticks():
+    """set $cr8 = 5 survives stepi (KVM_RUN reloads run->cr8 without a LAPIC)"""
+    vm = Launcher("callchain")
+    out = gdb(vm, ["set $cr8 = 5", "stepi", "p $cr8", "stepi", "p $cr8",
+                   "set $cr8 = 0", "stepi", "p $cr8", "continue"])
+    eq(values(out), ["5", "5", "0"], "cr8 after each stepi")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
+def cr8_restored_by_resume():
+    """a snapshot taken with cr8 = 5 resumes with cr8 = 5 after a stepi"""
+    snap = f"{TMP}/cr8.snap"
+    vm = Launcher("callchain")
+    out = gdb(vm, ["set $cr8 = 5", f"monitor snapshot {snap}", "set $cr8 = 0",
+                   "continue"])
+    has(out, f"snapshot written to {snap}", "monitor snapshot")
+    finishes_like_reference(vm, "callchain")
+    p = spawn([LAUNCH, "--resume", snap, "--gdb-exec", "stepi",
+               "--gdb-exec", "p $cr8"], stdin=subprocess.DEVNULL,
+              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        res, _ = p.communicate(timeout=CLIENT_DEADLINE)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail("resume under gdb still running")
+    res = res.decode(errors="replace")
+    eq(values(res), ["5"], "cr8 of the resumed guest after a stepi")
+    eq(p.returncode, 0, "resume's status")
+
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):
