@@ -143,7 +143,6 @@ void debug_regs__free(struct debug *d);
 unsigned int debug_regs__sets(void *ctx);	/* gdb_target_ops.reg_sets */
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s);
 int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty);
-int debug_regs__set_rip(struct debug *d, int vcpu, uint64_t rip);
 void debug_regs__invalidate(struct debug *d);
 int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p);
 /* Program KVM_SET_GUEST_DEBUG for @vcpu (skipped when unchanged). */

@@ -168,19 +168,6 @@ int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty)
 	return r;
 }
 
-int debug_regs__set_rip(struct debug *d, int vcpu, uint64_t rip)
-{
-	struct x86_kvm_state *s;
-	int r = debug_regs__get(d, vcpu, &s);
-
-	if (r)
-		return r;
-	if (s->regs.rip == rip)
-		return 0;
-	s->regs.rip = rip;
-	return debug_regs__put(d, vcpu, X86_DIRTY_REGS);
-}
-
 void debug_regs__invalidate(struct debug *d)
 {
 	for (int i = 0; i < d->nr_vcpus; i++) {

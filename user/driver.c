@@ -167,7 +167,13 @@ static char *try_artifacts(const char *image, const char *hex, char *tried, size
 	return r ? r : try_fmt(tried, len, "%s/%s.debug", dir, name);
 }
 
-char *driver__find_symbols(const struct driver_cfg *c, char *tried, size_t len,
+/*
+ * Resolve symbols: --symbols, then a file beside the image or snapshot
+ * (<snapshot>.elf, <snapshot>.debug, the recorded image; <image>.debug,
+ * the image), then $KVMDBG_ARTIFACTS/<name>-<build-id>. Returns the path
+ * (malloc'd) or NULL; @tried lists what was tried, @how where it came from.
+ */
+static char *driver__find_symbols(const struct driver_cfg *c, char *tried, size_t len,
 			   const char **how)
 {
 	char hex[2 * SNAP_MAX_BUILD_ID + 1] = "";

@@ -25,15 +25,6 @@ struct driver_cfg {
 };
 
 /*
- * Resolve symbols: --symbols, then a file beside the image or snapshot
- * (<snapshot>.elf, <snapshot>.debug, the recorded image; <image>.debug,
- * the image), then $KVMDBG_ARTIFACTS/<name>-<build-id>. Returns the path
- * (malloc'd) or NULL; @tried lists what was tried, @how where it came from.
- */
-char *driver__find_symbols(const struct driver_cfg *c, char *tried, size_t tried_len,
-			   const char **how);
-
-/*
  * Run the session on @vm (created, not started; the snapshot service, if
  * any, already installed). Returns gdb's exit status (0-255), or -errno
  * with a one-line reason in err when the session could not start. The VM

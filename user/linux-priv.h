@@ -26,7 +26,6 @@
 #define LINUX_BASE_MEM_END	0x9fc00ULL	/* 639 KiB usable base memory */
 /* The IOAPIC and LAPIC pages sit at 0xfec00000/0xfee00000: RAM stays below. */
 #define LINUX_MEM_MAX		(3ULL << 30)
-#define LINUX_MEM_DEFAULT	(256ULL << 20)
 
 /* Port ranges the Linux VM claims (see linux_io.c). */
 #define LINUX_PORT_KBD_CMD	0x64	/* write 0xFE: keyboard-controller reset */

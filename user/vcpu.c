@@ -54,14 +54,14 @@ static void vcpu__kick(struct vcpu *vcpu)
 		pthread_kill(vcpu->thread, vm__kick_signal());
 }
 
-void vm__kick_all(struct vm *vm)
+static void vm__kick_all(struct vm *vm)
 {
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		vcpu__kick(&vm->vcpus[i]);
 }
 
 /* vm->lock held. The first end of the guest wins. */
-void vm__end_locked(struct vm *vm, int status)
+static void vm__end_locked(struct vm *vm, int status)
 {
 	if (vm->exiting)
 		return;
@@ -209,7 +209,8 @@ static void vcpu__halt(struct vcpu *vcpu)
  * + the exit reason, unless a debugger's on_crash hook holds it for its
  * client (which ends it later with that status). Returns true when held.
  */
-bool vm__crash(struct vcpu *vcpu, const char *what)
+/* true: the on_crash hook holds the guest (stop the world), else it ended. */
+static bool vm__crash(struct vcpu *vcpu, const char *what)
 {
 	struct vm *vm = vcpu->vm;
 	int status = VM_STATUS_CRASH + (int)vcpu->run->exit_reason;
@@ -492,18 +493,6 @@ void vm__vcpu_wake(struct vm *vm, int i)
 		pthread_cond_broadcast(&vm->wake);
 	}
 	pthread_mutex_unlock(&vm->lock);
-}
-
-int vm__vcpu_tid(struct vm *vm, int i)
-{
-	int tid;
-
-	if (i < 0 || i >= vm->nr_vcpus)
-		return 0;
-	pthread_mutex_lock(&vm->lock);
-	tid = vm->vcpus[i].tid;
-	pthread_mutex_unlock(&vm->lock);
-	return tid;
 }
 
 void vm__vcpu_set_halted(struct vm *vm, int i)

@@ -142,10 +142,6 @@ int vm__set_slots(struct vm *vm);
 
 /* vcpu.c */
 int vcpu__start(struct vcpu *vcpu);
-void vm__kick_all(struct vm *vm);	/* vm->lock held */
-void vm__end_locked(struct vm *vm, int status);
-/* true: the on_crash hook holds the guest (stop the world), else it ended. */
-bool vm__crash(struct vcpu *vcpu, const char *what);
 
 /* Formats a one-line error into err (may be NULL). */
 void vm__errf(char *err, size_t err_len, const char *fmt, ...)

@@ -324,7 +324,6 @@ void vm__destroy(struct vm *vm)
 	free(vm);
 }
 
-const char *vm__name(struct vm *vm) { return vm->name; }
 int vm__nr_vcpus(struct vm *vm) { return vm->nr_vcpus; }
 int vm__vm_fd(struct vm *vm) { return vm->vm_fd; }
 uint64_t vm__entry(struct vm *vm) { return vm->entry; }
@@ -335,14 +334,9 @@ int vm__vcpu_fd(struct vm *vm, int i)
 	return i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].fd : -1;
 }
 
-struct kvm_run *vm__vcpu_run(struct vm *vm, int i)
-{
-	return i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].run : NULL;
-}
-
 void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8)
 {
-	struct kvm_run *run = vm__vcpu_run(vm, i);
+	struct kvm_run *run = i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].run : NULL;
 
 	if (run)
 		run->cr8 = cr8;

@@ -137,11 +137,9 @@ void vm__kill(struct vm *vm, int status);
 /* Kill if still running, join threads, free everything. NULL is a no-op. */
 void vm__destroy(struct vm *vm);
 
-const char *vm__name(struct vm *vm);
 int vm__nr_vcpus(struct vm *vm);
 int vm__vm_fd(struct vm *vm);
 int vm__vcpu_fd(struct vm *vm, int i);
-struct kvm_run *vm__vcpu_run(struct vm *vm, int i);
 /*
  * After a KVM_SET_SREGS on parked vCPU i: without an in-kernel LAPIC (ELF
  * and flat guests) KVM_RUN reloads CR8 from run->cr8 on entry, which
@@ -181,8 +179,6 @@ void vm__vcpu_wake(struct vm *vm, int i);
  * stop-the-world that must signal the vCPU threads itself.
  */
 int vm__kick_signal(void);
-/* Thread id (gettid) of vCPU i's thread, 0 before vm__start(). */
-int vm__vcpu_tid(struct vm *vm, int i);
 
 /*
  * Debug hooks, installed before vm__start(); every pointer may be NULL.

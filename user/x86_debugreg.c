@@ -26,7 +26,8 @@ static unsigned int len_bits(unsigned int len)
 	}
 }
 
-int x86_hw__check(enum x86_hw_type type, uint64_t addr, unsigned int len)
+static int x86_hw__check(enum x86_hw_type type, uint64_t addr,
+			unsigned int len)
 {
 	if (type == X86_HW_EXEC)
 		return 0;

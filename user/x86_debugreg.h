@@ -30,9 +30,10 @@ struct x86_hw_slots {
 	struct x86_hw_slot slot[X86_HW_SLOTS];
 };
 
-/* -EINVAL unless @len is 1/2/4/8 and @addr is aligned to it (EXEC: any). */
-int x86_hw__check(enum x86_hw_type type, uint64_t addr, unsigned int len);
-/* Returns the slot index, -EINVAL (see above) or -ENOSPC when full. */
+/*
+ * Returns the slot index, -EINVAL unless @len is 1/2/4/8 and @addr is
+ * aligned to it (EXEC: any), or -ENOSPC when full.
+ */
 int x86_hw__insert(struct x86_hw_slots *s, enum x86_hw_type type,
 		   uint64_t addr, unsigned int len);
 /* 0, or -ENOENT when no slot holds exactly this. */

@@ -94,7 +94,12 @@ uint8_t x86_fpu__abridged_tag(uint16_t ftag)
 	return ftwx;
 }
 
-void x86_xsave__to_fpu(const uint8_t *x, struct kvm_fpu *f)
+/*
+ * The x87/SSE part of an XSAVE area as struct kvm_fpu, init values for
+ * the components XSTATE_BV says are in their init state; and back, for
+ * the components in @features (their XSTATE_BV bits set).
+ */
+static void x86_xsave__to_fpu(const uint8_t *x, struct kvm_fpu *f)
 {
 	uint64_t bv = rd(x + X86_XSAVE_HDR, 8);
 
@@ -115,7 +120,7 @@ void x86_xsave__to_fpu(const uint8_t *x, struct kvm_fpu *f)
 		memcpy(f->xmm, x + FX_XMM, sizeof(f->xmm));
 }
 
-void x86_xsave__from_fpu(uint8_t *x, const struct kvm_fpu *f,
+static void x86_xsave__from_fpu(uint8_t *x, const struct kvm_fpu *f,
 			 uint64_t features)
 {
 	if (features & X86_XFEATURE_X87) {

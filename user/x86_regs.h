@@ -75,13 +75,4 @@ uint16_t x86_fpu__full_tag(uint8_t ftwx, uint16_t fsw, const uint8_t (*st)[16]);
 /* And back: bit i set when physical register i is not empty. */
 uint8_t x86_fpu__abridged_tag(uint16_t ftag);
 
-/*
- * The x87/SSE part of an XSAVE area as struct kvm_fpu, init values for
- * the components XSTATE_BV says are in their init state; and back, for
- * the components in @features (their XSTATE_BV bits set).
- */
-void x86_xsave__to_fpu(const uint8_t *xsave, struct kvm_fpu *f);
-void x86_xsave__from_fpu(uint8_t *xsave, const struct kvm_fpu *f,
-			 uint64_t features);
-
 #endif /* KVMDBG_X86_REGS_H */

@@ -765,7 +765,7 @@ TEST(layout_page_directories_follow_ram)
 
 TEST(layout_linux_structures_exact)
 {
-	struct vm_layout l = { .mem_size = LINUX_MEM_DEFAULT, .is_linux = true,
+	struct vm_layout l = { .mem_size = 256ULL << 20, .is_linux = true,
 			       .cmdline_size = 16 };
 
 	EXPECT_STREQ("page table (PML4)", owner(&l, 0x2000, 8));
