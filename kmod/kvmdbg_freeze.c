@@ -2,7 +2,7 @@
 /*
  * kvmdbg: stopping every vCPU of a VM and holding it stopped.
  *
- * How a vCPU is stopped (checked in the test VM, see DESIGN.md): set
+ * How a vCPU is stopped (checked in the test VM by selftests/kvmdbg/): set
  * run->immediate_exit, send the VMM's kick signal to the vCPU's own thread
  * and kick it, then take vcpu->mutex. KVM_RUN holds that mutex for as long
  * as the vCPU is in the guest, so owning it proves the vCPU is outside

@@ -201,7 +201,7 @@ enum vm_hook_ret debug_exit__on_exit(void *ctx, struct vm *vm, int vcpu,
 		break;
 	case KVM_EXIT_INTERNAL_ERROR:
 		/*
-		 * Host quirk (DESIGN.md): on the CPL0-emulating KVM of our
+		 * Host quirk (docs/debugging.md): on the CPL0-emulating KVM of our
 		 * test hosts an int3 under KVM_GUESTDBG_USE_SW_BP comes back
 		 * as an emulation failure with RIP on the int3, not as
 		 * KVM_EXIT_DEBUG. On one of our int3s that is a breakpoint

@@ -2,7 +2,7 @@
 /*
  * Guest RAM as KVM memslots. RAM is one host mapping; it is cut into
  * slots only around the pages a debugger made read-only (write
- * watchpoints by page protection, see DESIGN.md), so a guest store to
+ * watchpoints by page protection, see docs/debugging.md), so a guest store to
  * such a page exits as KVM_EXIT_MMIO.
  */
 #include <errno.h>

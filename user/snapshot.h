@@ -43,7 +43,7 @@ struct vcpu_state {
 struct vm_state {
 	int nr_vcpus;
 	struct vcpu_state *vcpu;
-	uint32_t capture_path;		/* 0: userspace */
+	uint32_t capture_path;		/* 0: userspace, 1: kvmdbg.ko */
 	/* In-kernel devices (SNAP_HDR_IRQCHIP), a Linux guest's. */
 	bool irqchip;
 	struct kvm_irqchip chip[3];	/* PIC master, PIC slave, IOAPIC */
@@ -54,8 +54,9 @@ struct vm_state {
 
 /*
  * Capture every vCPU's state. Every vCPU must be parked (vm__hold() or a
- * debugger stop). This is the one place a kvmdbg.ko capture (one atomic
- * ioctl) slots in; today it is the userspace path: KVM_GET_* per vCPU.
+ * debugger stop). Registers come from vm__capture() (user/vcpu_state.h:
+ * one KVMDBG_SNAPSHOT through kvmdbg.ko, else KVM_GET_* per vCPU), the
+ * rest (XSAVE, MSRs, LAPIC, devices) through KVM_GET_* while still held.
  */
 int vm__capture_state(struct vm *vm, struct vm_state *st);
 /* Put one vCPU's state back (before vm__start()). */

@@ -78,7 +78,7 @@ struct snap_config {
 	uint64_t stopped_ns;	/* how long the world was held for capture */
 	uint64_t trigger_addr;	/* SNAP_TRIG_ADDR: the address */
 	uint32_t trigger;	/* enum snap_trigger */
-	uint32_t capture_path;	/* 0: userspace (signals + KVM_GET_*) */
+	uint32_t capture_path;	/* 0: userspace (signals + KVM_GET_*), 1: kvmdbg.ko */
 	uint32_t image_len;	/* <= SNAP_MAX_STR, no NUL */
 	uint32_t build_id_len;	/* <= SNAP_MAX_BUILD_ID */
 };

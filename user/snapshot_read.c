@@ -192,6 +192,9 @@ static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
 			   c->mem_size);
 	if (c->flags)
 		return bad(s, "unknown flags %#x", c->flags);
+	if (c->capture_path > 1)
+		return bad(s, "capture path %u is unknown (0: userspace, 1: kvmdbg.ko)",
+			   c->capture_path);
 	memcpy(s->image, p + sizeof(*c), c->image_len);
 	s->image[c->image_len] = 0;
 	if (memchr(s->image, 0, c->image_len))
@@ -1006,7 +1009,8 @@ void snapshot__describe(const struct snapshot *s,
 	print(out, "captured:  %s by %s", when, snapshot__trigger_name(c->trigger));
 	if (c->trigger == SNAP_TRIG_ADDR)
 		print(out, " at %#" PRIx64, c->trigger_addr);
-	print(out, "; userspace capture, world held %" PRIu64 " us\n", c->stopped_ns / 1000);
+	print(out, "; %s capture, world held %" PRIu64 " us\n",
+	      c->capture_path ? "kvmdbg.ko" : "userspace", c->stopped_ns / 1000);
 	print(out, "image:     %s (build-id %s)\n", *s->image ? s->image : "unknown", id);
 	if (s->st.irqchip)
 		print(out, "devices:   in-kernel irqchip, PIT, kvmclock, COM1 UART (Linux guest)\n");

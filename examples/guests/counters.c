@@ -2,7 +2,8 @@
 /*
  * Every vCPU increments its own counter ITERATIONS times; vCPU 0 waits
  * for all of them, prints each counter and the total, and exits 0.
- * Loops stay short: guest kernel code may be emulated (DESIGN.md).
+ * Loops stay short: guest kernel code may be emulated
+ * (docs/debugging.md, "On this project's test hosts").
  */
 #include "guest.h"
 

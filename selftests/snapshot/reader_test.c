@@ -32,6 +32,7 @@ struct spec {
 	uint64_t table_gap;	/* bytes between the header and the table */
 	uint32_t gap_section;	/* > 0: gap bytes before this section */
 	uint64_t gap;
+	uint32_t capture_path;	/* snap_config.capture_path */
 };
 
 struct file {
@@ -129,7 +130,7 @@ static struct file build(const struct spec *sp)
 	const char image[] = "/srv/guests/snapguest.elf";
 	struct snap_config c = { .mem_size = sp->mem_size, .nr_vcpus = sp->nr_vcpus,
 				 .entry = 0x100000, .image_len = sizeof(image) - 1,
-				 .build_id_len = 20 };
+				 .build_id_len = 20, .capture_path = sp->capture_path };
 	uint8_t build_id[20];
 	struct snap_memory m = { .nr_runs = sp->nr_runs, .page_size = SNAP_PAGE };
 	struct snap_run runs[MAX_RUNS] = { 0 };
@@ -405,6 +406,25 @@ TEST(section_inside_the_previous_one_refused)
 	section(&f, 3)->offset = at;
 	EXPECT_REFUSED(f, "section DEVICES: data at offset %#" PRIx64 " is not 8-byte aligned or overlaps the table or the section before it (which end at %#" PRIx64 ")",
 		       at, section(&f, 2)->offset + section(&f, 2)->size);
+}
+
+/* capture_path: 0 userspace, 1 kvmdbg.ko; anything else is not ours. */
+TEST(capture_path_module_opens_and_unknown_refused)
+{
+	struct spec sp = two_vcpus;
+	char path[PATH_LEN], err[1024];
+	struct snapshot *s;
+	struct file f;
+
+	sp.capture_path = 1;
+	f = build(&sp);
+	ASSERT_EQ(0, try_open(&f, path, err, sizeof(err), &s)) TH_LOG("%s", err);
+	EXPECT_EQ(1, snapshot__config(s)->capture_path);
+	snapshot__close(s);
+	free(f.p);
+	sp.capture_path = 2;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section CONFIG: capture path 2 is unknown (0: userspace, 1: kvmdbg.ko)");
 }
 
 TEST_HARNESS_MAIN
