@@ -287,44 +287,36 @@ bool debug_bp__watch_hit(struct debug *d, uint64_t gpa, uint64_t len,
 	return false;
 }
 
-int debug_bp__insert(void *ctx, enum gdb_bp_type type, uint64_t addr,
-		     uint64_t kind)
+/* Z/z: each kind to its own table. x86 has no read-only watchpoint (Z3). */
+static int bp_change(struct debug *d, enum gdb_bp_type type, uint64_t addr,
+		     uint64_t kind, bool add)
 {
-	struct debug *d = ctx;
-
 	switch (type) {
 	case GDB_BP_SW:
-		return sw_insert(d, addr);
+		return add ? sw_insert(d, addr) : sw_remove(d, addr);
 	case GDB_BP_HW:
-		return hw_insert(d, X86_HW_EXEC, addr, 1);
+		return add ? hw_insert(d, X86_HW_EXEC, addr, 1) :
+			     hw_remove(d, X86_HW_EXEC, addr, 1);
 	case GDB_WP_WRITE:
-		return watch_insert(d, addr, kind);
+		return add ? watch_insert(d, addr, kind) : watch_remove(d, addr, kind);
 	case GDB_WP_ACCESS:
-		return hw_insert(d, X86_HW_ACCESS, addr, kind);
-	case GDB_WP_READ:
+		return add ? hw_insert(d, X86_HW_ACCESS, addr, kind) :
+			     hw_remove(d, X86_HW_ACCESS, addr, kind);
 	default:
 		return -EOPNOTSUPP;
 	}
 }
 
+int debug_bp__insert(void *ctx, enum gdb_bp_type type, uint64_t addr,
+		     uint64_t kind)
+{
+	return bp_change(ctx, type, addr, kind, true);
+}
+
 int debug_bp__remove(void *ctx, enum gdb_bp_type type, uint64_t addr,
 		     uint64_t kind)
 {
-	struct debug *d = ctx;
-
-	switch (type) {
-	case GDB_BP_SW:
-		return sw_remove(d, addr);
-	case GDB_BP_HW:
-		return hw_remove(d, X86_HW_EXEC, addr, 1);
-	case GDB_WP_WRITE:
-		return watch_remove(d, addr, kind);
-	case GDB_WP_ACCESS:
-		return hw_remove(d, X86_HW_ACCESS, addr, kind);
-	case GDB_WP_READ:
-	default:
-		return -EOPNOTSUPP;
-	}
+	return bp_change(ctx, type, addr, kind, false);
 }
 
 /*
