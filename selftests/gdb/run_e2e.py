@@ -233,17 +233,22 @@ class RemoteLog:
             return ""
 
 
-def gdb(vm, cmds, pre=(), deadline=CLIENT_DEADLINE):
-    """Run a batch gdb session against @vm; returns its output."""
-    args = gdb_args(vm.elf, vm.target or vm.listening(), cmds, pre)
+def run_client(args, name, deadline):
+    """Run a batch client to its end; returns its output (stderr too)."""
     p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
               stderr=subprocess.STDOUT)
     try:
         out, _ = p.communicate(timeout=deadline)
     except subprocess.TimeoutExpired:
         kill(p)
-        raise Fail(f"gdb still running after {deadline}s")
+        raise Fail(f"{name} still running after {deadline}s")
     return out.decode(errors="replace")
+
+
+def gdb(vm, cmds, pre=(), deadline=CLIENT_DEADLINE):
+    """Run a batch gdb session against @vm; returns its output."""
+    return run_client(gdb_args(vm.elf, vm.target or vm.listening(), cmds, pre),
+                      "gdb", deadline)
 
 
 class GdbBg:
@@ -284,14 +289,7 @@ def lldb(vm, cmds, deadline=CLIENT_DEADLINE):
             "-o", f"gdb-remote {vm.listening()}"]
     for c in cmds:
         args += ["-o", c]
-    p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-              stderr=subprocess.STDOUT)
-    try:
-        out, _ = p.communicate(timeout=deadline)
-    except subprocess.TimeoutExpired:
-        kill(p)
-        raise Fail(f"lldb still running after {deadline}s")
-    return out.decode(errors="replace")
+    return run_client(args, "lldb", deadline)
 
 
 class Rsp:
