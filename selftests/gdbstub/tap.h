@@ -19,6 +19,9 @@ struct tap_test {
 	const char *name;
 	void (*fn)(void);
 	int line;
+	/* A table row instead: case_fn(arg) (tap_register_case). */
+	void (*case_fn)(const void *arg);
+	const void *arg;
 };
 
 /*
@@ -32,7 +35,21 @@ static size_t tap_nr_tests;
 static inline void tap_register(const char *name, void (*fn)(void), int line)
 {
 	if (tap_nr_tests < TAP_MAX_TESTS)
-		tap_tests[tap_nr_tests++] = (struct tap_test){ name, fn, line };
+		tap_tests[tap_nr_tests++] = (struct tap_test){
+			.name = name, .fn = fn, .line = line };
+}
+
+/*
+ * One row of a table of cases, run as its own test; @line orders it among
+ * the others (tap_run() runs them by line).
+ */
+static inline void tap_register_case(const char *name,
+				     void (*fn)(const void *arg),
+				     const void *arg, int line)
+{
+	if (tap_nr_tests < TAP_MAX_TESTS)
+		tap_tests[tap_nr_tests++] = (struct tap_test){
+			.name = name, .line = line, .case_fn = fn, .arg = arg };
 }
 
 #define TEST(n)								\
@@ -103,7 +120,10 @@ static inline bool tap_run_one(const struct tap_test *t, void (*setup)(void),
 		tap_test_failed = false;
 		if (setup)
 			setup();
-		t->fn();
+		if (t->case_fn)
+			t->case_fn(t->arg);
+		else
+			t->fn();
 		if (teardown)
 			teardown();
 		fflush(stdout);
