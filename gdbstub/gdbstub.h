@@ -151,6 +151,13 @@ struct gdb_target_ops {
 	 * watchpoint, and let every thread run.
 	 */
 	void (*detach)(void *ctx);
+	/*
+	 * Client left without 'D' while the target has never been resumed
+	 * (held where it started, waiting for its debugger): remove every
+	 * breakpoint and watchpoint, but keep every thread stopped for the
+	 * next client. May be NULL: detach is called instead.
+	 */
+	void (*hold)(void *ctx);
 	void (*kill)(void *ctx);
 	/* One line for qThreadExtraInfo, e.g. "vCPU 0 halted". Also called
 	 * for every thread on each qXfer:threads:read (gdb sends one per
@@ -186,8 +193,9 @@ struct gdb_stub;
 
 /*
  * @ops must stay valid for the stub's life. nr_threads, thread_info,
- * offsets, monitor and reg_sets may be NULL (one thread, "thread N", zero
- * offsets, no backend monitor commands, no optional registers); every other op is required: NULL with
+ * offsets, monitor, reg_sets and hold may be NULL (one thread, "thread N",
+ * zero offsets, no backend monitor commands, no optional registers,
+ * detach on every disconnect); every other op is required: NULL with
  * errno EINVAL if one is missing, ENOMEM if the fixed-size buffers
  * (about 800 KiB, never sized by a client) cannot be allocated. The new
  * stub believes the target stopped (SIGTRAP, thread 1), as a VMM that
@@ -219,7 +227,11 @@ void gdb_stub_stopped(struct gdb_stub *stub, const struct gdb_stop *stop);
  */
 void gdb_stub_reset(struct gdb_stub *stub);
 
-/* The connection dropped without 'D': calls ops->detach(). */
+/*
+ * The connection dropped without 'D': calls ops->detach(), or ops->hold()
+ * when no client has resumed the target since gdb_stub_new() (a client
+ * that gave up before really attaching does not release it).
+ */
 void gdb_stub_disconnected(struct gdb_stub *stub);
 
 /* True between a resume and the matching stop report. */

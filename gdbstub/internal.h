@@ -87,6 +87,7 @@ struct gdb_stub {
 
 	/* Target state, kept across clients. */
 	bool running;		/* resumed, stop not yet reported */
+	bool started;		/* resumed or released once: not held at entry */
 	bool await_stop;	/* the client waits for a stop reply */
 	/* The thread the client last resumed (its stepping thread, else
 	 * the current thread if it moved, else the first that moved): a
@@ -183,6 +184,8 @@ void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len);
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data,
 			size_t len);
 void gdb_reply_error(struct gdb_stub *stub, int err);
+/* "E.<text>": an error gdb shows to its user as @text. */
+void gdb_reply_error_text(struct gdb_stub *stub, const char *text);
 void gdb_reply_xfer(struct gdb_stub *stub, const char *doc, size_t doc_len,
 		    uint64_t off, uint64_t len);
 size_t gdb_reply_room(const struct gdb_stub *stub);

@@ -151,6 +151,7 @@ static int do_resume(struct gdb_stub *stub, const struct gdb_resume *r)
 	int ret;
 
 	stub->resume_thread = resumed_thread(stub, r);
+	stub->started = true;
 	stub->running = true;
 	stub->await_stop = true;
 	stub->reply_deferred = true;
@@ -322,6 +323,7 @@ static int handle_detach(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	(void)a;
 	stub->ops->detach(stub->ctx);
+	stub->started = true;
 	stub->running = stub->last_stop.reason != GDB_STOP_EXITED;
 	stub->await_stop = false;
 	stub->detached = true;

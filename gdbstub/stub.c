@@ -12,7 +12,9 @@
 
 static bool ops_complete(const struct gdb_target_ops *ops)
 {
-	/* nr_threads, thread_info, offsets and monitor are optional. */
+	/* nr_threads, thread_info, offsets, monitor, reg_sets and hold are
+	 * optional.
+	 */
 	return ops && ops->read_regs && ops->write_regs && ops->read_mem &&
 	       ops->write_mem && ops->insert_bp && ops->remove_bp &&
 	       ops->resume && ops->interrupt && ops->detach && ops->kill;
@@ -96,8 +98,14 @@ void gdb_stub_disconnected(struct gdb_stub *stub)
 {
 	if (stub->detached)
 		return;		/* 'D' or 'k' already let go of the target */
-	stub->ops->detach(stub->ctx);
-	stub->running = stub->last_stop.reason != GDB_STOP_EXITED;
 	stub->await_stop = false;
 	stub->detached = true;
+	if (!stub->started && stub->ops->hold) {
+		/* Nobody ever let it run: it still waits for a debugger. */
+		stub->ops->hold(stub->ctx);
+		return;
+	}
+	stub->ops->detach(stub->ctx);
+	stub->started = true;
+	stub->running = stub->last_stop.reason != GDB_STOP_EXITED;
 }

@@ -305,6 +305,7 @@ const struct gdb_target_ops debug_target_ops = {
 	.resume = debug_run__resume,
 	.interrupt = debug_run__interrupt,
 	.detach = debug_run__detach,
+	.hold = debug_run__hold,
 	.kill = debug_run__kill,
 	.thread_info = thread_info,
 	.offsets = offsets,

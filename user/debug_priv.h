@@ -195,6 +195,7 @@ void debug_exit__info_crash(struct debug *d, gdb_print_fn print, void *out);
 int debug_run__resume(void *ctx, const struct gdb_resume *r);
 int debug_run__interrupt(void *ctx);
 void debug_run__detach(void *ctx);
+void debug_run__hold(void *ctx);
 void debug_run__kill(void *ctx);
 void debug_run__on_stopped(void *ctx, struct vm *vm, int vcpu);
 void debug_run__on_connect(void *ctx);

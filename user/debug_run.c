@@ -294,17 +294,15 @@ void debug_run__on_stopped(void *ctx, struct vm *vm, int vcpu)
 /*
  * 'D' or a lost connection, maybe while the guest runs: stop the world,
  * take every breakpoint and watchpoint out, turn guest debugging off and
- * let every vCPU run on as if no debugger had been there.
+ * let every vCPU run on as if no debugger had been there. release() does
+ * all but the last part; the world is stopped.
  */
-void debug_run__detach(void *ctx)
+static void release(struct debug *d, bool run_on)
 {
-	struct debug *d = ctx;
-	bool over = vm__pause(d->vm) < 0;
-
 	debug_bp__remove_all(d);
 	pthread_mutex_lock(&d->lock);
 	d->attached = false;
-	d->resumed = true;
+	d->resumed = run_on;	/* a next client is owed a stop */
 	d->report_ready = false;
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		d->vcpus[i].has_pending = false;
@@ -314,8 +312,30 @@ void debug_run__detach(void *ctx)
 	for (int i = 0; i < d->nr_vcpus; i++)
 		debug_regs__guest_debug(d, i, false, -1);
 	debug_regs__invalidate(d);
+}
+
+void debug_run__detach(void *ctx)
+{
+	struct debug *d = ctx;
+	bool over = vm__pause(d->vm) < 0;
+
+	release(d, true);
 	if (!over && !debug_exit__end_crash(d, false))
 		vm__resume(d->vm, NULL);
+}
+
+/*
+ * The client left without 'D' before it ever let the guest run (gdb
+ * refused by the stub, a client that gave up): the guest still waits at
+ * its entry point for a debugger, so it keeps waiting for the next one.
+ */
+void debug_run__hold(void *ctx)
+{
+	struct debug *d = ctx;
+
+	release(d, false);
+	debug__log(d, "client left; guest still held at entry, waiting for "
+		   "the next client");
 }
 
 void debug_run__kill(void *ctx)

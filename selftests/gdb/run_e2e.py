@@ -1149,6 +1149,39 @@ def gdb_more_than_256_vcpus():
     eq((status, out), (0, ""), "status and output")
 
 
+# ---- non-stop, extended-remote, lldb kill (issue 9 item 10) --------------
+
+def wait_err(vm, text, deadline=LISTEN_DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if text in vm.err():
+            return
+        if vm.p.poll() is not None:
+            raise Fail(f"launcher exited ({vm.p.returncode}) before {text!r}:\n{vm.err()}")
+        time.sleep(0.05)
+    raise Fail(f"launcher never printed {text!r}:\n{vm.err()}")
+
+
+HELD = "gdb: client left; guest still held at entry, waiting for the next client\n"
+
+
+@test
+def non_stop_refused_guest_still_held():
+    """set non-stop on: refused with a reason; the next gdb finds the guest at entry"""
+    vm = Launcher("hello")
+    elf = Elf(vm.elf)
+    out = gdb(vm, [], pre=["set non-stop on"])
+    has(out, "Remote refused setting non-stop mode with: E.non-stop mode is "
+        "not supported: kvmdbg-launch is an all-stop stub; use 'set non-stop off'",
+        "gdb's refusal")
+    wait_err(vm, HELD)
+    eq(vm.out(), "", "guest console before the second gdb")
+    out = gdb(vm, ["info registers rip", "continue"])
+    eq(rip_of(out), elf.entry, "rip seen by the second gdb")
+    finishes_like_reference(vm, "hello")
+    eq(vm.err().count(HELD), 1, "held message count")
+
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):

@@ -159,6 +159,13 @@ static void fake_detach(void *ctx)
 	f->n_detach++;
 }
 
+static void fake_hold(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->n_hold++;
+}
+
 static void fake_kill(void *ctx)
 {
 	struct fake *f = ctx;
@@ -227,6 +234,7 @@ const struct gdb_target_ops fake_ops = {
 	.resume = fake_resume,
 	.interrupt = fake_interrupt,
 	.detach = fake_detach,
+	.hold = fake_hold,
 	.kill = fake_kill,
 	.thread_info = fake_thread_info,
 	.offsets = fake_offsets,

@@ -388,7 +388,7 @@ TEST(qsupported_reply)
 	CHECK_STR(reply("qSupported:multiprocess+;swbreak+;hwbreak+"),
 		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
 		  "QStartNoAckMode+;"
-		  "vContSupported+;swbreak+;hwbreak+");
+		  "vContSupported+;swbreak+;hwbreak+;QNonStop+");
 }
 
 TEST(qsupported_without_features)
@@ -396,7 +396,25 @@ TEST(qsupported_without_features)
 	CHECK_STR(reply("qSupported"),
 		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
 		  "QStartNoAckMode+;"
-		  "vContSupported+;swbreak+;hwbreak+");
+		  "vContSupported+;swbreak+;hwbreak+;QNonStop+");
+}
+
+TEST(qnonstop_0_ok)
+{
+	CHECK_STR(reply("QNonStop:0"), "OK");
+}
+
+TEST(qnonstop_1_refused_with_text)
+{
+	CHECK_STR(reply("QNonStop:1"),
+		  "E.non-stop mode is not supported: kvmdbg-launch is an "
+		  "all-stop stub; use 'set non-stop off'");
+}
+
+TEST(qnonstop_bad_argument_e22)
+{
+	CHECK_STR(reply("QNonStop:2"), "E22");
+	CHECK_STR(reply("QNonStop:"), "E22");
 }
 
 TEST(qoffsets)
@@ -1229,6 +1247,46 @@ TEST(disconnect_calls_detach_once)
 	gdb_stub_reset(stub);
 	gdb_stub_disconnected(stub);
 	CHECK_INT(fk.n_detach, 2);
+}
+
+TEST(disconnect_before_any_resume_holds)
+{
+	reply("qSupported");
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_hold, 1);
+	CHECK_INT(fk.n_detach, 0);
+	/* The next client still finds it stopped where it started. */
+	gdb_stub_reset(stub);
+	CHECK_STR(reply("?"), fmt("T05thread:1;%s", expedited(1)));
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_hold, 2);
+	CHECK_INT(fk.n_detach, 0);
+}
+
+TEST(disconnect_after_resume_detaches)
+{
+	resume_all();
+	stop(GDB_STOP_SIGNAL, 1, 5, 0);
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 0);
+}
+
+TEST(disconnect_after_earlier_detach_detaches)
+{
+	exchange("D");
+	gdb_stub_reset(stub);
+	stop(GDB_STOP_SIGNAL, 1, 5, 0);	/* the next client's connect */
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_detach, 2);
+	CHECK_INT(fk.n_hold, 0);
+}
+
+TEST(detach_before_any_resume_lets_it_run)
+{
+	CHECK_STR(reply("D"), "OK");
+	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 0);
 }
 
 TEST(kill_calls_backend_replies_x09)

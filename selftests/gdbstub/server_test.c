@@ -335,7 +335,8 @@ TEST(on_connect_runs_per_client)
 	CHECK_INT(n_connect, 3);
 }
 
-TEST(disconnect_detaches_then_reconnect_works)
+/* A client that never resumed the target leaves it held for the next. */
+TEST(disconnect_before_resume_holds_then_reconnect_works)
 {
 	int fd;
 
@@ -347,7 +348,26 @@ TEST(disconnect_detaches_then_reconnect_works)
 	fd = client();
 	send_str(fd, "$qC#b4");
 	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
+	CHECK_INT(fk.n_hold, 1);
+	CHECK_INT(fk.n_detach, 0);
+	close(fd);
+}
+
+TEST(disconnect_after_resume_detaches)
+{
+	int fd;
+
+	CHECK(start("0"));
+	fd = client();
+	/* The qC reply proves the c before it was dispatched. */
+	send_str(fd, "$c#63$qC#b4");
+	CHECK_STR(recv_str(fd, "++$QC1#c5"), "++$QC1#c5");
+	close(fd);
+	fd = client();
+	send_str(fd, "$qC#b4");
+	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
 	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 0);
 	close(fd);
 }
 
@@ -544,7 +564,7 @@ TEST(client_reset_mid_reply_survives)
 	fd = client();
 	send_str(fd, "$qC#b4");
 	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 1);	/* it never resumed the target */
 	close(fd);
 }
 
