@@ -159,6 +159,20 @@ struct gdb_target_ops {
 	 */
 	void (*hold)(void *ctx);
 	void (*kill)(void *ctx);
+	/*
+	 * Extended mode ('!') only; both may be NULL (then vKill, vRun and R
+	 * are unsupported, and 'k' ends the session as in plain mode).
+	 * end: vKill or 'k', maybe while running: end the target for good
+	 * (it never runs again, every breakpoint out) but keep serving.
+	 * restart: vRun or R: start the target over from its entry point.
+	 * Either restart it in place and return 0 (the stub answers as a
+	 * new stub would), or replace the process: hand @session (the
+	 * client's protocol state, a short string) and the connection to a
+	 * new process's stub (gdb_stub_resume_session()) and never return.
+	 * -errno on failure (the client gets an error, the target stays).
+	 */
+	void (*end)(void *ctx);
+	int (*restart)(void *ctx, const char *session);
 	/* One line for qThreadExtraInfo, e.g. "vCPU 0 halted". Also called
 	 * for every thread on each qXfer:threads:read (gdb sends one per
 	 * stop), so keep it cheap; may be NULL ("thread N").
@@ -233,6 +247,15 @@ void gdb_stub_reset(struct gdb_stub *stub);
  * that gave up before really attaching does not release it).
  */
 void gdb_stub_disconnected(struct gdb_stub *stub);
+
+/*
+ * In a process that replaced the one whose ops->restart() got @session,
+ * once the connection is this stub's again (after gdb_stub_reset()): take
+ * the client's protocol state back and answer the restart packet (the
+ * stop at entry for vRun, nothing for R). 0, or -EINVAL for a malformed
+ * @session (nothing is sent then).
+ */
+int gdb_stub_resume_session(struct gdb_stub *stub, const char *session);
 
 /* True between a resume and the matching stop report. */
 bool gdb_stub_running(const struct gdb_stub *stub);

@@ -84,10 +84,12 @@ struct gdb_stub {
 	bool thread_suffix;	/* QThreadSuffixSupported accepted */
 	bool list_threads;	/* QListThreadsInStopReply accepted */
 	bool detached;		/* D or k seen: input returns -EPIPE */
+	bool extended;		/* '!' accepted: vKill, vRun, R; k keeps the session */
 
 	/* Target state, kept across clients. */
 	bool running;		/* resumed, stop not yet reported */
 	bool started;		/* resumed or released once: not held at entry */
+	bool killed;		/* ended in extended mode: '?' says X09 */
 	bool await_stop;	/* the client waits for a stop reply */
 	/* The thread the client last resumed (its stepping thread, else
 	 * the current thread if it moved, else the first that moved): a

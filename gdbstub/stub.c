@@ -91,6 +91,7 @@ void gdb_stub_reset(struct gdb_stub *stub)
 	stub->thread_suffix = false;
 	stub->list_threads = false;
 	stub->detached = false;
+	stub->extended = false;
 	stub->await_stop = false;
 }
 
@@ -100,6 +101,8 @@ void gdb_stub_disconnected(struct gdb_stub *stub)
 		return;		/* 'D' or 'k' already let go of the target */
 	stub->await_stop = false;
 	stub->detached = true;
+	if (stub->killed)
+		return;		/* ended: nothing left to let go */
 	if (!stub->started && stub->ops->hold) {
 		/* Nobody ever let it run: it still waits for a debugger. */
 		stub->ops->hold(stub->ctx);

@@ -1182,6 +1182,46 @@ def non_stop_refused_guest_still_held():
     eq(vm.err().count(HELD), 1, "held message count")
 
 
+def gdb_extended(vm, cmds, deadline=CLIENT_DEADLINE):
+    """A batch gdb session over "target extended-remote"."""
+    args = gdb_args(vm.elf, vm.target or vm.listening(), cmds)
+    i = args.index(f"target remote {vm.target}")
+    args[i] = f"target extended-remote {vm.target}"
+    p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+              stderr=subprocess.STDOUT)
+    try:
+        out, _ = p.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail(f"gdb still running after {deadline}s")
+    return out.decode(errors="replace")
+
+
+HELLO = "Hello from kvmdbg guest\n"
+
+
+@test
+def extended_remote_run_kill_reconnect():
+    """extended-remote: run restarts at entry, kill keeps the launcher, a new gdb runs it"""
+    vm = Launcher("hello")
+    elf = Elf(vm.elf)
+    out = gdb_extended(vm, ["break guest_exit", "continue",
+                            "info registers rip", "run", "info registers rip",
+                            "kill"])
+    eq(out.count("Breakpoint 1, guest_exit ("), 2, "guest_exit hits")
+    eq([rip_of(l) for l in out.splitlines() if l.startswith("rip")],
+       [elf.sym("guest_exit")] * 2, "rip at both hits")
+    has(out, "[Inferior 1 (Remote target) killed]", "gdb's kill")
+    eq(vm.out(), HELLO * 2, "console: the guest ran twice from its entry")
+    out = gdb_extended(vm, ["run"])
+    has(out, "exited normally]", "third run to the end")
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (0, HELLO * 3), "status and console")
+    eq(vm.err().count("gdb: restarting the guest from its entry point "
+                      "(client's run)\n"), 2, "restarts logged")
+
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):

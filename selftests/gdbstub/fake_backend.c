@@ -166,6 +166,23 @@ static void fake_hold(void *ctx)
 	f->n_hold++;
 }
 
+static void fake_end(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->n_end++;
+}
+
+/* Restarts in place. */
+static int fake_restart(void *ctx, const char *session)
+{
+	struct fake *f = ctx;
+
+	f->n_restart++;
+	snprintf(f->restart_session, sizeof(f->restart_session), "%s", session);
+	return 0;
+}
+
 static void fake_kill(void *ctx)
 {
 	struct fake *f = ctx;
@@ -236,6 +253,8 @@ const struct gdb_target_ops fake_ops = {
 	.detach = fake_detach,
 	.hold = fake_hold,
 	.kill = fake_kill,
+	.end = fake_end,
+	.restart = fake_restart,
 	.thread_info = fake_thread_info,
 	.offsets = fake_offsets,
 	.monitor = fake_monitor,

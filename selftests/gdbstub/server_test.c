@@ -568,6 +568,28 @@ TEST(client_reset_mid_reply_survives)
 	close(fd);
 }
 
+/* A client handed over by a restarted process: served at once. */
+TEST(adopted_client_resumes_session)
+{
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	srv = gdb_server_new("0");
+	CHECK(srv != NULL);
+	CHECK_INT(gdb_server_adopt(srv, sv[1], "ack=1;noack=0;ext=1;swbreak=0;"
+				   "hwbreak=0;tsuffix=0;lthreads=0;reply=0"), 0);
+	CHECK_INT(gdb_server_adopt(srv, sv[1], "x"), -EBUSY);
+	CHECK_INT(gdb_server_client_fd(srv), sv[1]);
+	CHECK(pthread_create(&srv_thread, NULL, server_main, NULL) == 0);
+	srv_running = true;
+	CHECK_STR(recv_str(sv[0], "+"), "+");	/* the R's ack */
+	send_str(sv[0], "$vKill;a410#33");	/* still in extended mode */
+	CHECK_STR(recv_str(sv[0], "+$OK#9a"), "+$OK#9a");
+	CHECK_INT(n_connect, 1);
+	CHECK_INT(fk.n_end, 1);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	return tap_run(setup, teardown);
