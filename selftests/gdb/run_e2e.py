@@ -1222,6 +1222,19 @@ def extended_remote_run_kill_reconnect():
                       "(client's run)\n"), 2, "restarts logged")
 
 
+@test
+def lldb_process_kill():
+    """lldb process kill: 'k' answered X09, lldb sees the exit, launcher ends (137)"""
+    vm = Launcher("hello", spec="127.0.0.1:0")
+    out = lldb(vm, ["process kill"])
+    has(out, "Process 1 exited with status = 9 (0x00000009)", "lldb")
+    if "failed" in out:
+        raise Fail("lldb reported a failure:\n" + out)
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (137, ""), "status and output")
+
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):
