@@ -1213,6 +1213,9 @@ def extended_remote_run_kill_reconnect():
        [elf.sym("guest_exit")] * 2, "rip at both hits")
     has(out, "[Inferior 1 (Remote target) killed]", "gdb's kill")
     eq(vm.out(), HELLO * 2, "console: the guest ran twice from its entry")
+    out = gdb(vm, [])
+    has(out, "The target is not running (try extended-remote?)",
+        "plain target remote after the kill")
     out = gdb_extended(vm, ["run"])
     has(out, "exited normally]", "third run to the end")
     status, stdout, _ = vm.finish()
