@@ -1226,6 +1226,26 @@ def extended_remote_run_kill_reconnect():
 
 
 @test
+def extended_vrun_raw_stop_at_entry():
+    """raw RSP: ! OK, vKill OK, ? X09, vRun answered by the new process: T05 at entry"""
+    vm = Launcher("hello")
+    elf = Elf(vm.elf)
+    r = Rsp(vm)
+    eq(r.cmd("!"), "OK", "!")
+    eq(r.cmd("vKill;a410"), "OK", "vKill")
+    eq(r.cmd("?"), "X09", "? after vKill")
+    eq(r.cmd("c"), "E03", "c after vKill")
+    stop = r.cmd("vRun;")
+    m = match(r"^T05thread:1;10:([0-9a-f]{16});", stop, "vRun's stop reply")
+    eq(int.from_bytes(bytes.fromhex(m.group(1)), "little"), elf.entry, "rip")
+    eq(r.cmd("!"), "OK", "the new process serves the same connection")
+    eq(vm.out(), "", "guest console")
+    r.cmd("D")
+    r.close()
+    finishes_like_reference(vm, "hello")
+
+
+@test
 def lldb_process_kill():
     """lldb process kill: 'k' answered X09, lldb sees the exit, launcher ends (137)"""
     vm = Launcher("hello", spec="127.0.0.1:0")
