@@ -11,7 +11,8 @@
  *   regs.c         register layout, target.xml, g/G/p/P, qRegisterInfo
  *   memory.c       m/M/X
  *   threads.c      thread ids, H, T, qfThreadInfo, qC, qThreadExtraInfo
- *   run.c          resume (vCont, c/s), stop replies, ?, D, k, Ctrl-C
+ *   run.c          resume (vCont, c/s), stop replies, ?, D, k, Ctrl-C,
+ *                  extended mode (!, vKill, vRun, R)
  *   breakpoints.c  Z/z
  *   monitor.c      qRcmd
  *   query.c        qSupported, no-ack mode and other general queries

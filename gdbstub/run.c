@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Execution control: resume (vCont and legacy c/s/C/S), stop replies, '?',
- * Ctrl-C, detach and kill.
+ * Ctrl-C, detach and kill, and extended mode's kill and restart.
  *
  * All-stop: after a resume the client waits for exactly one stop reply,
  * which gdb_stub_stopped() sends (await_stop). The backend may report the

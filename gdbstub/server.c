@@ -14,6 +14,8 @@
  * One client at a time; the next waits in the listen backlog. A client
  * that leaves without 'D' (EOF, reset, failed write) is reported with
  * gdb_stub_disconnected(); after 'D' or 'k' the stub has let go already.
+ * A client handed over by a process that restarted itself is adopted
+ * (gdb_server_adopt()) and served first.
  * All fds are non-blocking and every wait is a poll() that also watches
  * the shutdown eventfd, so gdb_server_shutdown() is never stuck behind a
  * client that stopped reading.

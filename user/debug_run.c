@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Execution control: resume (continue/step per vCPU), stepping off a
- * breakpoint, Ctrl-C, the stop reports, detach, kill, and what happens
- * when a client connects.
+ * breakpoint, Ctrl-C, the stop reports, detach, kill, extended mode's
+ * end and restart, and what happens when a client connects or leaves.
  *
  * All-stop. Every stop parks the whole VM (a hook's VM_HOOK_STOP or
  * vm__pause) and is reported once: d->resumed is true from a resume until
