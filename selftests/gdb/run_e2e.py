@@ -1246,6 +1246,39 @@ def extended_vrun_raw_stop_at_entry():
 
 
 @test
+def driver_restart_refused():
+    """--gdb-exec: an extended-remote run under the gdb driver is refused, with a reason"""
+    out_path, err_path = f"{TMP}/driver-restart.out", f"{TMP}/driver-restart.err"
+    cmds = ["python c = gdb.selected_inferior().connection.details",
+            "disconnect", "python gdb.execute('target extended-remote ' + c)",
+            "run"]
+    args = [LAUNCH] + [a for c in cmds for a in ("--gdb-exec", c)] + [guest("hello")]
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    try:
+        status = p.wait(CLIENT_DEADLINE)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail("launcher still running")
+    with open(err_path, errors="replace") as f:
+        err = f.read()
+    with open(out_path, errors="replace") as f:
+        out = f.read()
+    has(err, HELD, "disconnect before any resume")
+    has(err, "gdb: restart refused: this launcher runs the gdb driver or several "
+        "VMs; restart it yourself\n", "launcher's reason")
+    has(err, "Running the default executable on the remote target failed",
+        "gdb's error")
+    eq(err.count("gdb: restarting the guest"), 0, "no restart")
+    if "Sanitizer" in err or "runtime error:" in err:
+        raise Fail("sanitizer report:\n" + err)
+    # stdout is gdb's and the guest console's: the guest never ran, and
+    # both connections found it at its entry point.
+    eq((status, HELLO in out, out.count("_start () at ")), (1, False, 2),
+       "status (gdb's error), guest output, stops at _start")
+
+
+@test
 def lldb_process_kill():
     """lldb process kill: 'k' answered X09, lldb sees the exit, launcher ends (137)"""
     vm = Launcher("hello", spec="127.0.0.1:0")
