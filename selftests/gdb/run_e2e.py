@@ -1245,8 +1245,36 @@ def extended_vrun_raw_stop_at_entry():
     finishes_like_reference(vm, "hello")
 
 
+class ResumeLauncher(Launcher):
+    """kvmdbg-launch --resume SNAP (no --cpus: the snapshot has them)."""
+
+    def __init__(self, snap, elf, gdb=True):
+        Launcher.seq += 1
+        n = Launcher.seq
+        self.elf, self.target = elf, None
+        self.spec = f"unix:{TMP}/vm{n}.sock"
+        self.out_path, self.err_path = f"{TMP}/vm{n}.out", f"{TMP}/vm{n}.err"
+        args = [LAUNCH] + (["--gdb", self.spec] if gdb else []) + ["--resume", snap]
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+
+
 @test
-def driver_restart_refused():
+def extended_remote_run_resumes_snapshot_again():
+    """--resume under extended-remote: run restarts from the snapshot's resume point"""
+    snap = f"{TMP}/restart.snap"
+    elf = guest("snapguest")
+    p = spawn([LAUNCH, "--snapshot", snap, "--snapshot-at", "snap_point",
+               "--snapshot-exit", elf], stdin=subprocess.DEVNULL,
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    eq(p.wait(EXIT_DEADLINE), 0, "snapshot run status")
+    vm = ResumeLauncher(snap, elf)
+    once = ResumeLauncher(snap, elf, gdb=False).finish()
+    out = gdb_extended(vm, ["break guest_exit", "continue", "run", "kill"])
+    eq(out.count("Breakpoint 1, guest_exit (status=status@entry=7)"), 2,
+       "guest_exit hits")
+    eq(vm.out(), once[1] * 2, "console: the resumed part, twice")
+
     """--gdb-exec: an extended-remote run under the gdb driver is refused, with a reason"""
     out_path, err_path = f"{TMP}/driver-restart.out", f"{TMP}/driver-restart.err"
     cmds = ["python c = gdb.selected_inferior().connection.details",
