@@ -207,9 +207,10 @@ struct gdb_stub;
 
 /*
  * @ops must stay valid for the stub's life. nr_threads, thread_info,
- * offsets, monitor, reg_sets and hold may be NULL (one thread, "thread N",
- * zero offsets, no backend monitor commands, no optional registers,
- * detach on every disconnect); every other op is required: NULL with
+ * offsets, monitor, reg_sets, hold, end and restart may be NULL (one
+ * thread, "thread N", zero offsets, no backend monitor commands, no
+ * optional registers, detach on every disconnect, no extended mode);
+ * every other op is required: NULL with
  * errno EINVAL if one is missing, ENOMEM if the fixed-size buffers
  * (about 800 KiB, never sized by a client) cannot be allocated. The new
  * stub believes the target stopped (SIGTRAP, thread 1), as a VMM that

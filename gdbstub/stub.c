@@ -12,8 +12,8 @@
 
 static bool ops_complete(const struct gdb_target_ops *ops)
 {
-	/* nr_threads, thread_info, offsets, monitor, reg_sets and hold are
-	 * optional.
+	/* nr_threads, thread_info, offsets, monitor, reg_sets, hold, end
+	 * and restart are optional.
 	 */
 	return ops && ops->read_regs && ops->write_regs && ops->read_mem &&
 	       ops->write_mem && ops->insert_bp && ops->remove_bp &&
