@@ -1275,6 +1275,9 @@ def extended_remote_run_resumes_snapshot_again():
        "guest_exit hits")
     eq(vm.out(), once[1] * 2, "console: the resumed part, twice")
 
+
+@test
+def driver_restart_refused():
     """--gdb-exec: an extended-remote run under the gdb driver is refused, with a reason"""
     out_path, err_path = f"{TMP}/driver-restart.out", f"{TMP}/driver-restart.err"
     cmds = ["python c = gdb.selected_inferior().connection.details",
