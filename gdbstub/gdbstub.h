@@ -151,7 +151,28 @@ struct gdb_target_ops {
 	 * watchpoint, and let every thread run.
 	 */
 	void (*detach)(void *ctx);
+	/*
+	 * Client left without 'D' while the target has never been resumed
+	 * (held where it started, waiting for its debugger): remove every
+	 * breakpoint and watchpoint, but keep every thread stopped for the
+	 * next client. May be NULL: detach is called instead.
+	 */
+	void (*hold)(void *ctx);
 	void (*kill)(void *ctx);
+	/*
+	 * Extended mode ('!') only; both may be NULL (then vKill, vRun and R
+	 * are unsupported, and 'k' ends the session as in plain mode).
+	 * end: vKill or 'k', maybe while running: end the target for good
+	 * (it never runs again, every breakpoint out) but keep serving.
+	 * restart: vRun or R: start the target over from its entry point.
+	 * Either restart it in place and return 0 (the stub answers as a
+	 * new stub would), or replace the process: hand @session (the
+	 * client's protocol state, a short string) and the connection to a
+	 * new process's stub (gdb_stub_resume_session()) and never return.
+	 * -errno on failure (the client gets an error, the target stays).
+	 */
+	void (*end)(void *ctx);
+	int (*restart)(void *ctx, const char *session);
 	/* One line for qThreadExtraInfo, e.g. "vCPU 0 halted". Also called
 	 * for every thread on each qXfer:threads:read (gdb sends one per
 	 * stop), so keep it cheap; may be NULL ("thread N").
@@ -186,8 +207,10 @@ struct gdb_stub;
 
 /*
  * @ops must stay valid for the stub's life. nr_threads, thread_info,
- * offsets, monitor and reg_sets may be NULL (one thread, "thread N", zero
- * offsets, no backend monitor commands, no optional registers); every other op is required: NULL with
+ * offsets, monitor, reg_sets, hold, end and restart may be NULL (one
+ * thread, "thread N", zero offsets, no backend monitor commands, no
+ * optional registers, detach on every disconnect, no extended mode);
+ * every other op is required: NULL with
  * errno EINVAL if one is missing, ENOMEM if the fixed-size buffers
  * (about 800 KiB, never sized by a client) cannot be allocated. The new
  * stub believes the target stopped (SIGTRAP, thread 1), as a VMM that
@@ -219,8 +242,21 @@ void gdb_stub_stopped(struct gdb_stub *stub, const struct gdb_stop *stop);
  */
 void gdb_stub_reset(struct gdb_stub *stub);
 
-/* The connection dropped without 'D': calls ops->detach(). */
+/*
+ * The connection dropped without 'D': calls ops->detach(), or ops->hold()
+ * when no client has resumed the target since gdb_stub_new() (a client
+ * that gave up before really attaching does not release it).
+ */
 void gdb_stub_disconnected(struct gdb_stub *stub);
+
+/*
+ * In a process that replaced the one whose ops->restart() got @session,
+ * once the connection is this stub's again (after gdb_stub_reset()): take
+ * the client's protocol state back and answer the restart packet (the
+ * stop at entry for vRun, nothing for R). 0, or -EINVAL for a malformed
+ * @session (nothing is sent then).
+ */
+int gdb_stub_resume_session(struct gdb_stub *stub, const char *session);
 
 /* True between a resume and the matching stop report. */
 bool gdb_stub_running(const struct gdb_stub *stub);

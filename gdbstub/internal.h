@@ -11,7 +11,8 @@
  *   regs.c         register layout, target.xml, g/G/p/P, qRegisterInfo
  *   memory.c       m/M/X
  *   threads.c      thread ids, H, T, qfThreadInfo, qC, qThreadExtraInfo
- *   run.c          resume (vCont, c/s), stop replies, ?, D, k, Ctrl-C
+ *   run.c          resume (vCont, c/s), stop replies, ?, D, k, Ctrl-C,
+ *                  extended mode (!, vKill, vRun, R)
  *   breakpoints.c  Z/z
  *   monitor.c      qRcmd
  *   query.c        qSupported, no-ack mode and other general queries
@@ -84,9 +85,12 @@ struct gdb_stub {
 	bool thread_suffix;	/* QThreadSuffixSupported accepted */
 	bool list_threads;	/* QListThreadsInStopReply accepted */
 	bool detached;		/* D or k seen: input returns -EPIPE */
+	bool extended;		/* '!' accepted: vKill, vRun, R; k keeps the session */
 
 	/* Target state, kept across clients. */
 	bool running;		/* resumed, stop not yet reported */
+	bool started;		/* resumed or released once: not held at entry */
+	bool killed;		/* ended in extended mode: '?' says X09 */
 	bool await_stop;	/* the client waits for a stop reply */
 	/* The thread the client last resumed (its stepping thread, else
 	 * the current thread if it moved, else the first that moved): a
@@ -183,6 +187,8 @@ void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len);
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data,
 			size_t len);
 void gdb_reply_error(struct gdb_stub *stub, int err);
+/* "E.<text>": an error gdb shows to its user as @text. */
+void gdb_reply_error_text(struct gdb_stub *stub, const char *text);
 void gdb_reply_xfer(struct gdb_stub *stub, const char *doc, size_t doc_len,
 		    uint64_t off, uint64_t len);
 size_t gdb_reply_room(const struct gdb_stub *stub);

@@ -187,6 +187,14 @@ void gdb_reply_error(struct gdb_stub *stub, int err)
 	gdb_reply_printf(stub, "E%02d", e);
 }
 
+void gdb_reply_error_text(struct gdb_stub *stub, const char *text)
+{
+	stub->reply_len = 0;
+	stub->reply_overflow = false;
+	gdb_reply_str(stub, "E.");
+	gdb_reply_str(stub, text);
+}
+
 /* Frame and send the reply (with the owed '+' in front, in one write). */
 void gdb_send_reply(struct gdb_stub *stub)
 {

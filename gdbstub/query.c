@@ -36,7 +36,8 @@ static int handle_supported(struct gdb_stub *stub, const struct gdb_args *a)
 	stub->client_hwbreak = has_feature(a->str, a->str_len, "hwbreak+");
 	gdb_reply_printf(stub, "PacketSize=%x;qXfer:features:read+;"
 			 "qXfer:threads:read+;QStartNoAckMode+;"
-			 "vContSupported+;swbreak+;hwbreak+", GDB_PACKET_SIZE);
+			 "vContSupported+;swbreak+;hwbreak+;QNonStop+",
+			 GDB_PACKET_SIZE);
 	return 0;
 }
 
@@ -46,6 +47,23 @@ static int handle_no_ack(struct gdb_stub *stub, const struct gdb_args *a)
 	(void)a;
 	stub->no_ack = true;
 	gdb_reply_str(stub, "OK");
+	return 0;
+}
+
+/*
+ * gdb's "set non-stop on" sends QNonStop:1 before anything else and
+ * gives up on an error, showing the text: say why and what to do.
+ */
+static int handle_non_stop(struct gdb_stub *stub, const struct gdb_args *a)
+{
+	if (a->num[0] > 1)
+		return -EINVAL;
+	if (a->num[0] == 1)
+		gdb_reply_error_text(stub, "non-stop mode is not supported: "
+				     "kvmdbg-launch is an all-stop stub; "
+				     "use 'set non-stop off'");
+	else
+		gdb_reply_str(stub, "OK");
 	return 0;
 }
 
@@ -116,6 +134,7 @@ static int handle_list_threads(struct gdb_stub *stub, const struct gdb_args *a)
 const struct gdb_cmd gdb_query_cmds[] = {
 	{ "qSupported", GDB_PREFIX, "[:S]", handle_supported, 0 },
 	{ "QStartNoAckMode", GDB_EXACT, "", handle_no_ack, 0 },
+	{ "QNonStop:", GDB_PREFIX, "L", handle_non_stop, 0 },
 	{ "qOffsets", GDB_EXACT, "", handle_offsets, GDB_CMD_STOPPED },
 	{ "qAttached", GDB_PREFIX, "[:S]", handle_attached, 0 },
 	{ "qHostInfo", GDB_EXACT, "", handle_host_info, 0 },

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Execution control: resume (vCont and legacy c/s/C/S), stop replies, '?',
- * Ctrl-C, detach and kill.
+ * Ctrl-C, detach and kill, and extended mode's kill and restart.
  *
  * All-stop: after a resume the client waits for exactly one stop reply,
  * which gdb_stub_stopped() sends (await_stop). The backend may report the
@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gdbstub/internal.h"
@@ -55,6 +56,10 @@ static void reply_stop(struct gdb_stub *stub)
 	int sig = s->signal > 0 && s->signal < 256 ? s->signal : GDB_SIGTRAP;
 	int tid = gdb_thread_valid(stub, s->thread) ? s->thread : 1;
 
+	if (stub->killed) {
+		gdb_reply_str(stub, "X09");
+		return;
+	}
 	if (s->reason == GDB_STOP_EXITED) {
 		gdb_reply_printf(stub, "W%02x", (unsigned int)s->exit_code & 0xff);
 		return;
@@ -150,7 +155,10 @@ static int do_resume(struct gdb_stub *stub, const struct gdb_resume *r)
 {
 	int ret;
 
+	if (stub->killed)
+		return -ESRCH;	/* ended: only vRun brings it back */
 	stub->resume_thread = resumed_thread(stub, r);
+	stub->started = true;
 	stub->running = true;
 	stub->await_stop = true;
 	stub->reply_deferred = true;
@@ -316,12 +324,153 @@ static int handle_step_sig(struct gdb_stub *stub, const struct gdb_args *a)
 			     a->num[1]);
 }
 
+/* ---- extended mode ----------------------------------------------------- */
+
+/*
+ * '!': this client may kill and restart the target and stay (vKill, vRun,
+ * R). Accepted only when the backend can do both; gdb ignores the reply
+ * (it then finds vKill and vRun unsupported).
+ */
+static int handle_extended(struct gdb_stub *stub, const struct gdb_args *a)
+{
+	(void)a;
+	if (!stub->ops->end || !stub->ops->restart)
+		return 0;
+	stub->extended = true;
+	gdb_reply_str(stub, "OK");
+	return 0;
+}
+
+/* The target is over, the session is not: '?' now answers X09. */
+static void end_target(struct gdb_stub *stub)
+{
+	stub->ops->end(stub->ctx);
+	stub->killed = true;
+	stub->started = true;
+	stub->running = false;
+	stub->await_stop = false;
+}
+
+/* Outside extended mode: unsupported, so gdb falls back to 'k'. */
+static int handle_vkill(struct gdb_stub *stub, const struct gdb_args *a)
+{
+	(void)a;
+	if (!stub->extended)
+		return 0;
+	end_target(stub);
+	gdb_reply_str(stub, "OK");
+	return 0;
+}
+
+/* What a new process's stub needs to go on with this client. */
+static void session_string(const struct gdb_stub *stub, bool reply,
+			   char *buf, size_t len)
+{
+	snprintf(buf, len, "ack=%d;noack=%d;ext=%d;swbreak=%d;hwbreak=%d;"
+		 "tsuffix=%d;lthreads=%d;reply=%d", stub->ack_pending,
+		 stub->no_ack, stub->extended, stub->client_swbreak,
+		 stub->client_hwbreak, stub->thread_suffix, stub->list_threads,
+		 reply);
+}
+
+/* A target started over: as a new stub finds it (stopped at entry). */
+static void fresh_target(struct gdb_stub *stub)
+{
+	stub->killed = false;
+	stub->started = false;
+	stub->running = false;
+	stub->await_stop = false;
+	stub->last_stop = (struct gdb_stop){ .reason = GDB_STOP_SIGNAL,
+		.thread = 1, .signal = GDB_SIGTRAP };
+	stub->g_thread = 1;
+}
+
+static int restart(struct gdb_stub *stub, bool reply)
+{
+	char session[160];
+	int ret;
+
+	if (!stub->extended)
+		return 0;	/* unsupported outside extended mode */
+	session_string(stub, reply, session, sizeof(session));
+	ret = stub->ops->restart(stub->ctx, session);
+	if (ret < 0)
+		return ret;
+	fresh_target(stub);
+	if (reply)
+		reply_stop(stub);
+	else
+		gdb_send_ack(stub);	/* R has no reply */
+	stub->reply_deferred = !reply;
+	return 0;
+}
+
+/* "vRun;FILE;ARGS...": the guest is the launcher's own; both are ignored. */
+static int handle_vrun(struct gdb_stub *stub, const struct gdb_args *a)
+{
+	(void)a;
+	return restart(stub, true);
+}
+
+static int handle_restart(struct gdb_stub *stub, const struct gdb_args *a)
+{
+	(void)a;
+	return restart(stub, false);
+}
+
+static int session_flag(const char **p, const char *name, bool *val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(*p, name, n) || (*p)[n] != '=' ||
+	    ((*p)[n + 1] != '0' && (*p)[n + 1] != '1'))
+		return -EINVAL;
+	*val = (*p)[n + 1] == '1';
+	*p += n + 2;
+	if (**p == ';')
+		(*p)++;
+	return 0;
+}
+
+int gdb_stub_resume_session(struct gdb_stub *stub, const char *session)
+{
+	bool ack, noack, ext, swb, hwb, tsuf, lthr, reply;
+	const char *p = session;
+
+	if (!p || session_flag(&p, "ack", &ack) ||
+	    session_flag(&p, "noack", &noack) || session_flag(&p, "ext", &ext) ||
+	    session_flag(&p, "swbreak", &swb) ||
+	    session_flag(&p, "hwbreak", &hwb) ||
+	    session_flag(&p, "tsuffix", &tsuf) ||
+	    session_flag(&p, "lthreads", &lthr) ||
+	    session_flag(&p, "reply", &reply) || *p)
+		return -EINVAL;
+	stub->no_ack = noack;
+	stub->extended = ext;
+	stub->client_swbreak = swb;
+	stub->client_hwbreak = hwb;
+	stub->thread_suffix = tsuf;
+	stub->list_threads = lthr;
+	fresh_target(stub);
+	stub->ack_pending = ack;
+	if (!reply) {
+		if (ack)
+			gdb_send_ack(stub);
+		return 0;
+	}
+	gdb_reply_begin(stub);
+	reply_stop(stub);
+	gdb_send_reply(stub);
+	return 0;
+}
+
 /* ---- leaving ----------------------------------------------------------- */
 
 static int handle_detach(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	(void)a;
 	stub->ops->detach(stub->ctx);
+	stub->started = true;
 	stub->running = stub->last_stop.reason != GDB_STOP_EXITED;
 	stub->await_stop = false;
 	stub->detached = true;
@@ -337,6 +486,11 @@ static int handle_detach(struct gdb_stub *stub, const struct gdb_args *a)
 static int handle_kill(struct gdb_stub *stub, const struct gdb_args *a)
 {
 	(void)a;
+	if (stub->extended && stub->ops->end) {
+		end_target(stub);
+		gdb_reply_str(stub, "X09");
+		return 0;
+	}
 	stub->ops->kill(stub->ctx);
 	stub->running = false;
 	stub->await_stop = false;
@@ -355,5 +509,9 @@ const struct gdb_cmd gdb_run_cmds[] = {
 	{ "S", GDB_PREFIX, "L[;L]", handle_step_sig, GDB_CMD_STOPPED },
 	{ "D", GDB_PREFIX, "[;L]", handle_detach, 0 },
 	{ "k", GDB_EXACT, "", handle_kill, 0 },
+	{ "!", GDB_EXACT, "", handle_extended, 0 },
+	{ "vKill;", GDB_PREFIX, "L", handle_vkill, 0 },
+	{ "vRun;", GDB_PREFIX, "S", handle_vrun, GDB_CMD_STOPPED },
+	{ "R", GDB_PREFIX, "[L]", handle_restart, GDB_CMD_STOPPED },
 	{ NULL, GDB_EXACT, NULL, NULL, 0 },
 };

@@ -14,11 +14,14 @@
  * One client at a time; the next waits in the listen backlog. A client
  * that leaves without 'D' (EOF, reset, failed write) is reported with
  * gdb_stub_disconnected(); after 'D' or 'k' the stub has let go already.
+ * A client handed over by a process that restarted itself is adopted
+ * (gdb_server_adopt()) and served first.
  * All fds are non-blocking and every wait is a poll() that also watches
  * the shutdown eventfd, so gdb_server_shutdown() is never stuck behind a
  * client that stopped reading.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,6 +46,7 @@ struct gdb_server {
 	bool client_dead;	/* a write failed: drop the client */
 	bool client_started;	/* it has sent a byte: a session is on */
 	bool is_unix;
+	char *adopt_session;	/* gdb_server_adopt(): resume at run */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char addr[128];
 	char rx[RX_CHUNK];
@@ -263,6 +267,7 @@ void gdb_server_free(struct gdb_server *srv)
 	close(srv->shutdown_fd);
 	if (srv->is_unix)
 		unlink(srv->path);
+	free(srv->adopt_session);
 	free(srv);
 }
 
@@ -362,11 +367,46 @@ static void serve_client(struct gdb_server *srv, struct gdb_stub *stub,
 		srv->client_dead = true;	/* EOF, ECONNRESET, ... */
 }
 
+int gdb_server_client_fd(const struct gdb_server *srv)
+{
+	return srv->client_fd;
+}
+
+int gdb_server_adopt(struct gdb_server *srv, int fd, const char *session)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (srv->client_fd >= 0)
+		return -EBUSY;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC))
+		return -errno;
+	srv->adopt_session = strdup(session);
+	if (!srv->adopt_session)
+		return -ENOMEM;
+	srv->client_fd = fd;
+	srv->client_dead = false;
+	return 0;
+}
+
+/* A handed-over client: its session goes on where the old process left. */
+static void resume_adopted(struct gdb_server *srv, struct gdb_stub *stub,
+			   void (*on_connect)(void *ctx), void *ctx)
+{
+	start_session(srv, stub, on_connect, ctx);
+	if (gdb_stub_resume_session(stub, srv->adopt_session))
+		srv->client_dead = true;
+	free(srv->adopt_session);
+	srv->adopt_session = NULL;
+}
+
 int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		   int event_fd, void (*on_event)(void *ctx),
 		   void (*on_connect)(void *ctx), void *ctx)
 {
 	gdb_stub_set_output(stub, client_write, srv);
+	if (srv->adopt_session)
+		resume_adopted(srv, stub, on_connect, ctx);
 	for (;;) {
 		struct pollfd pfd[3] = {
 			{ .fd = srv->shutdown_fd, .events = POLLIN },

@@ -41,6 +41,18 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		   int event_fd, void (*on_event)(void *ctx),
 		   void (*on_connect)(void *ctx), void *ctx);
 
+/* The connected client's fd, or -1: for a restart that hands it over. */
+int gdb_server_client_fd(const struct gdb_server *srv);
+
+/*
+ * Before gdb_server_run(): serve @fd, a client already connected (handed
+ * over by the process this one replaced, see gdb_target_ops.restart), as
+ * the first client, its protocol state taken back from @session. Takes
+ * @fd (made non-blocking and close-on-exec). 0, -EBUSY if a client is
+ * connected, -errno.
+ */
+int gdb_server_adopt(struct gdb_server *srv, int fd, const char *session);
+
 /* Thread-safe: makes gdb_server_run() return soon, even while it waits to
  * write to a client that stopped reading. A connected client is closed
  * without ops->detach (the caller is tearing the target down).

@@ -12,7 +12,9 @@
 
 static bool ops_complete(const struct gdb_target_ops *ops)
 {
-	/* nr_threads, thread_info, offsets and monitor are optional. */
+	/* nr_threads, thread_info, offsets, monitor, reg_sets, hold, end
+	 * and restart are optional.
+	 */
 	return ops && ops->read_regs && ops->write_regs && ops->read_mem &&
 	       ops->write_mem && ops->insert_bp && ops->remove_bp &&
 	       ops->resume && ops->interrupt && ops->detach && ops->kill;
@@ -89,6 +91,7 @@ void gdb_stub_reset(struct gdb_stub *stub)
 	stub->thread_suffix = false;
 	stub->list_threads = false;
 	stub->detached = false;
+	stub->extended = false;
 	stub->await_stop = false;
 }
 
@@ -96,8 +99,16 @@ void gdb_stub_disconnected(struct gdb_stub *stub)
 {
 	if (stub->detached)
 		return;		/* 'D' or 'k' already let go of the target */
-	stub->ops->detach(stub->ctx);
-	stub->running = stub->last_stop.reason != GDB_STOP_EXITED;
 	stub->await_stop = false;
 	stub->detached = true;
+	if (stub->killed)
+		return;		/* ended: nothing left to let go */
+	if (!stub->started && stub->ops->hold) {
+		/* Nobody ever let it run: it still waits for a debugger. */
+		stub->ops->hold(stub->ctx);
+		return;
+	}
+	stub->ops->detach(stub->ctx);
+	stub->started = true;
+	stub->running = stub->last_stop.reason != GDB_STOP_EXITED;
 }

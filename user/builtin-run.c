@@ -44,6 +44,10 @@ static void debug__stop(struct vm *vm)
 {
 	(void)vm;
 }
+
+static void debug__allow_restart(void)
+{
+}
 #endif
 
 enum {
@@ -643,6 +647,9 @@ static int run__plain(struct run_args *a, struct vm *vm)
 {
 	int status = 0, r;
 
+	/* One VM, no driver: an extended-remote "run" may re-exec us. */
+	if (a->gdb)
+		debug__allow_restart();
 	if (a->gdb && debug__start(vm, a->gdb) < 0)
 		return EXIT_SETUP;
 	/* Only a vmlinux has entry_SYSCALL_64; other symbol files give no slide. */

@@ -230,6 +230,49 @@ static void spec_addr(const char *spec, char *buf, size_t len)
 		snprintf(buf, len, "127.0.0.1:%s", spec);
 }
 
+static bool allow_restart;
+
+void debug__allow_restart(void)
+{
+	allow_restart = true;
+}
+
+/*
+ * The client of the process this one replaced (debug_run__restart), if
+ * any: its fd and protocol state, and the address it listened on (the
+ * same, even for a port 0 spec). The variables go: no child inherits them.
+ */
+struct handover {
+	int fd;
+	char session[160];
+	char addr[128];	/* gdb_server_addr()'s size */
+};
+
+static bool take_handover(struct handover *h)
+{
+	const char *fd = getenv(DEBUG_ENV_FD), *session = getenv(DEBUG_ENV_SESSION);
+	const char *addr = getenv(DEBUG_ENV_ADDR);
+	char *end = NULL;
+	long v = fd ? strtol(fd, &end, 10) : -1;
+	bool ok = allow_restart && fd && session && addr && *fd && !*end &&
+		  v > STDERR_FILENO && v < 65536 &&
+		  strlen(session) < sizeof(h->session) &&
+		  strlen(addr) < sizeof(h->addr);
+
+	if (ok) {
+		h->fd = (int)v;
+		snprintf(h->session, sizeof(h->session), "%s", session);
+		snprintf(h->addr, sizeof(h->addr), "%s", addr);
+	} else if (fd || session || addr) {
+		fprintf(stderr, "gdb: ignoring a malformed restart hand-over (%s=%s)\n",
+			DEBUG_ENV_FD, fd ? fd : "(unset)");
+	}
+	unsetenv(DEBUG_ENV_FD);
+	unsetenv(DEBUG_ENV_SESSION);
+	unsetenv(DEBUG_ENV_ADDR);
+	return ok;
+}
+
 static int debug__listen(struct debug *d, const char *spec)
 {
 	char addr[256];
@@ -279,6 +322,8 @@ static int debug__setup(struct debug *d)
 
 int debug__start(struct vm *vm, const char *gdb_spec)
 {
+	struct handover h;
+	bool handed;
 	struct debug *d;
 	int r;
 
@@ -293,7 +338,17 @@ int debug__start(struct vm *vm, const char *gdb_spec)
 		fprintf(stderr, "gdb: out of memory\n");
 		return -ENOMEM;
 	}
-	r = debug__listen(d, gdb_spec);
+	d->restartable = allow_restart;
+	handed = take_handover(&h);
+	r = debug__listen(d, handed ? h.addr : gdb_spec);
+	if (!r && handed) {
+		r = gdb_server_adopt(d->srv, h.fd, h.session);
+		if (r)
+			debug__log(d, "cannot take the client back after a restart: %s",
+				   strerror(-r));
+	}
+	if (handed && (r || !d->srv))
+		close(h.fd);	/* else the server owns it now */
 	if (r == -EADDRINUSE) {
 		debug__free(d);
 		/* The VM was created to wait for a client: let it run. */
@@ -313,8 +368,12 @@ int debug__start(struct vm *vm, const char *gdb_spec)
 		return r;
 	}
 	d->thread_started = true;
-	debug__log(d, "listening on %s; the guest waits for a client",
-		   gdb_server_addr(d->srv));
+	if (handed)
+		debug__log(d, "guest restarted at its entry point; still serving the client on %s",
+			   gdb_server_addr(d->srv));
+	else
+		debug__log(d, "listening on %s; the guest waits for a client",
+			   gdb_server_addr(d->srv));
 	return 0;
 }
 

@@ -24,6 +24,16 @@ struct vm;
 int debug__start(struct vm *vm, const char *gdb_spec);
 
 /*
+ * Before debug__start(), in a process that runs this one VM and no gdb
+ * driver: let an extended-remote client restart the guest (gdb's "run",
+ * packets vRun and R). The launcher then re-executes itself with the
+ * same command line and hands the connected client to the new process,
+ * whose debug__start() takes it back (environment KVMDBG_GDB_FD,
+ * KVMDBG_GDB_SESSION, KVMDBG_GDB_ADDR; see docs/debugging.md).
+ */
+void debug__allow_restart(void);
+
+/*
  * After vm__wait() has returned (the guest is over): tell an attached
  * client the guest exited, close the connection and the listener, join
  * the gdb thread and free the backend. A no-op for a VM without one.

@@ -128,6 +128,7 @@ struct debug {
 	char crash_why[256];
 	int exit_status;
 	bool exit_owed;		/* the client waits for an exit report */
+	bool restartable;	/* debug__allow_restart(): vRun re-execs */
 };
 
 extern const struct gdb_target_ops debug_target_ops;
@@ -193,10 +194,18 @@ bool debug_exit__on_crash(void *ctx, struct vm *vm, int vcpu, const char *why,
 bool debug_exit__end_crash(struct debug *d, bool reported);
 void debug_exit__info_crash(struct debug *d, gdb_print_fn print, void *out);
 
+/* Restart hand-over (debug_run.c sets them, debug.c takes them back). */
+#define DEBUG_ENV_FD		"KVMDBG_GDB_FD"
+#define DEBUG_ENV_SESSION	"KVMDBG_GDB_SESSION"
+#define DEBUG_ENV_ADDR		"KVMDBG_GDB_ADDR"
+
 /* debug_run.c */
 int debug_run__resume(void *ctx, const struct gdb_resume *r);
 int debug_run__interrupt(void *ctx);
 void debug_run__detach(void *ctx);
+void debug_run__hold(void *ctx);
+void debug_run__end(void *ctx);
+int debug_run__restart(void *ctx, const char *session);
 void debug_run__kill(void *ctx);
 void debug_run__on_stopped(void *ctx, struct vm *vm, int vcpu);
 void debug_run__on_connect(void *ctx);

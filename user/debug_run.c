@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Execution control: resume (continue/step per vCPU), stepping off a
- * breakpoint, Ctrl-C, the stop reports, detach, kill, and what happens
- * when a client connects.
+ * breakpoint, Ctrl-C, the stop reports, detach, kill, extended mode's
+ * end and restart, and what happens when a client connects or leaves.
  *
  * All-stop. Every stop parks the whole VM (a hook's VM_HOOK_STOP or
  * vm__pause) and is reported once: d->resumed is true from a resume until
@@ -11,7 +11,10 @@
  * of that vCPU, without running anything, so no breakpoint hit is lost.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -294,17 +297,15 @@ void debug_run__on_stopped(void *ctx, struct vm *vm, int vcpu)
 /*
  * 'D' or a lost connection, maybe while the guest runs: stop the world,
  * take every breakpoint and watchpoint out, turn guest debugging off and
- * let every vCPU run on as if no debugger had been there.
+ * let every vCPU run on as if no debugger had been there. release() does
+ * all but the last part; the world is stopped.
  */
-void debug_run__detach(void *ctx)
+static void release(struct debug *d, bool run_on)
 {
-	struct debug *d = ctx;
-	bool over = vm__pause(d->vm) < 0;
-
 	debug_bp__remove_all(d);
 	pthread_mutex_lock(&d->lock);
 	d->attached = false;
-	d->resumed = true;
+	d->resumed = run_on;	/* a next client is owed a stop */
 	d->report_ready = false;
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		d->vcpus[i].has_pending = false;
@@ -314,8 +315,109 @@ void debug_run__detach(void *ctx)
 	for (int i = 0; i < d->nr_vcpus; i++)
 		debug_regs__guest_debug(d, i, false, -1);
 	debug_regs__invalidate(d);
+}
+
+void debug_run__detach(void *ctx)
+{
+	struct debug *d = ctx;
+	bool over = vm__pause(d->vm) < 0;
+
+	release(d, true);
 	if (!over && !debug_exit__end_crash(d, false))
 		vm__resume(d->vm, NULL);
+}
+
+/*
+ * The client left without 'D' before it ever let the guest run (gdb
+ * refused by the stub, a client that gave up): the guest still waits at
+ * its entry point for a debugger, so it keeps waiting for the next one.
+ */
+void debug_run__hold(void *ctx)
+{
+	struct debug *d = ctx;
+
+	release(d, false);
+	debug__log(d, "client left; guest still held at entry, waiting for "
+		   "the next client");
+}
+
+/*
+ * Extended mode's kill: the guest is over for this client (it never runs
+ * again in this process), but the launcher stays to serve a restart or
+ * the next client. It is parked, not destroyed: only a restart or the
+ * launcher's end frees it.
+ */
+void debug_run__end(void *ctx)
+{
+	struct debug *d = ctx;
+
+	vm__pause(d->vm);
+	release(d, false);
+}
+
+/* argv of this process, from /proc/self/cmdline (NULL-terminated). */
+static char **own_argv(char *buf, size_t len, char **argv, int max)
+{
+	FILE *f = fopen("/proc/self/cmdline", "re");
+	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
+	int argc = 0;
+
+	if (f)
+		fclose(f);
+	if (!n || n == len - 1)
+		return NULL;	/* unreadable, or too long to trust */
+	buf[n] = '\0';
+	for (size_t i = 0; i < n && argc < max - 1; i += strlen(buf + i) + 1)
+		argv[argc++] = buf + i;
+	argv[argc] = NULL;
+	return argc ? argv : NULL;
+}
+
+static void handover_env(struct debug *d, int fd, const char *session)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", fd);
+	setenv(DEBUG_ENV_FD, num, 1);
+	setenv(DEBUG_ENV_SESSION, session, 1);
+	setenv(DEBUG_ENV_ADDR, gdb_server_addr(d->srv), 1);
+}
+
+/*
+ * vRun / R: start the guest over from its entry point. The simplest
+ * complete reset of a VM (memory, every vCPU, devices, the loader's
+ * work) is a new launcher: re-execute this one with the same command
+ * line and hand it the client's connection and protocol state. The new
+ * process answers the vRun with the stop at entry. Returns only on
+ * failure; the guest stays as it was then.
+ */
+int debug_run__restart(void *ctx, const char *session)
+{
+	static char buf[64 * 1024];
+	static char *argv[1024];
+	struct debug *d = ctx;
+	int fd = gdb_server_client_fd(d->srv), e;
+
+	if (!d->restartable) {
+		debug__log(d, "restart refused: this launcher runs the gdb driver or several VMs; "
+			   "restart it yourself");
+		return -EOPNOTSUPP;
+	}
+	if (fd < 0 || !own_argv(buf, sizeof(buf), argv, 1024))
+		return -EIO;
+	if (fcntl(fd, F_SETFD, 0))
+		return -errno;
+	handover_env(d, fd, session);
+	debug__log(d, "restarting the guest from its entry point (client's run)");
+	fflush(NULL);
+	execv("/proc/self/exe", argv);
+	e = errno;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	unsetenv(DEBUG_ENV_FD);
+	unsetenv(DEBUG_ENV_SESSION);
+	unsetenv(DEBUG_ENV_ADDR);
+	debug__log(d, "restart failed: cannot run /proc/self/exe: %s", strerror(e));
+	return -e;
 }
 
 void debug_run__kill(void *ctx)

@@ -1239,6 +1239,179 @@ def cr8_restored_by_resume():
     eq(p.returncode, 0, "resume's status")
 
 
+# ---- non-stop, extended-remote, lldb kill (issue 9 item 10) --------------
+
+def wait_err(vm, text, deadline=LISTEN_DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if text in vm.err():
+            return
+        if vm.p.poll() is not None:
+            raise Fail(f"launcher exited ({vm.p.returncode}) before {text!r}:\n{vm.err()}")
+        time.sleep(0.05)
+    raise Fail(f"launcher never printed {text!r}:\n{vm.err()}")
+
+
+HELD = "gdb: client left; guest still held at entry, waiting for the next client\n"
+
+
+@test
+def non_stop_refused_guest_still_held():
+    """set non-stop on: refused with a reason; the next gdb finds the guest at entry"""
+    vm = Launcher("hello")
+    elf = Elf(vm.elf)
+    out = gdb(vm, [], pre=["set non-stop on"])
+    has(out, "Remote refused setting non-stop mode with: E.non-stop mode is "
+        "not supported: kvmdbg-launch is an all-stop stub; use 'set non-stop off'",
+        "gdb's refusal")
+    wait_err(vm, HELD)
+    eq(vm.out(), "", "guest console before the second gdb")
+    out = gdb(vm, ["info registers rip", "continue"])
+    eq(rip_of(out), elf.entry, "rip seen by the second gdb")
+    finishes_like_reference(vm, "hello")
+    eq(vm.err().count(HELD), 1, "held message count")
+
+
+def gdb_extended(vm, cmds, deadline=CLIENT_DEADLINE):
+    """A batch gdb session over "target extended-remote"."""
+    args = gdb_args(vm.elf, vm.target or vm.listening(), cmds)
+    i = args.index(f"target remote {vm.target}")
+    args[i] = f"target extended-remote {vm.target}"
+    p = spawn(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+              stderr=subprocess.STDOUT)
+    try:
+        out, _ = p.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail(f"gdb still running after {deadline}s")
+    return out.decode(errors="replace")
+
+
+HELLO = "Hello from kvmdbg guest\n"
+
+
+@test
+def extended_remote_run_kill_reconnect():
+    """extended-remote: run restarts at entry, kill keeps the launcher, a new gdb runs it"""
+    vm = Launcher("hello")
+    elf = Elf(vm.elf)
+    out = gdb_extended(vm, ["break guest_exit", "continue",
+                            "info registers rip", "run", "info registers rip",
+                            "kill"])
+    eq(out.count("Breakpoint 1, guest_exit ("), 2, "guest_exit hits")
+    eq([rip_of(l) for l in out.splitlines() if l.startswith("rip")],
+       [elf.sym("guest_exit")] * 2, "rip at both hits")
+    has(out, "[Inferior 1 (Remote target) killed]", "gdb's kill")
+    eq(vm.out(), HELLO * 2, "console: the guest ran twice from its entry")
+    out = gdb(vm, [])
+    has(out, "The target is not running (try extended-remote?)",
+        "plain target remote after the kill")
+    out = gdb_extended(vm, ["run"])
+    has(out, "exited normally]", "third run to the end")
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (0, HELLO * 3), "status and console")
+    eq(vm.err().count("gdb: restarting the guest from its entry point "
+                      "(client's run)\n"), 2, "restarts logged")
+
+
+@test
+def extended_vrun_raw_stop_at_entry():
+    """raw RSP: ! OK, vKill OK, ? X09, vRun answered by the new process: T05 at entry"""
+    vm = Launcher("hello")
+    elf = Elf(vm.elf)
+    r = Rsp(vm)
+    eq(r.cmd("!"), "OK", "!")
+    eq(r.cmd("vKill;a410"), "OK", "vKill")
+    eq(r.cmd("?"), "X09", "? after vKill")
+    eq(r.cmd("c"), "E03", "c after vKill")
+    stop = r.cmd("vRun;")
+    m = match(r"^T05thread:1;10:([0-9a-f]{16});", stop, "vRun's stop reply")
+    eq(int.from_bytes(bytes.fromhex(m.group(1)), "little"), elf.entry, "rip")
+    eq(r.cmd("!"), "OK", "the new process serves the same connection")
+    eq(vm.out(), "", "guest console")
+    r.cmd("D")
+    r.close()
+    finishes_like_reference(vm, "hello")
+
+
+class ResumeLauncher(Launcher):
+    """kvmdbg-launch --resume SNAP (no --cpus: the snapshot has them)."""
+
+    def __init__(self, snap, elf, gdb=True):
+        Launcher.seq += 1
+        n = Launcher.seq
+        self.elf, self.target = elf, None
+        self.spec = f"unix:{TMP}/vm{n}.sock"
+        self.out_path, self.err_path = f"{TMP}/vm{n}.out", f"{TMP}/vm{n}.err"
+        args = [LAUNCH] + (["--gdb", self.spec] if gdb else []) + ["--resume", snap]
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+
+
+@test
+def extended_remote_run_resumes_snapshot_again():
+    """--resume under extended-remote: run restarts from the snapshot's resume point"""
+    snap = f"{TMP}/restart.snap"
+    elf = guest("snapguest")
+    p = spawn([LAUNCH, "--snapshot", snap, "--snapshot-at", "snap_point",
+               "--snapshot-exit", elf], stdin=subprocess.DEVNULL,
+              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    eq(p.wait(EXIT_DEADLINE), 0, "snapshot run status")
+    vm = ResumeLauncher(snap, elf)
+    once = ResumeLauncher(snap, elf, gdb=False).finish()
+    out = gdb_extended(vm, ["break guest_exit", "continue", "run", "kill"])
+    eq(out.count("Breakpoint 1, guest_exit (status=status@entry=7)"), 2,
+       "guest_exit hits")
+    eq(vm.out(), once[1] * 2, "console: the resumed part, twice")
+
+
+@test
+def driver_restart_refused():
+    """--gdb-exec: an extended-remote run under the gdb driver is refused, with a reason"""
+    out_path, err_path = f"{TMP}/driver-restart.out", f"{TMP}/driver-restart.err"
+    cmds = ["python c = gdb.selected_inferior().connection.details",
+            "disconnect", "python gdb.execute('target extended-remote ' + c)",
+            "run"]
+    args = [LAUNCH] + [a for c in cmds for a in ("--gdb-exec", c)] + [guest("hello")]
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    try:
+        status = p.wait(CLIENT_DEADLINE)
+    except subprocess.TimeoutExpired:
+        kill(p)
+        raise Fail("launcher still running")
+    with open(err_path, errors="replace") as f:
+        err = f.read()
+    with open(out_path, errors="replace") as f:
+        out = f.read()
+    has(err, HELD, "disconnect before any resume")
+    has(err, "gdb: restart refused: this launcher runs the gdb driver or several "
+        "VMs; restart it yourself\n", "launcher's reason")
+    has(err, "Running the default executable on the remote target failed",
+        "gdb's error")
+    eq(err.count("gdb: restarting the guest"), 0, "no restart")
+    if "Sanitizer" in err or "runtime error:" in err:
+        raise Fail("sanitizer report:\n" + err)
+    # stdout is gdb's and the guest console's: the guest never ran, and
+    # both connections found it at its entry point.
+    eq((status, HELLO in out, out.count("_start () at ")), (1, False, 2),
+       "status (gdb's error), guest output, stops at _start")
+
+
+@test
+def lldb_process_kill():
+    """lldb process kill: 'k' answered X09, lldb sees the exit, launcher ends (137)"""
+    vm = Launcher("hello", spec="127.0.0.1:0")
+    out = lldb(vm, ["process kill"])
+    has(out, "Process 1 exited with status = 9 (0x00000009)", "lldb")
+    if "failed" in out:
+        raise Fail("lldb reported a failure:\n" + out)
+    status, stdout, _ = vm.finish()
+    vm.check_asan()
+    eq((status, stdout), (137, ""), "status and output")
+
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):

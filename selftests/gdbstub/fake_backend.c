@@ -159,6 +159,30 @@ static void fake_detach(void *ctx)
 	f->n_detach++;
 }
 
+static void fake_hold(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->n_hold++;
+}
+
+static void fake_end(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->n_end++;
+}
+
+/* Restarts in place. */
+static int fake_restart(void *ctx, const char *session)
+{
+	struct fake *f = ctx;
+
+	f->n_restart++;
+	snprintf(f->restart_session, sizeof(f->restart_session), "%s", session);
+	return 0;
+}
+
 static void fake_kill(void *ctx)
 {
 	struct fake *f = ctx;
@@ -227,7 +251,10 @@ const struct gdb_target_ops fake_ops = {
 	.resume = fake_resume,
 	.interrupt = fake_interrupt,
 	.detach = fake_detach,
+	.hold = fake_hold,
 	.kill = fake_kill,
+	.end = fake_end,
+	.restart = fake_restart,
 	.thread_info = fake_thread_info,
 	.offsets = fake_offsets,
 	.monitor = fake_monitor,

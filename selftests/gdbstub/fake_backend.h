@@ -41,7 +41,9 @@ struct fake {
 	uint64_t bp_addr, bp_kind;
 	int n_resume;
 	struct gdb_resume resume;
-	int n_interrupt, n_detach, n_kill;
+	int n_interrupt, n_detach, n_hold, n_kill;
+	int n_end, n_restart;
+	char restart_session[160];
 	int n_monitor;
 	char monitor_cmd[256];
 	bool monitor_help;

@@ -378,7 +378,7 @@ TEST(qsupported_reply)
 	CHECK_STR(reply("qSupported:multiprocess+;swbreak+;hwbreak+"),
 		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
 		  "QStartNoAckMode+;"
-		  "vContSupported+;swbreak+;hwbreak+");
+		  "vContSupported+;swbreak+;hwbreak+;QNonStop+");
 }
 
 TEST(qsupported_without_features)
@@ -386,7 +386,25 @@ TEST(qsupported_without_features)
 	CHECK_STR(reply("qSupported"),
 		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
 		  "QStartNoAckMode+;"
-		  "vContSupported+;swbreak+;hwbreak+");
+		  "vContSupported+;swbreak+;hwbreak+;QNonStop+");
+}
+
+TEST(qnonstop_0_ok)
+{
+	CHECK_STR(reply("QNonStop:0"), "OK");
+}
+
+TEST(qnonstop_1_refused_with_text)
+{
+	CHECK_STR(reply("QNonStop:1"),
+		  "E.non-stop mode is not supported: kvmdbg-launch is an "
+		  "all-stop stub; use 'set non-stop off'");
+}
+
+TEST(qnonstop_bad_argument_e22)
+{
+	CHECK_STR(reply("QNonStop:2"), "E22");
+	CHECK_STR(reply("QNonStop:"), "E22");
 }
 
 /* A slid kernel: the first segment's new address, for every section. */
@@ -1083,11 +1101,184 @@ TEST(disconnect_calls_detach_once)
 	CHECK_INT(fk.n_detach, 2);
 }
 
+TEST(disconnect_before_any_resume_holds)
+{
+	reply("qSupported");
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_hold, 1);
+	CHECK_INT(fk.n_detach, 0);
+	/* The next client still finds it stopped where it started. */
+	gdb_stub_reset(stub);
+	CHECK_STR(reply("?"), fmt("T05thread:1;%s", expedited(1)));
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_hold, 2);
+	CHECK_INT(fk.n_detach, 0);
+}
+
+TEST(disconnect_after_resume_detaches)
+{
+	resume_all();
+	stop(GDB_STOP_SIGNAL, 1, 5, 0);
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 0);
+}
+
+TEST(disconnect_after_earlier_detach_detaches)
+{
+	exchange("D");
+	gdb_stub_reset(stub);
+	stop(GDB_STOP_SIGNAL, 1, 5, 0);	/* the next client's connect */
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_detach, 2);
+	CHECK_INT(fk.n_hold, 0);
+}
+
+TEST(detach_before_any_resume_lets_it_run)
+{
+	CHECK_STR(reply("D"), "OK");
+	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 0);
+}
+
 TEST(kill_calls_backend_replies_x09)
 {
 	CHECK_STR(exchange("k"), fmt("+%s", framed("X09")));
 	CHECK_INT(fk.n_kill, 1);
 	CHECK_INT(last_ret, -EPIPE);
+}
+
+/* ---- extended mode ----------------------------------------------------- */
+
+#define SESSION_ACK_EXT \
+	"ack=1;noack=0;ext=1;swbreak=0;hwbreak=0;tsuffix=0;lthreads=0;reply=1"
+
+TEST(extended_mode_ok)
+{
+	CHECK_STR(reply("!"), "OK");
+}
+
+TEST(vkill_outside_extended_unsupported)
+{
+	CHECK_STR(reply("vKill;a410"), "");
+	CHECK_INT(fk.n_end, 0);
+	CHECK_INT(fk.n_kill, 0);
+}
+
+TEST(vrun_outside_extended_unsupported)
+{
+	CHECK_STR(reply("vRun;"), "");
+	CHECK_INT(fk.n_restart, 0);
+}
+
+TEST(vkill_in_extended_ends_target_keeps_session)
+{
+	reply("!");
+	CHECK_STR(reply("vKill;a410"), "OK");
+	CHECK_INT(fk.n_end, 1);
+	CHECK_INT(fk.n_kill, 0);
+	CHECK_INT(last_ret, 0);
+	CHECK_STR(reply("?"), "X09");
+	CHECK_STR(reply("c"), "E03");	/* ended: only vRun brings it back */
+	CHECK_INT(fk.n_resume, 0);
+}
+
+TEST(k_in_extended_ends_target_keeps_session)
+{
+	reply("!");
+	CHECK_STR(exchange("k"), fmt("+%s", framed("X09")));
+	CHECK_INT(fk.n_end, 1);
+	CHECK_INT(fk.n_kill, 0);
+	CHECK_INT(last_ret, 0);
+	CHECK_STR(reply("qC"), "QC1");
+}
+
+TEST(disconnect_after_extended_kill_neither_detaches_nor_holds)
+{
+	reply("!");
+	resume_all();
+	stop(GDB_STOP_SIGNAL, 1, 5, 0);
+	reply("vKill;a410");
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_detach, 0);
+	CHECK_INT(fk.n_hold, 0);
+	gdb_stub_reset(stub);
+	CHECK_STR(reply("?"), "X09");	/* the next client finds it ended */
+}
+
+TEST(vrun_restarts_with_session_and_replies_stop_at_entry)
+{
+	reply("!");
+	reply("vKill;a410");
+	CHECK_STR(reply("vRun;2f62696e2f7472756500"), fmt("T05thread:1;%s",
+							    expedited(1)));
+	CHECK_INT(fk.n_restart, 1);
+	CHECK_STR(fk.restart_session, SESSION_ACK_EXT);
+	CHECK_STR(reply("?"), fmt("T05thread:1;%s", expedited(1)));
+	/* Held at entry again: a client leaving now does not release it. */
+	gdb_stub_disconnected(stub);
+	CHECK_INT(fk.n_hold, 1);
+	CHECK_INT(fk.n_detach, 0);
+}
+
+TEST(vrun_session_records_no_ack_and_features)
+{
+	reply("qSupported:swbreak+;hwbreak+");
+	reply("QThreadSuffixSupported");
+	exchange("QStartNoAckMode");
+	exchange("!");
+	CHECK_STR(payload_of(exchange("vRun;")), fmt("T05thread:1;%s",
+						     expedited(1)));
+	CHECK_STR(fk.restart_session, "ack=0;noack=1;ext=1;swbreak=1;"
+		  "hwbreak=1;tsuffix=1;lthreads=0;reply=1");
+}
+
+TEST(r_restarts_without_reply)
+{
+	reply("!");
+	CHECK_STR(exchange("R00"), "+");
+	CHECK_INT(fk.n_restart, 1);
+	CHECK_STR(fk.restart_session, "ack=1;noack=0;ext=1;swbreak=0;"
+		  "hwbreak=0;tsuffix=0;lthreads=0;reply=0");
+}
+
+TEST(vrun_while_running_e16)
+{
+	reply("!");
+	resume_all();
+	CHECK_STR(reply("vRun;"), "E16");
+	CHECK_INT(fk.n_restart, 0);
+}
+
+TEST(resume_session_acks_and_sends_stop)
+{
+	out_len = 0;
+	out[0] = '\0';
+	CHECK_INT(gdb_stub_resume_session(stub, SESSION_ACK_EXT), 0);
+	CHECK_STR(out, fmt("+%s", framed(fmt("T05thread:1;%s", expedited(1)))));
+	CHECK_STR(reply("vKill;a410"), "OK");	/* still extended */
+}
+
+TEST(resume_session_no_ack_r_sends_nothing)
+{
+	out_len = 0;
+	out[0] = '\0';
+	CHECK_INT(gdb_stub_resume_session(stub, "ack=0;noack=1;ext=1;"
+		  "swbreak=0;hwbreak=0;tsuffix=0;lthreads=0;reply=0"), 0);
+	CHECK_STR(out, "");
+	CHECK_STR(exchange("qC"), framed("QC1"));	/* no '+': no-ack mode */
+}
+
+TEST(resume_session_malformed_einval)
+{
+	out_len = 0;
+	out[0] = '\0';
+	CHECK_INT(gdb_stub_resume_session(stub, "ack=1;noack=0"), -EINVAL);
+	CHECK_INT(gdb_stub_resume_session(stub, SESSION_ACK_EXT ";x=1"), -EINVAL);
+	CHECK_INT(gdb_stub_resume_session(stub, "ack=2;noack=0;ext=1;swbreak=0;"
+		  "hwbreak=0;tsuffix=0;lthreads=0;reply=1"), -EINVAL);
+	CHECK_INT(gdb_stub_resume_session(stub, NULL), -EINVAL);
+	CHECK_STR(out, "");
 }
 
 /* ---- monitor ----------------------------------------------------------- */

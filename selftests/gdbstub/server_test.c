@@ -335,7 +335,8 @@ TEST(on_connect_runs_per_client)
 	CHECK_INT(n_connect, 3);
 }
 
-TEST(disconnect_detaches_then_reconnect_works)
+/* A client that never resumed the target leaves it held for the next. */
+TEST(disconnect_before_resume_holds_then_reconnect_works)
 {
 	int fd;
 
@@ -347,7 +348,26 @@ TEST(disconnect_detaches_then_reconnect_works)
 	fd = client();
 	send_str(fd, "$qC#b4");
 	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
+	CHECK_INT(fk.n_hold, 1);
+	CHECK_INT(fk.n_detach, 0);
+	close(fd);
+}
+
+TEST(disconnect_after_resume_detaches)
+{
+	int fd;
+
+	CHECK(start("0"));
+	fd = client();
+	/* The qC reply proves the c before it was dispatched. */
+	send_str(fd, "$c#63$qC#b4");
+	CHECK_STR(recv_str(fd, "++$QC1#c5"), "++$QC1#c5");
+	close(fd);
+	fd = client();
+	send_str(fd, "$qC#b4");
+	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
 	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 0);
 	close(fd);
 }
 
@@ -544,8 +564,30 @@ TEST(client_reset_mid_reply_survives)
 	fd = client();
 	send_str(fd, "$qC#b4");
 	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_detach, 1);
+	CHECK_INT(fk.n_hold, 1);	/* it never resumed the target */
 	close(fd);
+}
+
+/* A client handed over by a restarted process: served at once. */
+TEST(adopted_client_resumes_session)
+{
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	srv = gdb_server_new("0");
+	CHECK(srv != NULL);
+	CHECK_INT(gdb_server_adopt(srv, sv[1], "ack=1;noack=0;ext=1;swbreak=0;"
+				   "hwbreak=0;tsuffix=0;lthreads=0;reply=0"), 0);
+	CHECK_INT(gdb_server_adopt(srv, sv[1], "x"), -EBUSY);
+	CHECK_INT(gdb_server_client_fd(srv), sv[1]);
+	CHECK(pthread_create(&srv_thread, NULL, server_main, NULL) == 0);
+	srv_running = true;
+	CHECK_STR(recv_str(sv[0], "+"), "+");	/* the R's ack */
+	send_str(sv[0], "$vKill;a410#33");	/* still in extended mode */
+	CHECK_STR(recv_str(sv[0], "+$OK#9a"), "+$OK#9a");
+	CHECK_INT(n_connect, 1);
+	CHECK_INT(fk.n_end, 1);
+	close(sv[0]);
 }
 
 int main(void)
