@@ -123,19 +123,25 @@ static bool step_off(struct debug *d, int vcpu, bool *run)
 		return false;
 	if (b)
 		hva = vm__gpa_to_hva(d->vm, b->gpa, 1);
-	if (hva)
-		*hva = b->orig;
 	debug_regs__guest_debug(d, vcpu, true, slot);
 	debug_regs__invalidate(d);
+	/*
+	 * The byte changes under d->lock: a snapshot capture on another
+	 * thread (debug_bp__capture) swaps these bytes under it too.
+	 */
 	pthread_mutex_lock(&d->lock);
+	if (hva)
+		*hva = b->orig;
 	d->step_vcpu = vcpu;
 	d->step_done = false;
 	pthread_mutex_unlock(&d->lock);
 	run_only(d, vcpu, run);
 	if (vm__resume(d->vm, run) || !wait_step(d))
 		vm__pause(d->vm);	/* halted, or the guest ended */
+	pthread_mutex_lock(&d->lock);
 	if (hva)
 		*hva = X86_INT3;
+	pthread_mutex_unlock(&d->lock);
 	return true;
 }
 
