@@ -23,32 +23,7 @@
 #include "user/snapshot.h"
 #include "user/vm.h"
 
-/*
- * The gdb backend's call points (user/debug.h, the debug backend part):
- * debug__start(vm, spec) installs the VM's hooks and starts its gdb thread
- * (the VM is created start_paused, so every vCPU waits at the entry point
- * for the client); debug__stop(vm) ends the session after vm__wait().
- * Until that part is in the tree, --gdb is refused.
- */
-#if __has_include("user/debug.h")
 #include "user/debug.h"
-#else
-static int debug__start(struct vm *vm, const char *spec)
-{
-	(void)vm;
-	cli_error("--gdb %s: this build has no gdb backend (user/debug.c)", spec);
-	return -ENOSYS;
-}
-
-static void debug__stop(struct vm *vm)
-{
-	(void)vm;
-}
-
-static void debug__allow_restart(void)
-{
-}
-#endif
 
 enum {
 	OPT_CPUS = 'c', OPT_MEM = 'm', OPT_GDB = 'g', OPT_VERBOSE = 'v',
@@ -116,6 +91,7 @@ struct run_args {
 	int nr_exec;
 	struct snapshot *snap;
 	uint64_t at_addr;
+	struct snap_service *service;	/* every run has one */
 };
 
 static bool run__driver(const struct run_args *a)
@@ -594,7 +570,7 @@ static int run__start_service(struct run_args *a, struct vm *vm, char *abs)
 	int r;
 
 	run__meta(a, vm, &sc.meta, abs);
-	r = snapshot_service__start(vm, &sc);
+	r = snapshot_service__start(vm, &sc, &a->service);
 	if (r)
 		cli_error("cannot set up snapshots: %s", strerror(-r));
 	return r;
@@ -605,7 +581,7 @@ static int run__driver_session(struct run_args *a, struct vm *vm)
 	struct driver_cfg dc = {
 		.image = a->cfg.image, .snap = a->snap, .symbols = a->symbols,
 		.exec = a->exec, .nr_exec = a->nr_exec, .script = a->script,
-		.verbose = a->cfg.verbose,
+		.verbose = a->cfg.verbose, .service = a->service,
 	};
 	char err[512];
 	int r = driver__run(vm, &dc, err, sizeof(err));
@@ -622,16 +598,16 @@ static int run__driver_session(struct run_args *a, struct vm *vm)
  * --snapshot-exit whose snapshot failed (the service ended the guest at
  * once; its message is out already), is a failed run, not the guest's status.
  */
-static int run__snapshot_status(struct run_args *a, struct vm *vm, int status)
+static int run__snapshot_status(struct run_args *a, int status)
 {
 	int nr, err;
 
 	if (!a->snapshot)
 		return status;
-	err = snapshot_service__result(vm, &nr);
+	err = snapshot_service__result(a->service, &nr);
 	if (a->snapshot_exit && !nr && err)
 		return EXIT_SETUP;
-	if (a->snapshot_at && !snapshot_service__at_reached(vm) && !(a->snapshot_exit && nr)) {
+	if (a->snapshot_at && !snapshot_service__at_reached(a->service) && !(a->snapshot_exit && nr)) {
 		if (nr)
 			cli_error("--snapshot-at %s: the guest ended before it was reached; %d snapshot(s) written by other triggers",
 				  a->snapshot_at, nr);
@@ -645,26 +621,28 @@ static int run__snapshot_status(struct run_args *a, struct vm *vm, int status)
 
 static int run__plain(struct run_args *a, struct vm *vm)
 {
+	struct debug *dbg = NULL;
 	int status = 0, r;
 
 	/* One VM, no driver: an extended-remote "run" may re-exec us. */
 	if (a->gdb)
 		debug__allow_restart();
-	if (a->gdb && debug__start(vm, a->gdb) < 0)
+	if (a->gdb && debug__start(vm, a->gdb, &dbg) < 0)
 		return EXIT_SETUP;
 	/* Only a vmlinux has entry_SYSCALL_64; other symbol files give no slide. */
-	if (a->gdb && a->symbols)
-		debug__set_kernel_symbols(vm, a->symbols);
+	if (dbg && a->symbols)
+		debug__set_kernel_symbols(dbg, a->symbols);
+	if (dbg)
+		debug__add_monitor(dbg, snapshot_service__monitor, a->service);
 	r = vm__start(vm);
 	if (r == 0)
 		r = vm__wait(vm, &status);
-	if (a->gdb)
-		debug__stop(vm);
+	debug__stop(dbg);
 	if (r < 0) {
 		cli_error("cannot run the guest: %s", strerror(-r));
 		return EXIT_SETUP;
 	}
-	return run__snapshot_status(a, vm, status & 0xff);
+	return run__snapshot_status(a, status & 0xff);
 }
 
 static int run__guest(struct run_args *a)
@@ -691,7 +669,7 @@ static int run__guest(struct run_args *a)
 		r = EXIT_SETUP;
 	} else {
 		r = run__driver(a) ? run__driver_session(a, vm) : run__plain(a, vm);
-		snapshot_service__stop(vm);
+		snapshot_service__stop(a->service);
 	}
 	/* Before vm__destroy(): the snapshot's lease guard uses the VM. */
 	snapshot__close(a->snap);

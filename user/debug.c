@@ -17,59 +17,12 @@
 
 #include "user/debug_priv.h"
 #include "user/elf.h"
-#include "user/snapshot.h"
 
 /* How long debug__stop() lets the gdb thread tell a client the guest exited. */
 #define DEBUG_EXIT_REPORT_S	5
 
-/*
- * Which struct debug serves which VM, for debug__stop(vm). Only the
- * lookup is process-wide; each VM's state is its own.
- */
-struct debug_entry {
-	struct vm *vm;
-	struct debug *d;
-	struct debug_entry *next;
-};
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct debug_entry *registry;
-
-static int registry_add(struct vm *vm, struct debug *d)
+int debug__set_kernel_symbols(struct debug *d, const char *vmlinux)
 {
-	struct debug_entry *e = malloc(sizeof(*e));
-
-	if (!e)
-		return -ENOMEM;
-	pthread_mutex_lock(&registry_lock);
-	*e = (struct debug_entry){ .vm = vm, .d = d, .next = registry };
-	registry = e;
-	pthread_mutex_unlock(&registry_lock);
-	return 0;
-}
-
-static struct debug *registry_take(struct vm *vm)
-{
-	struct debug_entry **p, *e;
-	struct debug *d = NULL;
-
-	pthread_mutex_lock(&registry_lock);
-	for (p = &registry; *p; p = &(*p)->next) {
-		if ((*p)->vm != vm)
-			continue;
-		e = *p;
-		*p = e->next;
-		d = e->d;
-		free(e);
-		break;
-	}
-	pthread_mutex_unlock(&registry_lock);
-	return d;
-}
-
-int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux)
-{
-	struct debug_entry *e;
 	char why[256];
 	uint64_t link, seg;
 	int r = elf__symbol(vmlinux, "entry_SYSCALL_64", &link, why, sizeof(why));
@@ -78,19 +31,25 @@ int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux)
 		r = elf__first_load(vmlinux, &seg);
 	if (r)
 		return r;
-	r = -ESRCH;
-	pthread_mutex_lock(&registry_lock);
-	for (e = registry; e; e = e->next) {
-		if (e->vm != vm)
-			continue;
-		pthread_mutex_lock(&e->d->lock);
-		e->d->syscall_link = link;
-		e->d->seg_link = seg;
-		pthread_mutex_unlock(&e->d->lock);
-		r = 0;
-	}
-	pthread_mutex_unlock(&registry_lock);
-	return r;
+	if (!d)
+		return -ESRCH;
+	pthread_mutex_lock(&d->lock);
+	d->syscall_link = link;
+	d->seg_link = seg;
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int debug__add_monitor(struct debug *d, debug_monitor_fn fn, void *ctx)
+{
+	if (!d)
+		return -ESRCH;
+	if (d->nr_monitors == DEBUG_MAX_MONITORS)
+		return -ENOSPC;
+	d->monitors[d->nr_monitors].fn = fn;
+	d->monitors[d->nr_monitors].ctx = ctx;
+	d->nr_monitors++;
+	return 0;
 }
 
 void debug__log(struct debug *d, const char *fmt, ...)
@@ -313,20 +272,19 @@ static int debug__setup(struct debug *d)
 	 * the VM's config said (vm__pause before vm__start is a no-op wait).
 	 */
 	r = vm__pause(d->vm);
-	if (!r)
-		r = registry_add(d->vm, d);
 	if (r)
 		vm__set_debug_hooks(d->vm, NULL, NULL);
 	return r;
 }
 
-int debug__start(struct vm *vm, const char *gdb_spec)
+int debug__start(struct vm *vm, const char *gdb_spec, struct debug **out)
 {
 	struct handover h;
 	bool handed;
 	struct debug *d;
 	int r;
 
+	*out = NULL;
 	/* gdb would see (and resume) only the stub's first threads. */
 	if (vm__nr_vcpus(vm) > GDB_MAX_THREADS) {
 		fprintf(stderr, "gdb: --gdb serves at most %d vCPUs (this VM has %d): use --cpus %d or fewer\n",
@@ -356,18 +314,20 @@ int debug__start(struct vm *vm, const char *gdb_spec)
 	}
 	if (!r)
 		r = debug__setup(d);
-	if (!r)
+	if (!r) {
 		r = -pthread_create(&d->thread, NULL, debug__thread, d);
+		if (r)
+			vm__set_debug_hooks(vm, NULL, NULL);
+	}
 	if (r) {
 		if (d->srv && r != -EADDRINUSE)
 			debug__log(d, "cannot serve %s: %s",
 				   gdb_server_addr(d->srv), strerror(-r));
-		if (registry_take(vm))
-			vm__set_debug_hooks(vm, NULL, NULL);
 		debug__free(d);
 		return r;
 	}
 	d->thread_started = true;
+	*out = d;
 	if (handed)
 		debug__log(d, "guest restarted at its entry point; still serving the client on %s",
 			   gdb_server_addr(d->srv));
@@ -391,10 +351,8 @@ static void wait_exit_report(struct debug *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
-void debug__stop(struct vm *vm)
+void debug__stop(struct debug *d)
 {
-	struct debug *d = registry_take(vm);
-
 	if (!d)
 		return;
 	wait_exit_report(d);

@@ -8,7 +8,10 @@
 #ifndef KVMDBG_USER_DEBUG_H
 #define KVMDBG_USER_DEBUG_H
 
+#include <stdbool.h>
+
 struct vm;
+struct debug;
 
 /*
  * Between vm__create() and vm__start(): listen on @gdb_spec ("PORT",
@@ -16,12 +19,14 @@ struct vm;
  * gdb thread. The VM then starts paused: every vCPU waits at the entry
  * point until a client attaches and resumes it.
  *
+ * *out is the backend's handle for the calls below.
+ *
  * When the address is in use the VM runs without a debugger: one line
  * "gdb: 127.0.0.1:1234 in use; running without a debugger" goes to
- * stderr and 0 is returned. Other failures print one line to stderr
+ * stderr, *out is NULL and 0 is returned. Other failures print one line to stderr
  * ("gdb: ...") and return -errno; the VM is left as it was.
  */
-int debug__start(struct vm *vm, const char *gdb_spec);
+int debug__start(struct vm *vm, const char *gdb_spec, struct debug **out);
 
 /*
  * Before debug__start(), in a process that runs this one VM and no gdb
@@ -38,8 +43,9 @@ void debug__allow_restart(void);
  * client the guest exited, close the connection and the listener, join
  * the gdb thread and free the backend. A no-op for a VM without one.
  * Must not be called while the VM still runs (its hooks point here).
+ * NULL is a no-op.
  */
-void debug__stop(struct vm *vm);
+void debug__stop(struct debug *d);
 
 /*
  * After debug__start(), before a client attaches: the gdb driver's
@@ -48,6 +54,17 @@ void debug__stop(struct vm *vm);
  * symbol's link address, in qOffsets and "monitor info kaslr".
  * 0, or -errno when the file has no such symbol (then no slide: 0).
  */
-int debug__set_kernel_symbols(struct vm *vm, const char *vmlinux);
+int debug__set_kernel_symbols(struct debug *d, const char *vmlinux);
+
+/*
+ * "monitor" commands of another part of the VMM (the snapshot service):
+ * fn(ctx, cmd, false, ...) answers @cmd, 0 handled, -ENOENT not its own,
+ * else -errno (an error to the client); with help true it prints its
+ * lines of "monitor help". After debug__start(), before vm__start().
+ */
+typedef int (*debug_monitor_fn)(void *ctx, const char *cmd, bool help,
+				void (*print)(void *out, const char *fmt, ...),
+				void *out);
+int debug__add_monitor(struct debug *d, debug_monitor_fn fn, void *ctx);
 
 #endif /* KVMDBG_USER_DEBUG_H */

@@ -258,14 +258,18 @@ static const char backend_help[] =
 	"               page tables (vCPU 0 by default)\n";
 
 /*
- * The snapshot service's commands ("snapshot FILE", ...). The writer takes
- * our int3s out during the capture itself (debug_bp__capture, the
- * on_capture hook), as for every other trigger.
+ * Commands other parts added (debug__add_monitor; the snapshot service's
+ * "snapshot FILE": its writer takes our int3s out during the capture
+ * itself, debug_bp__capture, as for every other trigger).
  */
-static int snapshot_monitor(struct debug *d, const char *cmd, bool help,
-			    gdb_print_fn print, void *out)
+static int added_monitor(struct debug *d, const char *cmd, gdb_print_fn print,
+			 void *out)
 {
-	return snapshot__monitor(d->vm, cmd, help, print, out);
+	int r = -ENOENT;
+
+	for (int i = 0; i < d->nr_monitors && r == -ENOENT; i++)
+		r = d->monitors[i].fn(d->monitors[i].ctx, cmd, false, print, out);
+	return r;
 }
 
 static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
@@ -275,7 +279,9 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 
 	if (help) {
 		print(out, "%s", backend_help);
-		return snapshot_monitor(d, cmd, true, print, out);
+		for (int i = 0; i < d->nr_monitors; i++)
+			d->monitors[i].fn(d->monitors[i].ctx, cmd, true, print, out);
+		return 0;
 	}
 	if (!strcmp(cmd, "info") || !strcmp(cmd, "info path")) {
 		print(out, "stop the world: %s\n", vm__stw_path(d->vm));
@@ -291,7 +297,7 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 	}
 	if (!strncmp(cmd, "translate ", 10))
 		return translate(d, cmd + 10, print, out);
-	return snapshot_monitor(d, cmd, false, print, out);
+	return added_monitor(d, cmd, print, out);
 }
 
 const struct gdb_target_ops debug_target_ops = {

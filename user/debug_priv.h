@@ -73,6 +73,8 @@ struct debug_vcpu {
 	struct kvm_guest_debug dbg;
 };
 
+#define DEBUG_MAX_MONITORS	4
+
 struct debug {
 	struct vm *vm;
 	int nr_vcpus;
@@ -129,6 +131,12 @@ struct debug {
 	int exit_status;
 	bool exit_owed;		/* the client waits for an exit report */
 	bool restartable;	/* debug__allow_restart(): vRun re-execs */
+	/* debug__add_monitor(): other parts' monitor commands, in order. */
+	struct {
+		debug_monitor_fn fn;
+		void *ctx;
+	} monitors[DEBUG_MAX_MONITORS];
+	int nr_monitors;
 };
 
 extern const struct gdb_target_ops debug_target_ops;

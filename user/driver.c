@@ -30,6 +30,7 @@
 
 struct session {
 	struct vm *vm;
+	struct debug *dbg;
 	const struct driver_cfg *cfg;
 	char dir[PATH_MAX];
 	char sock[PATH_MAX + 16];
@@ -453,7 +454,7 @@ static void session__teardown(struct session *s)
 		vm__kill(s->vm, 0);	/* no-op when the guest is over already */
 		pthread_join(s->waiter, NULL);
 	}
-	debug__stop(s->vm);
+	debug__stop(s->dbg);
 	if (*s->dir) {
 		unlink(s->init);
 		unlink(s->cmds);
@@ -472,13 +473,17 @@ int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err
 	if (r)
 		goto out;
 	snprintf(spec, sizeof(spec), "unix:%s", s.sock);
-	r = debug__start(vm, spec);
+	r = debug__start(vm, spec, &s.dbg);
+	if (!r && !s.dbg)
+		r = -EADDRINUSE;
 	if (r) {
 		snprintf(err, err_len, "cannot serve gdb on %s", s.sock);
 		goto out;
 	}
 	if (s.symbols)	/* a vmlinux gives the KASLR slide; other files no-op */
-		debug__set_kernel_symbols(vm, s.symbols);
+		debug__set_kernel_symbols(s.dbg, s.symbols);
+	if (c->service)
+		debug__add_monitor(s.dbg, snapshot_service__monitor, c->service);
 	r = wait_listen(s.sock);
 	if (r) {
 		snprintf(err, err_len, "the gdb stub did not listen on %s within %d ms",

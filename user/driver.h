@@ -18,6 +18,7 @@ struct driver_cfg {
 	const char *image;		/* the image run, or NULL */
 	const struct snapshot *snap;	/* the snapshot resumed, or NULL */
 	const char *symbols;		/* --symbols FILE, or NULL */
+	struct snap_service *service;	/* its monitor commands, or NULL */
 	const char *const *exec;	/* --gdb-exec commands, in order */
 	int nr_exec;
 	const char *script;		/* --gdb-script FILE, or NULL */

@@ -147,10 +147,14 @@ struct snapshot_service_cfg {
 	struct snapshot_meta meta;	/* image, build-id, entry, from */
 };
 
+struct snap_service;
+
 /* Between vm__create() and vm__start(); installs hooks unless debugging
- * (at_set needs the VM's debug hooks, so not with --gdb).
+ * (at_set needs the VM's debug hooks, so not with --gdb). *out: the
+ * service's handle for the calls below.
  */
-int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c);
+int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c,
+			    struct snap_service **out);
 /*
  * Before vm__create() when SIGUSR1 will trigger snapshots: threads made
  * there (a Linux guest's UART input thread) inherit the signal mask, and
@@ -158,18 +162,19 @@ int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c)
  * end the process instead of the signalfd seeing it.
  */
 void snapshot_service__block_sigusr1(void);
-/* After vm__wait(): stop the service thread, free. No-op without one. */
-void snapshot_service__stop(struct vm *vm);
+/* After vm__wait(): stop the service thread, free. NULL is a no-op. */
+void snapshot_service__stop(struct snap_service *s);
 /* Snapshots written so far, and the last error (for exit status). */
-int snapshot_service__result(struct vm *vm, int *nr_written);
+int snapshot_service__result(struct snap_service *s, int *nr_written);
 /* --snapshot-at: a vCPU reached the address (its breakpoint fired). */
-bool snapshot_service__at_reached(struct vm *vm);
+bool snapshot_service__at_reached(struct snap_service *s);
 
 /*
- * Monitor commands for the gdb backend ("snapshot FILE", "info snapshot",
- * "info memory"): 0 handled, -ENOENT not ours, -errno.
+ * The service's monitor commands ("snapshot FILE", "info snapshot",
+ * "info memory"), for debug__add_monitor() (a debug_monitor_fn with the
+ * service as @ctx): 0 handled, -ENOENT not ours, -errno.
  */
-int snapshot__monitor(struct vm *vm, const char *cmd, bool help,
-		      void (*print)(void *out, const char *fmt, ...), void *out);
+int snapshot_service__monitor(void *ctx, const char *cmd, bool help,
+			      void (*print)(void *out, const char *fmt, ...), void *out);
 
 #endif /* KVMDBG_USER_SNAPSHOT_H */

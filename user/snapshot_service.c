@@ -43,28 +43,7 @@ struct snap_service {
 	int pending_holds;		/* vm__hold_async() holds to release */
 	enum snap_trigger pending_trigger;
 	int nr_written, last_err;
-	struct snap_service *next;
 };
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct snap_service *registry;
-
-static struct snap_service *service__find(struct vm *vm, bool take)
-{
-	struct snap_service **p, *s = NULL;
-
-	pthread_mutex_lock(&registry_lock);
-	for (p = &registry; *p; p = &(*p)->next) {
-		if ((*p)->vm != vm)
-			continue;
-		s = *p;
-		if (take)
-			*p = s->next;
-		break;
-	}
-	pthread_mutex_unlock(&registry_lock);
-	return s;
-}
 
 /* vCPU thread or any: hand a request to the service thread. */
 static void service__post(struct snap_service *s, enum snap_trigger t, bool held)
@@ -274,11 +253,13 @@ static int service__hooks(struct snap_service *s)
 	return r ? r : service__guest_debug(s, true);
 }
 
-int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c)
+int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c,
+			    struct snap_service **out)
 {
 	struct snap_service *s = calloc(1, sizeof(*s));
 	int r = -ENOMEM;
 
+	*out = NULL;
 	if (!s)
 		return -ENOMEM;
 	s->vm = vm;
@@ -300,10 +281,7 @@ int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c)
 	if (r)
 		goto fail;
 	s->thread_started = true;
-	pthread_mutex_lock(&registry_lock);
-	s->next = registry;
-	registry = s;
-	pthread_mutex_unlock(&registry_lock);
+	*out = s;
 	return 0;
 fail:
 	vm__set_port_hook(vm, VM_PORT_SNAPSHOT, NULL, NULL);
@@ -311,9 +289,8 @@ fail:
 	return r;
 }
 
-void snapshot_service__stop(struct vm *vm)
+void snapshot_service__stop(struct snap_service *s)
 {
-	struct snap_service *s = service__find(vm, true);
 	uint64_t one = 1;
 
 	if (!s)
@@ -326,9 +303,8 @@ void snapshot_service__stop(struct vm *vm)
 	service__free(s);
 }
 
-int snapshot_service__result(struct vm *vm, int *nr_written)
+int snapshot_service__result(struct snap_service *s, int *nr_written)
 {
-	struct snap_service *s = service__find(vm, false);
 	int r;
 
 	*nr_written = 0;
@@ -341,9 +317,8 @@ int snapshot_service__result(struct vm *vm, int *nr_written)
 	return r;
 }
 
-bool snapshot_service__at_reached(struct vm *vm)
+bool snapshot_service__at_reached(struct snap_service *s)
 {
-	struct snap_service *s = service__find(vm, false);
 	bool r = false;
 
 	if (s) {
@@ -413,30 +388,10 @@ static void monitor_info_memory(struct snap_service *s,
 		      snapshot__nr_pages(s->cfg.meta.from), snapshot__path(s->cfg.meta.from));
 }
 
-static const char snap_help[] =
-	"snapshot FILE  write a snapshot of the stopped VM to FILE (an absolute path)\n"
-	"info snapshot  the snapshot this VM was resumed from, and ones written\n"
-	"info memory    the guest-physical memory map\n";
-
-int snapshot__monitor(struct vm *vm, const char *cmd, bool help,
-		      void (*print)(void *out, const char *fmt, ...), void *out)
+static int monitor_info_snapshot(struct snap_service *s, const char *arg,
+				 void (*print)(void *out, const char *fmt, ...), void *out)
 {
-	struct snap_service *s = service__find(vm, false);
-
-	if (help) {
-		print(out, "%s", snap_help);
-		return 0;
-	}
-	if (!s)
-		return -ENOENT;
-	if (!strcmp(cmd, "snapshot") || !strncmp(cmd, "snapshot ", 9))
-		return monitor_snapshot(s, cmd + 8 + strspn(cmd + 8, " "), print, out);
-	if (!strcmp(cmd, "info memory")) {
-		monitor_info_memory(s, print, out);
-		return 0;
-	}
-	if (strcmp(cmd, "info snapshot"))
-		return -ENOENT;
+	(void)arg;
 	if (s->cfg.meta.from)
 		snapshot__describe(s->cfg.meta.from, print, out);
 	else
@@ -447,4 +402,48 @@ int snapshot__monitor(struct vm *vm, const char *cmd, bool help,
 	      s->path ? "; triggers write " : "", s->path ? s->path : "");
 	pthread_mutex_unlock(&s->lock);
 	return 0;
+}
+
+static int monitor_memory(struct snap_service *s, const char *arg,
+			  void (*print)(void *out, const char *fmt, ...), void *out)
+{
+	(void)arg;
+	monitor_info_memory(s, print, out);
+	return 0;
+}
+
+/* The service's monitor commands: @name alone, or with an argument. */
+static const struct {
+	const char *name;
+	bool arg;
+	int (*fn)(struct snap_service *s, const char *arg,
+		  void (*print)(void *out, const char *fmt, ...), void *out);
+	const char *help;
+} snap_cmds[] = {
+	{ "snapshot", true, monitor_snapshot,
+	  "snapshot FILE  write a snapshot of the stopped VM to FILE (an absolute path)\n" },
+	{ "info snapshot", false, monitor_info_snapshot,
+	  "info snapshot  the snapshot this VM was resumed from, and ones written\n" },
+	{ "info memory", false, monitor_memory,
+	  "info memory    the guest-physical memory map\n" },
+};
+
+int snapshot_service__monitor(void *ctx, const char *cmd, bool help,
+			      void (*print)(void *out, const char *fmt, ...), void *out)
+{
+	struct snap_service *s = ctx;
+
+	for (size_t i = 0; i < sizeof(snap_cmds) / sizeof(snap_cmds[0]); i++) {
+		size_t n = strlen(snap_cmds[i].name);
+
+		if (help) {
+			print(out, "%s", snap_cmds[i].help);
+			continue;
+		}
+		if (strncmp(cmd, snap_cmds[i].name, n) ||
+		    (cmd[n] && (!snap_cmds[i].arg || cmd[n] != ' ')))
+			continue;
+		return snap_cmds[i].fn(s, cmd + n + strspn(cmd + n, " "), print, out);
+	}
+	return help ? 0 : -ENOENT;
 }

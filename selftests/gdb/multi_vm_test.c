@@ -102,6 +102,7 @@ static const char *rsp_cmd(struct rsp *c, const char *payload)
 
 FIXTURE(vms) {
 	struct vm *vm[NR_VMS];
+	struct debug *dbg[NR_VMS];
 	FILE *console[NR_VMS];
 	char sock[NR_VMS][108];
 	struct rsp rsp[NR_VMS];
@@ -122,7 +123,8 @@ static void vm_up(struct __test_metadata *_metadata,
 	ASSERT_NE(NULL, self->console[i]);
 	cfg.console_fd = fileno(self->console[i]);
 	ASSERT_EQ(0, vm__create(&cfg, &self->vm[i])) TH_LOG("%s", err);
-	ASSERT_EQ(0, debug__start(self->vm[i], spec));
+	ASSERT_EQ(0, debug__start(self->vm[i], spec, &self->dbg[i]));
+	ASSERT_NE(NULL, self->dbg[i]);
 	ASSERT_EQ(0, vm__start(self->vm[i]));
 	self->entry = vm__entry(self->vm[i]);
 }
@@ -155,7 +157,8 @@ static int vm_down(FIXTURE_DATA(vms) *self, int i, char *out, size_t len)
 	if (!self->waited[i])
 		vm__wait(self->vm[i], &status);
 	self->waited[i] = true;
-	debug__stop(self->vm[i]);
+	debug__stop(self->dbg[i]);
+	self->dbg[i] = NULL;
 	vm__destroy(self->vm[i]);
 	self->vm[i] = NULL;
 	if (out) {
@@ -285,6 +288,7 @@ TEST_F(vms, third_vm_on_a_taken_port_runs_without_gdb)
 	};
 	FILE *console = tmpfile();
 	int status = -1, port, busy = busy_port(_metadata, &port);
+	struct debug *dbg = (struct debug *)1;
 	struct vm *vm;
 	size_t n;
 
@@ -292,11 +296,12 @@ TEST_F(vms, third_vm_on_a_taken_port_runs_without_gdb)
 	cfg.console_fd = fileno(console);
 	ASSERT_EQ(0, vm__create(&cfg, &vm)) TH_LOG("%s", err);
 	snprintf(spec, sizeof(spec), "%d", port);
-	EXPECT_EQ(0, debug__start(vm, spec));
+	EXPECT_EQ(0, debug__start(vm, spec, &dbg));
+	EXPECT_EQ(NULL, dbg);	/* runs without a debugger */
 	ASSERT_EQ(0, vm__start(vm));
 	EXPECT_EQ(0, vm__wait(vm, &status));
 	EXPECT_EQ(0, status);
-	debug__stop(vm);
+	debug__stop(dbg);
 	vm__destroy(vm);
 	close(busy);
 	rewind(console);
