@@ -80,13 +80,19 @@ enum gdb_stop_reason {
  * int3 undone), as gdb's swbreak feature requires. GDB_STOP_EXITED is
  * "W<exit_code & 0xff>". The stopped thread becomes the current thread.
  */
+/* GDB's own signal numbers (gdb/signals.def), not the host's. */
+#define GDB_SIGINT	2
+#define GDB_SIGILL	4
+#define GDB_SIGTRAP	5
+#define GDB_SIGBUS	10
+#define GDB_SIGSEGV	11
+
 struct gdb_stop {
 	enum gdb_stop_reason reason;
 	int thread;		/* 1-based thread that stopped; 0 for a stop
 				 * no thread caused (Ctrl-C): the stub names
 				 * the thread the client last resumed */
-	int signal;		/* GDB signal number: 5 SIGTRAP, 2 SIGINT;
-				 * 0 is reported as 5 */
+	int signal;		/* GDB_SIG*; 0 is reported as GDB_SIGTRAP */
 	uint64_t addr;		/* data address for the watch reasons */
 	int exit_code;		/* for GDB_STOP_EXITED */
 };

@@ -15,8 +15,6 @@
 
 #include "gdbstub/internal.h"
 
-#define GDB_SIGTRAP	5
-
 static void reply_stop_reason(struct gdb_stub *stub, const struct gdb_stop *s)
 {
 	switch (s->reason) {

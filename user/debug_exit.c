@@ -23,11 +23,6 @@
 #define BP_VECTOR	3
 #define DB_VECTOR	1
 
-/* GDB's signal numbers (gdb/signals.def) for the crash stops. */
-#define GDB_SIGILL	4
-#define GDB_SIGBUS	10
-#define GDB_SIGSEGV	11
-
 static enum vm_hook_ret stop(struct debug *d, int vcpu,
 			     enum gdb_stop_reason reason, uint64_t addr)
 {

@@ -20,8 +20,6 @@
 
 #include "user/debug_priv.h"
 
-#define GDB_SIGINT	2
-#define GDB_SIGTRAP	5
 /* vm__kill status for the client's 'k': like a process killed by SIGKILL. */
 #define DEBUG_KILL_STATUS	(128 + 9)
 
