@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "user/kvmdbg_mod.h"
-#include "user/vcpu_state.h"
+#include "user/vmm/kvmdbg_mod.h"
+#include "user/vmm/vcpu_state.h"
 
 #define MAX_CPUS	8
 #define ROUNDS		200

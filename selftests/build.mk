@@ -30,7 +30,7 @@
 # and .a prerequisite is compiled and linked in:
 #
 #   ALL += $(O)/selftests/user/run_test
-#   $(O)/selftests/user/run_test: user/kvm.c
+#   $(O)/selftests/user/run_test: user/vmm/kvm.c
 #
 # Then add a line to selftests/suites to run a host test under make check.
 # Test scripts for the VM go in selftests/vm/tests.d/ (see selftests/vm/run.sh).

@@ -2,16 +2,15 @@
 #
 # user/: the VMM core library and the kvmdbg-launch command.
 #
-#   $(O)/libkvmdbg-vmm.a        every user/*.c except the command layer
-#                               (main.c, builtin-*.c): the VMM core, the
-#                               loaders and the debug backend (debug*.c,
-#                               x86_*.c), so tests can link the VMM alone
-#   $(O)/kvmdbg-launch          the command: main.c + builtin-*.c + the
-#                               libraries
+#   $(O)/libkvmdbg-vmm.a        every user/*/*.c except the command layer
+#                               (user/cli/): the VMM core, the machines, the
+#                               debug back end and snapshots, so tests can
+#                               link the VMM alone
+#   $(O)/kvmdbg-launch          the command: user/cli/*.c + the libraries
 #   $(O)/asan/...               the same, built with $(SAN_CFLAGS)
 
-USER_SRCS	:= $(wildcard user/*.c)
-USER_CLI_SRCS	:= $(filter user/main.c user/builtin-%.c,$(USER_SRCS))
+USER_SRCS	:= $(wildcard user/*/*.c)
+USER_CLI_SRCS	:= $(wildcard user/cli/*.c)
 USER_LIB_SRCS	:= $(filter-out $(USER_CLI_SRCS),$(USER_SRCS))
 
 USER_LIB	:= $(O)/libkvmdbg-vmm.a
@@ -23,8 +22,8 @@ ASAN_LAUNCH	:= $(O)/asan/kvmdbg-launch
 GDBSTUB_LIB	:= $(O)/libgdbstub.a
 GDBSTUB_ASAN_LIB := $(O)/asan/libgdbstub.a
 
-# Loading kvmdbg.ko and dropping capabilities (user/kvmdbg_mod.c,
-# user/caps.c): every program linking the library needs these too.
+# Loading kvmdbg.ko and dropping capabilities (user/vmm/kvmdbg_mod.c,
+# user/lib/caps.c): every program linking the library needs these too.
 USER_LDLIBS	:= -lkmod -lcap
 
 user_objs	= $(patsubst user/%.c,$(1)/user/%.o,$(2))
@@ -54,6 +53,6 @@ $(ASAN_LAUNCH): $(call user_objs,$(O)/asan,$(USER_CLI_SRCS)) $(USER_ASAN_LIB) \
 		$(GDBSTUB_ASAN_LIB)
 	$(CC) $(CFLAGS) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(USER_LDLIBS)
 
--include $(wildcard $(O)/user/*.d $(O)/asan/user/*.d)
+-include $(wildcard $(O)/user/*/*.d $(O)/asan/user/*/*.d)
 
 include selftests/launch/build.mk

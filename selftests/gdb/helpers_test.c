@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "user/debug_swbp.h"
-#include "user/linux-priv.h"
-#include "user/x86_debugreg.h"
-#include "user/x86_pagewalk.h"
-#include "user/x86_regs.h"
+#include "user/debug/debug_swbp.h"
+#include "user/linux/linux-priv.h"
+#include "user/lib/x86_debugreg.h"
+#include "user/debug/x86_pagewalk.h"
+#include "user/debug/x86_regs.h"
 
 #include "kselftest_harness.h"
 

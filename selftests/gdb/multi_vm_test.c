@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Several VMs in one process, each with its own debug backend: its own
- * listener, gdb thread, breakpoints and stop state (user/debug.h). Drives
+ * listener, gdb thread, breakpoints and stop state (user/debug/debug.h). Drives
  * the stubs with raw RSP packets over unix sockets; the real-client tests
  * are in run_e2e.py. Needs /dev/kvm and build/examples/callchain.elf.
  */
@@ -18,8 +18,8 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "user/debug.h"
-#include "user/vm.h"
+#include "user/debug/debug.h"
+#include "user/vmm/vm.h"
 
 #define GUEST		"build/examples/callchain.elf"
 #define GUEST_OUTPUT	"callchain: a(10) = 79\n"

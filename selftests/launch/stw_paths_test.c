@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "user/elf.h"
-#include "user/kvmdbg_mod.h"
-#include "user/snapshot.h"
-#include "user/vcpu_state.h"
-#include "user/vm.h"
+#include "user/lib/elf.h"
+#include "user/vmm/kvmdbg_mod.h"
+#include "user/snapshot/snapshot.h"
+#include "user/vmm/vcpu_state.h"
+#include "user/vmm/vm.h"
 
 #define SMP_ELF		"build/examples/smp.elf"
 #define ROUNDS		20

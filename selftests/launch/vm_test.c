@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "user/vm.h"
+#include "user/vmm/vm.h"
 
 #define SPIN_LOAD	0x100000ULL
 #define SPIN_DATA	(SPIN_LOAD + 0x1000)	/* go, crash, counters[8] */

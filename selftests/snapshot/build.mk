@@ -49,4 +49,4 @@ $(SNAP_FUZZ): selftests/snapshot/fuzz_snapshot.c selftests/snapshot/snapfix.h \
 	$(CLANG) $(SNAP_FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(SNAP_FUZZ_LIB) \
 		$(LDLIBS) $(USER_LDLIBS)
 
--include $(wildcard $(O)/fuzz/user/*.d)
+-include $(wildcard $(O)/fuzz/user/*/*.d)

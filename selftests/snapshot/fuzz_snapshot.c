@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libFuzzer target: arbitrary snapshot files into snapshot__open(), the
- * reader's validation (user/snapshot_read.c), under ASan and UBSan, with
+ * reader's validation (user/snapshot/snapshot_read.c), under ASan and UBSan, with
  * no /dev/kvm. Everything --resume does with a file before it creates a
  * VM is here: open and validate, then the accessors the launcher, the gdb
  * driver and `monitor info snapshot` use (config, image, build-id, vCPU
@@ -44,7 +44,7 @@
 #include <unistd.h>
 
 #include "selftests/snapshot/snapfix.h"
-#include "user/snapshot.h"
+#include "user/snapshot/snapshot.h"
 
 #define FUZZ_MAX_FILE	(8u << 20)
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The snapshot reader (snapshot__open(), user/snapshot_read.c) against
+ * The snapshot reader (snapshot__open(), user/snapshot/snapshot_read.c) against
  * crafted files, no /dev/kvm needed. Each file is laid out as the writer
  * lays one out (docs/snapshot-format.md), then changed in one place and
  * its checksums recomputed (selftests/snapshot/snapfix.h), so what the
@@ -16,7 +16,7 @@
 
 #include "kselftest_harness.h"
 #include "selftests/snapshot/snapfix.h"
-#include "user/snapshot.h"
+#include "user/snapshot/snapshot.h"
 
 #define MAX_RUNS	4
 #define PATH_LEN	256

@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "user/snapshot.h"
+#include "user/snapshot/snapshot.h"
 
 /* What snapfix() leaves alone (the fuzz target lets its input choose). */
 enum {

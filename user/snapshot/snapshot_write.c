@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Writing a snapshot: hold the world, capture every vCPU, find the
+ * non-zero pages of RAM, write them straight from guest RAM (no copy) at
+ * page-aligned offsets and the metadata in front, then release. The file
+ * appears atomically: temp file in the same directory, fsync, rename,
+ * fsync of the directory; any failure removes the temp file and leaves an
+ * earlier snapshot at the path untouched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "user/snapshot/snapshot.h"
+
+struct runs {
+	struct snap_run *v;
+	size_t n, cap;
+};
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int buf__put(struct buf *b, const void *data, size_t len)
+{
+	size_t need = b->len + ((len + 7) & ~(size_t)7);
+
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		uint8_t *p;
+
+		while (cap < need)
+			cap *= 2;
+		p = realloc(b->p, cap);
+		if (!p)
+			return -ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, data, len);
+	memset(b->p + b->len + len, 0, need - b->len - len);
+	b->len = need;
+	return 0;
+}
+
+static int runs__add(struct runs *rs, uint64_t gpa)
+{
+	struct snap_run *last = rs->n ? &rs->v[rs->n - 1] : NULL;
+
+	if (last && last->gpa + last->nr_pages * SNAP_PAGE == gpa) {
+		last->nr_pages++;
+		return 0;
+	}
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct snap_run *v = realloc(rs->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rs->v = v;
+		rs->cap = cap;
+	}
+	rs->v[rs->n++] = (struct snap_run){ .gpa = gpa, .nr_pages = 1 };
+	return 0;
+}
+
+static bool page__zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	uint64_t acc = 0;
+
+	for (size_t i = 0; i < SNAP_PAGE / 8; i += 8) {
+		acc |= w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] |
+		       w[i + 5] | w[i + 6] | w[i + 7];
+		if (acc)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * /proc/self/pagemap says which pages of our anonymous RAM were never
+ * touched (neither present nor swapped): those are zero and need not be
+ * read, which keeps a 64 GiB guest that touched little cheap to scan.
+ * Pages still mapped from a snapshot file are always read.
+ */
+#define PM_PRESENT	(1ULL << 63)
+#define PM_SWAPPED	(1ULL << 62)
+#define SCAN_CHUNK	512
+
+static int scan__chunk(int pm, const uint8_t *mem, uint64_t gpa, uint64_t n,
+		       const struct snapshot *from, struct runs *rs)
+{
+	uint64_t ent[SCAN_CHUNK];
+	bool all = pm < 0 || (from && snapshot__maps(from, gpa, n * SNAP_PAGE));
+	int r;
+
+	if (!all && pread(pm, ent, n * 8, ((uintptr_t)mem + gpa) / SNAP_PAGE * 8) !=
+		    (ssize_t)(n * 8))
+		all = true;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t g = gpa + i * SNAP_PAGE;
+
+		if (!all && !(ent[i] & (PM_PRESENT | PM_SWAPPED)))
+			continue;
+		if (page__zero(mem + g))
+			continue;
+		r = runs__add(rs, g);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int scan__ram(struct vm *vm, const struct snapshot *from, struct runs *rs)
+{
+	uint64_t size = vm__mem_size(vm);
+	const uint8_t *mem = vm__gpa_to_hva(vm, 0, size);
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	int r = 0;
+
+	for (uint64_t gpa = 0; gpa < size && !r; gpa += SCAN_CHUNK * SNAP_PAGE) {
+		uint64_t n = (size - gpa) / SNAP_PAGE;
+
+		r = scan__chunk(pm, mem, gpa, n < SCAN_CHUNK ? n : SCAN_CHUNK, from, rs);
+	}
+	if (pm >= 0)
+		close(pm);
+	return r;
+}
+
+static int put_record(struct buf *b, uint32_t type, const void *data, uint32_t size)
+{
+	struct snap_record rec = { .type = type, .size = size };
+	int r = buf__put(b, &rec, sizeof(rec));
+
+	return r ? r : buf__put(b, data, size);
+}
+
+static int put_vcpu(struct buf *b, int idx, const struct vcpu_state *s)
+{
+	struct snap_vcpu hdr = { .index = idx, .nr_records = 6 };
+	struct { uint32_t n, pad; struct kvm_msr_entry e[SNAP_MAX_MSRS]; } msrs;
+	int r;
+
+	hdr.nr_records += !!s->has_xcrs + !!s->has_mp_state + !!s->has_lapic;
+	msrs.n = s->nr_msrs;
+	msrs.pad = 0;
+	memcpy(msrs.e, s->msrs, s->nr_msrs * sizeof(msrs.e[0]));
+	r = buf__put(b, &hdr, sizeof(hdr));
+	r = r ? r : put_record(b, SNAP_REC_REGS, &s->regs, sizeof(s->regs));
+	r = r ? r : put_record(b, SNAP_REC_SREGS, &s->sregs, sizeof(s->sregs));
+	if (s->xsave)
+		r = r ? r : put_record(b, SNAP_REC_XSAVE, s->xsave, s->xsave_size);
+	else
+		r = r ? r : put_record(b, SNAP_REC_FPU, &s->fpu, sizeof(s->fpu));
+	if (s->has_xcrs)
+		r = r ? r : put_record(b, SNAP_REC_XCRS, &s->xcrs, sizeof(s->xcrs));
+	r = r ? r : put_record(b, SNAP_REC_DEBUGREGS, &s->dregs, sizeof(s->dregs));
+	r = r ? r : put_record(b, SNAP_REC_EVENTS, &s->events, sizeof(s->events));
+	r = r ? r : put_record(b, SNAP_REC_MSRS, &msrs,
+			       8 + s->nr_msrs * sizeof(msrs.e[0]));
+	if (s->has_mp_state)
+		r = r ? r : put_record(b, SNAP_REC_MP_STATE, &s->mp, sizeof(s->mp));
+	if (s->has_lapic)
+		r = r ? r : put_record(b, SNAP_REC_LAPIC, &s->lapic, sizeof(s->lapic));
+	return r;
+}
+
+/* DEVICES' in-kernel device records (SNAP_HDR_IRQCHIP). */
+static int put_devrecs(struct buf *b, const struct vm_state *st)
+{
+	struct snap_devrecs h = { .nr_records = SNAP_DEV_MAX };
+	int r = buf__put(b, &h, sizeof(h));
+
+	r = r ? r : put_record(b, SNAP_DEV_PIC_MASTER, &st->chip[0], sizeof(st->chip[0]));
+	r = r ? r : put_record(b, SNAP_DEV_PIC_SLAVE, &st->chip[1], sizeof(st->chip[1]));
+	r = r ? r : put_record(b, SNAP_DEV_IOAPIC, &st->chip[2], sizeof(st->chip[2]));
+	r = r ? r : put_record(b, SNAP_DEV_PIT2, &st->pit, sizeof(st->pit));
+	r = r ? r : put_record(b, SNAP_DEV_CLOCK, &st->clock, sizeof(st->clock));
+	return r ? r : put_record(b, SNAP_DEV_UART, st->uart, sizeof(st->uart));
+}
+
+struct capture {
+	struct vm_state st;
+	struct runs runs;
+	struct snap_config cfg;
+	const struct snapshot_meta *meta;
+};
+
+/* Append one section to the metadata; its table entry is filled in later. */
+static int put_section(struct buf *b, struct snap_section *sec, uint32_t type,
+		       struct buf *body)
+{
+	sec->type = type;
+	sec->offset = b->len;
+	sec->size = body->len;
+	sec->crc = snapshot__crc32c(0, body->p, body->len);
+	return buf__put(b, body->p, body->len);
+}
+
+static int build_body(struct capture *c, int which, struct buf *body)
+{
+	const struct snapshot_meta *m = c->meta;
+	int r = 0;
+
+	body->len = 0;
+	if (which == 0) {
+		r = buf__put(body, &c->cfg, sizeof(c->cfg));
+		if (!r && c->cfg.image_len)
+			r = buf__put(body, m->image, c->cfg.image_len);
+		if (!r && c->cfg.build_id_len)
+			r = buf__put(body, m->build_id, c->cfg.build_id_len);
+		return r;
+	}
+	if (which <= c->st.nr_vcpus)
+		return put_vcpu(body, which - 1, &c->st.vcpu[which - 1]);
+	if (which == c->st.nr_vcpus + 1) {
+		struct snap_devices d = { .nr_vcpus = c->st.nr_vcpus,
+					  .irqchip = c->st.irqchip };
+		uint8_t halted[c->st.nr_vcpus];
+
+		for (int i = 0; i < c->st.nr_vcpus; i++)
+			halted[i] = c->st.vcpu[i].halted;
+		r = buf__put(body, &d, sizeof(d));
+		r = r ? r : buf__put(body, halted, c->st.nr_vcpus);
+		if (!r && c->st.irqchip)
+			r = put_devrecs(body, &c->st);
+		return r;
+	}
+	{
+		struct snap_memory mh = { .nr_runs = c->runs.n, .page_size = SNAP_PAGE };
+
+		r = buf__put(body, &mh, sizeof(mh));
+		return r ? r : buf__put(body, c->runs.v, c->runs.n * sizeof(*c->runs.v));
+	}
+}
+
+/*
+ * Metadata: header, table, CONFIG, VCPU x n, DEVICES, MEMORY. Run offsets
+ * depend on the metadata size, which does not depend on them: lay out
+ * once with offsets 0 to learn the size, then for real.
+ */
+static int build_meta(struct capture *c, struct buf *b)
+{
+	int nsec = c->st.nr_vcpus + 3;
+	struct snap_section *tab = calloc(nsec, sizeof(*tab));
+	struct snap_header h = { .version = SNAP_VERSION, .header_size = sizeof(h),
+				 .nr_sections = nsec, .table_offset = sizeof(h),
+				 .flags = c->st.irqchip ? SNAP_HDR_IRQCHIP : 0 };
+	struct buf body = { 0 };
+	int r = tab ? 0 : -ENOMEM;
+
+	memcpy(h.magic, SNAP_MAGIC, 8);
+	b->len = 0;
+	if (!r)
+		r = buf__put(b, &h, sizeof(h));
+	if (!r)
+		r = buf__put(b, tab, nsec * sizeof(*tab));
+	for (int i = 0; i < nsec && !r; i++) {
+		r = build_body(c, i, &body);
+		if (!r)
+			r = put_section(b, &tab[i], i == 0 ? SNAP_SEC_CONFIG :
+					i <= c->st.nr_vcpus ? SNAP_SEC_VCPU :
+					i == c->st.nr_vcpus + 1 ? SNAP_SEC_DEVICES :
+					SNAP_SEC_MEMORY, &body);
+	}
+	if (!r) {
+		memcpy(b->p + sizeof(h), tab, nsec * sizeof(*tab));
+		h.table_crc = snapshot__crc32c(0, tab, nsec * sizeof(*tab));
+		memcpy(b->p, &h, sizeof(h));
+	}
+	free(body.p);
+	free(tab);
+	return r;
+}
+
+/* Assign page-aligned file offsets after the metadata; returns the file size. */
+static uint64_t layout_runs(struct capture *c, uint64_t meta_len, struct vm *vm)
+{
+	uint64_t off = (meta_len + SNAP_PAGE - 1) & ~(SNAP_PAGE - 1);
+	const uint8_t *mem = vm__gpa_to_hva(vm, 0, vm__mem_size(vm));
+
+	for (size_t i = 0; i < c->runs.n; i++) {
+		struct snap_run *run = &c->runs.v[i];
+
+		run->offset = off;
+		run->crc = snapshot__crc32c(0, mem + run->gpa, run->nr_pages * SNAP_PAGE);
+		off += run->nr_pages * SNAP_PAGE;
+	}
+	return c->runs.n ? off : meta_len;
+}
+
+static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
+{
+	const uint8_t *s = p;
+
+	while (len) {
+		ssize_t n = pwrite(fd, s, len > (1u << 30) ? (1u << 30) : len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		s += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+static int write_runs(int fd, struct capture *c, struct vm *vm)
+{
+	const uint8_t *mem = vm__gpa_to_hva(vm, 0, vm__mem_size(vm));
+	int r = 0;
+
+	for (size_t i = 0; i < c->runs.n && !r; i++)
+		r = write_all(fd, mem + c->runs.v[i].gpa,
+			      c->runs.v[i].nr_pages * SNAP_PAGE, c->runs.v[i].offset);
+	return r;
+}
+
+static void fill_config(struct capture *c, struct vm *vm)
+{
+	const struct snapshot_meta *m = c->meta;
+	size_t ilen = m->image ? strlen(m->image) : 0;
+
+	c->cfg = (struct snap_config){
+		.mem_size = vm__mem_size(vm), .nr_vcpus = vm__nr_vcpus(vm),
+		.entry = m->entry, .created_ns = now_ns(CLOCK_REALTIME),
+		.trigger = m->trigger, .trigger_addr = m->trigger_addr,
+		.capture_path = c->st.capture_path,
+		.image_len = ilen > SNAP_MAX_STR ? 0 : ilen,
+		.build_id_len = m->build_id_len > SNAP_MAX_BUILD_ID ? 0 : m->build_id_len,
+	};
+}
+
+/* World held: capture, lay out, write data and metadata. */
+static int write_held(struct vm *vm, int fd, struct capture *c, uint64_t t0,
+		      const char **step)
+{
+	struct buf meta = { 0 };
+	uint64_t size;
+	int r;
+
+	*step = "capture of the vCPU state";
+	r = vm__capture_state(vm, &c->st);
+	if (r)
+		return r;
+	*step = "scan of guest memory";
+	r = scan__ram(vm, c->meta->from, &c->runs);
+	if (r)
+		return r;
+	fill_config(c, vm);
+	r = build_meta(c, &meta);
+	if (r)
+		goto out;
+	size = layout_runs(c, meta.len, vm);
+	*step = "write";
+	r = write_runs(fd, c, vm);
+	if (r)
+		goto out;
+	c->cfg.stopped_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	r = build_meta(c, &meta);
+	if (r)
+		goto out;
+	((struct snap_header *)meta.p)->file_size = size;
+	((struct snap_header *)meta.p)->header_crc =
+		snapshot__crc32c(0, meta.p, sizeof(struct snap_header));
+	r = write_all(fd, meta.p, meta.len, 0);
+	if (!r && ftruncate(fd, size))
+		r = -errno;
+out:
+	free(meta.p);
+	return r;
+}
+
+struct held {
+	struct vm *vm;
+	int fd;
+	struct capture *c;
+	uint64_t t0;
+	const char **step;
+};
+
+static int held__write(void *arg)
+{
+	struct held *h = arg;
+
+	return write_held(h->vm, h->fd, h->c, h->t0, h->step);
+}
+
+static int sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd, r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFLNK: return "a symbolic link";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFDIR: return "a directory";
+	default: return "not a regular file";
+	}
+}
+
+static int check_dir(const char *path, const char *dir, char *err, size_t err_len)
+{
+	struct stat st;
+	int e = 0;
+
+	if (stat(dir, &st))
+		e = errno;
+	else if (!S_ISDIR(st.st_mode))
+		e = ENOTDIR;
+	if (e) {
+		snprintf(err, err_len, "snapshot %s: directory %s: %s; create it first",
+			 path, dir, strerror(e));
+		return -e;
+	}
+	if (access(dir, W_OK | X_OK)) {
+		e = errno;
+		snprintf(err, err_len, "snapshot %s: cannot create files in directory %s: %s",
+			 path, dir, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/*
+ * An existing target is replaced only when it is a regular file the
+ * caller could write: never a device, FIFO, socket or directory, and a
+ * symlink is neither followed nor replaced. A write-protected file (no
+ * write bit) is refused even for root, as rm and cp -i would ask.
+ */
+static int check_existing(const char *path, char *err, size_t err_len)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, err_len, "snapshot %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, err_len, "snapshot %s: it exists and is %s, not a regular file; refusing to replace it (give a new path or a regular file's)",
+			 path, file_kind(st.st_mode));
+		return -EEXIST;
+	}
+	if (access(path, W_OK) || !(st.st_mode & (S_IWUSR | S_IWGRP | S_IWOTH))) {
+		snprintf(err, err_len, "snapshot %s: the existing file is write-protected (mode %04o); refusing to replace it (make it writable or remove it first)",
+			 path, (unsigned int)(st.st_mode & 07777));
+		return -EACCES;
+	}
+	return 0;
+}
+
+int snapshot__check_target(const char *path, char *err, size_t err_len)
+{
+	char dummy[1], *copy;
+	int r;
+
+	if (!err) {
+		err = dummy;
+		err_len = sizeof(dummy);
+	}
+	if (!*path) {
+		snprintf(err, err_len, "snapshot: empty file name; give a path");
+		return -ENOENT;
+	}
+	copy = strdup(path);
+	if (!copy) {
+		snprintf(err, err_len, "snapshot %s: out of memory", path);
+		return -ENOMEM;
+	}
+	r = check_dir(path, dirname(copy), err, err_len);
+	if (!r)
+		r = check_existing(path, err, err_len);
+	free(copy);
+	return r;
+}
+
+/*
+ * The file being written. Unnamed (O_TMPFILE) where the filesystem has it:
+ * a writer killed at any point leaves nothing behind. It gets a name, a
+ * fresh unique temp name linked at the very end and renamed over the
+ * target at once (linkat cannot replace a name), so the window where a
+ * named temp file exists is two syscalls. Elsewhere: a named temp file
+ * from the start, as before.
+ */
+struct target {
+	int fd;
+	bool named;		/* tmp exists in the directory */
+	char tmp[PATH_MAX];
+};
+
+static int temp_name(const char *path, char *tmp, size_t len, bool xs)
+{
+	char *copy = strdup(path), *copy2 = strdup(path);
+	uint32_t rnd = 0;
+	int r = 0;
+
+	if (!xs && getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)now_ns(CLOCK_MONOTONIC) ^ (uint32_t)getpid();
+	if (!copy || !copy2)
+		r = -ENOMEM;
+	else if (xs && (size_t)snprintf(tmp, len, "%s/.%s.tmp.XXXXXX", dirname(copy),
+					basename(copy2)) >= len)
+		r = -ENAMETOOLONG;
+	else if (!xs && (size_t)snprintf(tmp, len, "%s/.%s.tmp.%08x", dirname(copy),
+					 basename(copy2), rnd) >= len)
+		r = -ENAMETOOLONG;
+	free(copy);
+	free(copy2);
+	return r;
+}
+
+static int target__open(const char *path, struct target *t)
+{
+	char *copy = strdup(path);
+	int r;
+
+	t->named = false;
+	if (!copy)
+		return -ENOMEM;
+	t->fd = open(dirname(copy), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	free(copy);
+	if (t->fd >= 0)
+		return 0;
+	/* No O_TMPFILE in this kernel (EISDIR) or filesystem (EOPNOTSUPP). */
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -errno;
+	r = temp_name(path, t->tmp, sizeof(t->tmp), true);
+	if (r)
+		return r;
+	t->fd = mkostemp(t->tmp, O_CLOEXEC);
+	if (t->fd < 0)
+		return -errno;
+	t->named = true;
+	return 0;
+}
+
+/* Give the unnamed file a fresh temp name. */
+static int target__link(const char *path, struct target *t)
+{
+	char proc[64];
+	int r;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", t->fd);
+	for (int i = 0; i < 100; i++) {
+		r = temp_name(path, t->tmp, sizeof(t->tmp), false);
+		if (r)
+			return r;
+		if (!linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp, AT_SYMLINK_FOLLOW) ||
+		    (errno == ENOENT &&
+		     !linkat(t->fd, "", AT_FDCWD, t->tmp, AT_EMPTY_PATH))) {
+			t->named = true;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static void target__discard(struct target *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->named)
+		unlink(t->tmp);
+	t->named = false;
+}
+
+/*
+ * Hold, capture and write; fsync, then name it. *step says what failed
+ * (NULL: a refused target, why says it).
+ */
+static int write_target(struct vm *vm, const char *path, struct capture *c,
+			struct target *t, const char **step, char *why, size_t why_len)
+{
+	int r;
+
+	*step = "creation of a temp file";
+	r = target__open(path, t);
+	if (r)
+		return r;
+	r = vm__hold(vm);
+	if (!r) {
+		struct held h = { vm, t->fd, c, now_ns(CLOCK_MONOTONIC), step };
+
+		/* The debugger's int3s are out meanwhile (vm__capture_held). */
+		r = vm__capture_held(vm, held__write, &h);
+	}
+	vm__release(vm);
+	if (r)
+		return r;
+	*step = "fsync";
+	if (fsync(t->fd))
+		return -errno;
+	/* Again: the path may have been replaced during the write. */
+	*step = NULL;
+	r = snapshot__check_target(path, why, why_len);
+	if (r)
+		return r;
+	*step = "link of the temp file";
+	r = t->named ? 0 : target__link(path, t);
+	if (r)
+		return r;
+	*step = "rename";
+	if (rename(t->tmp, path))
+		return -errno;
+	t->named = false;
+	*step = "fsync of the directory";
+	return sync_dir(path);
+}
+
+int snapshot__write(struct vm *vm, const char *path,
+		    const struct snapshot_meta *m, char *err, size_t err_len)
+{
+	struct capture c = { .meta = m };
+	struct target t = { .fd = -1 };
+	const char *step = NULL;
+	char why[512];
+	int r;
+
+	r = snapshot__check_target(path, why, sizeof(why));
+	if (!r)
+		r = write_target(vm, path, &c, &t, &step, why, sizeof(why));
+	if (r && err && !step)
+		snprintf(err, err_len, "%s", why);
+	else if (r && err)
+		snprintf(err, err_len, "snapshot %s: %s failed: %s; %s", path, step,
+			 strerror(-r), access(path, F_OK) ? "no snapshot written" :
+			 "the previous snapshot there is untouched");
+	target__discard(&t);
+	vm_state__free(&c.st);
+	free(c.runs.v);
+	return r;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Internals of the VMM core (user/vmm/), shared by its files and by the
+ * Linux machine (user/linux/, through linux-priv.h). Everything else uses
+ * user/vmm/vm.h; snapshot_state.c and snapshot_read.c still reach in
+ * through linux-priv.h until the guest kinds get an ops table.
+ */
+#ifndef KVMDBG_USER_VM_PRIV_H
+#define KVMDBG_USER_VM_PRIV_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include "user/vmm/vm.h"
+
+#define PAGE_SIZE		0x1000ULL
+#define HUGE_SIZE		(2ULL << 20)
+
+/* Guest-physical layout; see the table in user/vmm/vm.h. */
+#define GPA_GDT			0x1000ULL
+#define GPA_PML4		0x2000ULL
+#define GPA_PDPT		0x3000ULL
+#define GPA_PT0			0x4000ULL
+#define GPA_TSS			0x5000ULL
+#define GPA_PD			0x6000ULL	/* one page per GiB of RAM */
+#define GPA_STACKS		0x80000ULL
+
+#define SEL_CODE		0x08
+#define SEL_DATA		0x10
+#define SEL_TSS			0x18
+
+struct vcpu {
+	struct vm *vm;
+	int idx;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;		/* thread exists (joinable) */
+	pid_t tid;
+	/* The fields below are protected by vm->lock. */
+	bool parked;		/* outside KVM_RUN, waiting for vm->wake */
+	bool allowed;		/* debugger's run set (vm__resume) */
+	bool halted;
+	/* Last exit needs KVM_RUN to complete it (PIO/MMIO); vCPU thread only. */
+	bool need_complete;
+};
+
+struct vm {
+	char *name;
+	int kvm_fd, vm_fd;
+	void *mem;
+	uint64_t mem_size;
+	uint64_t entry;
+	int nr_vcpus;
+	struct vcpu *vcpus;
+	size_t run_size;
+	int console_fd;
+	bool verbose;
+	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
+	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fetched once */
+
+	/*
+	 * lock protects the run state: paused, quiesce, exiting, status,
+	 * nr_parked, nr_halted, stop_gen and every vcpu's parked / allowed /
+	 * halted. vCPU threads wait on wake for permission to run; pause,
+	 * quiesce, stop and wait sleep on changed for vCPUs to park or exit.
+	 */
+	pthread_mutex_t lock;
+	pthread_cond_t wake, changed;
+	pthread_cond_t ended;		/* vm__wait(): broadcast once, at the end */
+	bool started;
+	bool waited;
+	bool paused;		/* vm__pause() or a reported stop */
+	int quiesce;		/* VMM-internal short pauses (memslot rewrite) */
+	bool exiting;
+	int status;
+	int nr_started;		/* vCPU threads spawned */
+	int nr_parked;
+	int nr_halted;
+	unsigned int stop_gen;	/* bumped by each stop; detects a racing resume */
+
+	struct vm_debug_hooks hooks;
+	void *hooks_ctx;
+
+	/* Read-only pages (sorted GPAs) and the memslots they split RAM into;
+	 * protected by slots_lock, rewritten only while quiesced.
+	 */
+	pthread_mutex_t slots_lock;
+	uint64_t *ro_pages;
+	size_t nr_ro, cap_ro;
+	int nr_slots;
+
+	/* kvmdbg.ko session (user/vmm/kvmdbg_mod.c), NULL on the userspace path.
+	 * kfrozen (under lock): a debugger's all-stop froze the VM through
+	 * it; vm__resume() thaws.
+	 */
+	struct kvmdbg_sess *kdbg;
+	bool kfrozen;
+
+	/* Linux guest devices (user/linux/linux-priv.h); NULL for ELF/flat guests. */
+	struct linux_guest *lguest;
+
+	/* VM_PORT_SNAPSHOT writes go here (vm__set_port_hook). */
+	vm_port_fn snap_port_fn;
+	void *snap_port_ctx;
+
+	/* Ports already reported as unhandled (--verbose), one bit each. */
+	uint8_t warned_ports[65536 / 8];
+};
+
+/* kvm.c */
+const char *kvm__device(void);
+int kvm__open(char *err, size_t err_len);
+int kvm__check_caps(int kvm_fd, char *err, size_t err_len);
+int kvm__max_cpus(int kvm_fd);
+
+/* boot.c: long-mode page tables, GDT and vCPU registers. */
+void boot__build_tables(struct vm *vm);
+int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu);
+
+/* loader.c: an image file, mapped and checked before KVM is touched. */
+struct image {
+	const char *path;
+	int fd;
+	const uint8_t *data;
+	size_t size;
+	char *err;
+	size_t err_len;
+};
+
+int loader__open(struct vm *vm, const struct vm_config *cfg, struct image *img);
+void loader__copy(struct vm *vm, const struct vm_config *cfg, struct image *img);
+void loader__close(struct image *img);
+
+/* ioport.c: default exit handling. Returns 0, or > 0: guest exit status
+ * + 1 (port 0xF4 write).
+ */
+int ioport__handle(struct vcpu *vcpu);
+void mmio__handle(struct vcpu *vcpu);
+
+/* vm.c */
+int vm__set_slots(struct vm *vm);
+
+/* vcpu.c */
+int vcpu__start(struct vcpu *vcpu);
+
+/* Formats a one-line error into err (may be NULL). */
+void vm__errf(char *err, size_t err_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* KVMDBG_USER_VM_PRIV_H */

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * struct vm: creation, guest RAM and its memslots, teardown, accessors.
+ * The vCPU threads and the run state live in vcpu.c.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "user/vmm/kvmdbg_mod.h"
+#include "user/linux/linux-priv.h"
+
+void vm__errf(char *err, size_t err_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !err_len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, err_len, fmt, ap);
+	va_end(ap);
+}
+
+uint64_t vm__stack_size(int nr_cpus)
+{
+	uint64_t sz = (VM_RESERVED_END - GPA_STACKS) / (nr_cpus > 0 ? nr_cpus : 1);
+
+	sz &= ~(PAGE_SIZE - 1);
+	if (sz > 0x10000)
+		sz = 0x10000;
+	return sz < PAGE_SIZE ? PAGE_SIZE : sz;
+}
+
+uint64_t vm__reserved_end(int nr_cpus)
+{
+	uint64_t end = GPA_STACKS + (uint64_t)nr_cpus * vm__stack_size(nr_cpus);
+
+	return end > VM_RESERVED_END ? end : VM_RESERVED_END;
+}
+
+bool vm__gpa_reserved(struct vm *vm, uint64_t gpa, uint64_t len,
+		      const char **what)
+{
+	struct vm_layout l = {
+		.mem_size = vm->mem_size,
+		.is_linux = vm->lguest != NULL,
+		.cmdline_size = vm->lguest ? vm->lguest->cmdline_size : 0,
+	};
+	const char *w = vm__layout_owner(&l, gpa, len);
+
+	if (what)
+		*what = w;
+	return w != NULL;
+}
+
+static int vm__check_mem(const struct vm_config *cfg, int nr_cpus, uint64_t mem)
+{
+	if (mem % PAGE_SIZE || mem < VM_MEM_MIN || mem > VM_MEM_MAX ||
+	    mem <= vm__reserved_end(nr_cpus)) {
+		vm__errf(cfg->err, cfg->err_len,
+			 "memory size %#llx: must be a multiple of 4K between 2M and 64G, above the %#llx bytes the VMM reserves",
+			 (unsigned long long)mem,
+			 (unsigned long long)vm__reserved_end(nr_cpus));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct vm *vm__alloc(const struct vm_config *cfg, int nr_cpus)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return NULL;
+	vm->vcpus = calloc(nr_cpus, sizeof(*vm->vcpus));
+	vm->name = strdup(cfg->name ? cfg->name : cfg->image ? cfg->image : "vm");
+	if (!vm->vcpus || !vm->name) {
+		free(vm->vcpus);
+		free(vm->name);
+		free(vm);
+		return NULL;
+	}
+	vm->kvm_fd = vm->vm_fd = -1;
+	vm->nr_vcpus = nr_cpus;
+	vm->console_fd = cfg->console_fd;
+	vm->verbose = cfg->verbose;
+	vm->paused = cfg->start_paused;
+	for (int i = 0; i < nr_cpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].idx = i;
+		vm->vcpus[i].fd = -1;
+		vm->vcpus[i].allowed = true;
+	}
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->slots_lock, NULL);
+	pthread_cond_init(&vm->wake, NULL);
+	pthread_cond_init(&vm->changed, NULL);
+	pthread_cond_init(&vm->ended, NULL);
+	return vm;
+}
+
+static int vm__alloc_ram(struct vm *vm, const struct vm_config *cfg)
+{
+	/* NORESERVE: a 64 GiB guest that touches 1 MiB costs 1 MiB. */
+	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem == MAP_FAILED) {
+		int e = errno;
+
+		vm->mem = NULL;
+		vm__errf(cfg->err, cfg->err_len, "cannot allocate %llu bytes of guest RAM: %s",
+			 (unsigned long long)vm->mem_size, strerror(e));
+		return -e;
+	}
+	return vm__set_slots(vm);
+}
+
+static int vm__create_vcpus(struct vm *vm, const struct vm_config *cfg)
+{
+	int r = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+
+	if (r <= 0)
+		goto fail;
+	vm->run_size = r;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		vcpu->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, i);
+		if (vcpu->fd < 0)
+			goto fail;
+		vcpu->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, vcpu->fd, 0);
+		if (vcpu->run == MAP_FAILED) {
+			vcpu->run = NULL;
+			goto fail;
+		}
+		r = boot__setup_vcpu(vm, vcpu);
+		if (r < 0) {
+			errno = -r;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	r = errno;
+	vm__errf(cfg->err, cfg->err_len, "cannot create vCPUs: %s", strerror(r));
+	return -r;
+}
+
+static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
+{
+	int r;
+
+	vm->kvm_fd = kvm__open(cfg->err, cfg->err_len);
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	r = kvm__check_caps(vm->kvm_fd, cfg->err, cfg->err_len);
+	if (r < 0)
+		return r;
+	if (vm->nr_vcpus > kvm__max_cpus(vm->kvm_fd)) {
+		vm__errf(cfg->err, cfg->err_len, "%d vCPUs requested; KVM allows 1 to %d",
+			 vm->nr_vcpus, kvm__max_cpus(vm->kvm_fd));
+		return -EINVAL;
+	}
+	vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+				 KVM_CAP_READONLY_MEM) > 0;
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		r = errno;
+		vm__errf(cfg->err, cfg->err_len, "KVM_CREATE_VM failed: %s", strerror(r));
+		return -r;
+	}
+	/* No session: the userspace path, which gives the same results. */
+	kvmdbg_sess__attach(vm->vm_fd, vm__kick_signal(), &vm->kdbg);
+	return 0;
+}
+
+/* No image: RAM and vCPU state come from cfg->restore (a snapshot). */
+static int vm__create_restored(struct vm *vm, const struct vm_config *cfg,
+			       struct vm **out)
+{
+	int r = vm__open_kvm(vm, cfg);
+
+	if (r == 0 && cfg->restore_linux)
+		r = linux__init_vm(vm, cfg->err, cfg->err_len);
+	if (r == 0)
+		r = vm__alloc_ram(vm, cfg);
+	if (r == 0)
+		r = vm__create_vcpus(vm, cfg);
+	if (r == 0)
+		r = cfg->restore(cfg->restore_ctx, vm, cfg->err, cfg->err_len);
+	if (r < 0) {
+		vm__destroy(vm);
+		return r;
+	}
+	*out = vm;
+	return 0;
+}
+
+/* A Linux kernel (user/linux/linux_boot.c): irqchip and PIT before any vCPU. */
+static int vm__create_linux(struct vm *vm, const struct vm_config *cfg,
+			    struct vm **out)
+{
+	struct linux_image li;
+	int r = linux__open(vm, cfg, &li);
+
+	if (r < 0)
+		goto destroy_vm;
+	r = vm__open_kvm(vm, cfg);
+	if (r == 0)
+		r = linux__init_vm(vm, cfg->err, cfg->err_len);
+	if (r == 0)
+		r = vm__alloc_ram(vm, cfg);
+	if (r == 0)
+		r = linux__load(vm, cfg, &li);
+	linux__close(&li);
+	if (r == 0)
+		r = vm__create_vcpus(vm, cfg);
+	if (r < 0)
+		goto destroy_vm;
+	*out = vm;
+	return 0;
+destroy_vm:
+	vm__destroy(vm);
+	return r;
+}
+
+/*
+ * The image is checked first, without KVM, so a bad one is reported on
+ * any host; it is copied in once RAM exists.
+ */
+int vm__create(const struct vm_config *cfg, struct vm **out)
+{
+	int nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
+	struct image img;
+	struct vm *vm;
+	int r;
+
+	if (nr_cpus < 1) {
+		vm__errf(cfg->err, cfg->err_len, "%d vCPUs requested; need at least 1",
+			 nr_cpus);
+		return -EINVAL;
+	}
+	vm = vm__alloc(cfg, nr_cpus);
+	if (!vm) {
+		vm__errf(cfg->err, cfg->err_len, "out of memory");
+		return -ENOMEM;
+	}
+	vm->mem_size = cfg->mem_size ? cfg->mem_size : VM_MEM_DEFAULT;
+	r = vm__check_mem(cfg, nr_cpus, vm->mem_size);
+	if (r < 0)
+		goto destroy_vm;
+	if (cfg->restore)
+		return vm__create_restored(vm, cfg, out);
+	if (cfg->kernel)
+		return vm__create_linux(vm, cfg, out);
+	r = loader__open(vm, cfg, &img);
+	if (r < 0)
+		goto destroy_vm;
+	r = vm__open_kvm(vm, cfg);
+	if (r == 0)
+		r = vm__alloc_ram(vm, cfg);
+	if (r < 0)
+		goto close_image;
+	loader__copy(vm, cfg, &img);
+	loader__close(&img);
+	boot__build_tables(vm);
+	r = vm__create_vcpus(vm, cfg);
+	if (r < 0)
+		goto destroy_vm;
+	*out = vm;
+	return 0;
+close_image:
+	loader__close(&img);
+destroy_vm:
+	vm__destroy(vm);
+	return r;
+}
+
+static void vm__free_vcpus(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		if (vcpu->run)
+			munmap(vcpu->run, vm->run_size);
+		if (vcpu->fd >= 0)
+			close(vcpu->fd);
+	}
+	free(vm->vcpus);
+}
+
+void vm__destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->started && !vm->waited) {
+		int status;
+
+		vm__kill(vm, 0);
+		vm__wait(vm, &status);
+	}
+	kvmdbg_sess__close(vm->kdbg);
+	linux__destroy(vm);
+	vm__free_vcpus(vm);
+	if (vm->mem)
+		munmap(vm->mem, vm->mem_size);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	pthread_cond_destroy(&vm->changed);
+	pthread_cond_destroy(&vm->ended);
+	pthread_cond_destroy(&vm->wake);
+	pthread_mutex_destroy(&vm->slots_lock);
+	pthread_mutex_destroy(&vm->lock);
+	free(vm->ro_pages);
+	free(vm->cpuid);
+	free(vm->name);
+	free(vm);
+}
+
+int vm__nr_vcpus(struct vm *vm) { return vm->nr_vcpus; }
+int vm__vm_fd(struct vm *vm) { return vm->vm_fd; }
+uint64_t vm__entry(struct vm *vm) { return vm->entry; }
+uint64_t vm__mem_size(struct vm *vm) { return vm->mem_size; }
+
+int vm__vcpu_fd(struct vm *vm, int i)
+{
+	return i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].fd : -1;
+}
+
+void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8)
+{
+	struct kvm_run *run = i >= 0 && i < vm->nr_vcpus ? vm->vcpus[i].run : NULL;
+
+	if (run)
+		run->cr8 = cr8;
+}
+
+void *vm__gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (gpa > vm->mem_size || len > vm->mem_size - gpa)
+		return NULL;
+	return (uint8_t *)vm->mem + gpa;
+}
+
+int vm__map_file(struct vm *vm, uint64_t gpa, uint64_t len, int fd, uint64_t off)
+{
+	void *p;
+
+	if (vm->started || (gpa | len | off) % PAGE_SIZE || !vm__gpa_to_hva(vm, gpa, len))
+		return -EINVAL;
+	/* MAP_FIXED over our own RAM mapping: KVM's memslot keeps the same
+	 * host address and sees the new pages through its MMU notifier.
+	 */
+	p = mmap((uint8_t *)vm->mem + gpa, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_FIXED | MAP_NORESERVE, fd, (off_t)off);
+	return p == MAP_FAILED ? -errno : 0;
+}
+
+int vm__set_port_hook(struct vm *vm, uint16_t port, vm_port_fn fn, void *ctx)
+{
+	if (vm->started)
+		return -EBUSY;
+	if (port != VM_PORT_SNAPSHOT)
+		return -EINVAL;
+	vm->snap_port_fn = fn;
+	vm->snap_port_ctx = fn ? ctx : NULL;
+	return 0;
+}
+
+int vm__capture_held(struct vm *vm, int (*fn)(void *arg), void *arg)
+{
+	/* hooks change only before vm__start(): no lock. */
+	if (vm->hooks.on_capture)
+		return vm->hooks.on_capture(vm->hooks_ctx, vm, fn, arg);
+	return fn(arg);
+}
+
+int vm__set_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h, void *ctx)
+{
+	if (vm->started)
+		return -EBUSY;
+	if (h)
+		vm->hooks = *h;
+	else
+		memset(&vm->hooks, 0, sizeof(vm->hooks));
+	vm->hooks_ctx = h ? ctx : NULL;
+	return 0;
+}
