@@ -13,7 +13,6 @@
 
 #include "user/debug/debug_priv.h"
 #include "user/vmm/kvmdbg_mod.h"
-#include "user/snapshot/snapshot.h"
 
 static int vcpu_of(struct debug *d, int thread)
 {
