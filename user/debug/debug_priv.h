@@ -90,6 +90,8 @@ struct debug {
 	uint32_t xsave_size;
 	bool xsave2;
 	uint32_t avx_offset;
+	/* vm__capture()'s records, one per vCPU (gdb thread only). */
+	struct kvmdbg_vcpu_state *capture;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;	/* internal step done, exit report sent */

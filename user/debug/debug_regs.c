@@ -61,6 +61,9 @@ int debug_regs__init(struct debug *d)
 {
 	uint32_t size = vm__xsave_size(d->vm, &d->xsave2);
 
+	d->capture = calloc(d->nr_vcpus, sizeof(*d->capture));
+	if (!d->capture)
+		return -ENOMEM;
 	d->xsave_size = size;
 	if (!size)
 		return 0;
@@ -81,6 +84,7 @@ void debug_regs__free(struct debug *d)
 {
 	for (int i = 0; d->vcpus && i < d->nr_vcpus; i++)
 		free(d->vcpus[i].state.xsave);
+	free(d->capture);
 }
 
 unsigned int debug_regs__sets(void *ctx)
@@ -97,8 +101,8 @@ unsigned int debug_regs__sets(void *ctx)
  */
 static int fetch(struct debug *d, int vcpu)
 {
-	struct kvmdbg_vcpu_state *st = calloc(d->nr_vcpus, sizeof(*st));
-	int n = st ? vm__capture(d->vm, vcpu, st) : -ENOMEM;
+	struct kvmdbg_vcpu_state *st = d->capture;
+	int n = vm__capture(d->vm, vcpu, st);
 
 	for (int i = 0; n > 0 && i < d->nr_vcpus; i++) {
 		struct debug_vcpu *v = &d->vcpus[i];
@@ -116,7 +120,6 @@ static int fetch(struct debug *d, int vcpu)
 			v->fpu_cached = true;
 		}
 	}
-	free(st);
 	return n < 0 ? n : 0;
 }
 
