@@ -706,11 +706,23 @@ TEST(swbp_overlay_shows_original_bytes)
 
 /* ---- the VMM's structures in guest RAM (vm__gpa_reserved) ---- */
 
+/* A VM's layout as vm__regions() puts it together, for either kind. */
+struct vm_layout {
+	uint64_t mem_size;
+	bool is_linux;
+	uint64_t cmdline_size;
+};
+
 /* What [gpa, gpa+len) touches, "" for nothing. */
 static const char *owner(const struct vm_layout *l, uint64_t gpa, uint64_t len)
 {
-	const char *w = vm__layout_owner(l, gpa, len);
+	struct vm_region r[VM_MAX_REGIONS];
+	int n = vm__core_regions(l->mem_size, r);
+	const char *w;
 
+	if (l->is_linux)
+		n += linux__layout_regions(l->cmdline_size, r + n);
+	w = vm__regions_owner(r, n, gpa, len);
 	return w ? w : "";
 }
 

@@ -323,6 +323,18 @@ check "kvm-translate: result (twice, by address and by symbol)" \
 	[ "$(grep -cx '0x102000 -> 0x102000 (4K page)' "$T/o")" = 2 ]
 check "kvm-memmap: RAM and reserved area" bash -c "grep -qx 'guest RAM: 0x0-0x4000000 (64 MiB), identity-mapped, one memslot' $T/o &&
 	grep -qE '^  [0-9]+ pages mapped copy-on-write from $S$' $T/o"
+printf '%s\n' 'guest RAM: 0x0-0x4000000 (64 MiB), identity-mapped, one memslot' \
+	'  0x00000000-0x00001000  not present (NULL guard)' \
+	'  0x00001000-0x00002000  GDT' \
+	'  0x00002000-0x00003000  page table (PML4)' \
+	'  0x00003000-0x00004000  page table (PDPT)' \
+	'  0x00004000-0x00005000  page table (PT of the first 2 MiB)' \
+	'  0x00005000-0x00006000  TSS' \
+	'  0x00006000-0x00007000  page table (page directory)' \
+	'  0x00080000-0x00090000  vCPU stacks, 1 x 0x10000' \
+	'  0x00100000-0x04000000  guest image and free RAM' > "$T/memmap.want"
+check "kvm-memmap: the layout's regions, then the ELF machine's lines" \
+	bash -c "grep -A9 -x 'guest RAM: .*' $T/o | diff $T/memmap.want -"
 check "kvm-snapshot-info: trigger and vCPUs" bash -c "grep -qE '^captured: .* by --snapshot-at breakpoint at $SNAP_POINT; userspace capture' $T/o &&
 	grep -qx '  vCPU 0:  rip $SNAP_POINT' $T/o && grep -qx 'image:     $GUEST (build-id $BUILD_ID)' $T/o"
 check "kvm-snapshot: writes a snapshot that resumes" [ -s "$T/again.snap" ] && \

@@ -19,6 +19,7 @@
 #include "user/cli/builtin.h"
 #include "user/cli/driver.h"
 #include "user/lib/elf.h"
+#include "user/linux/linux.h"
 #include "user/vmm/kvmdbg_mod.h"
 #include "user/snapshot/snapshot.h"
 #include "user/vmm/vm.h"
@@ -251,7 +252,10 @@ static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 	case OPT_RESUME: a->resume = arg; return 0;
 	case OPT_SYMBOLS: a->symbols = arg; return 0;
 	case OPT_GDB_SESSION: a->session = true; return 0;
-	case OPT_KERNEL: a->cfg.kernel = a->cfg.image = arg; return 0;
+	case OPT_KERNEL:
+		a->cfg.kernel = a->cfg.image = arg;
+		a->cfg.machine = &linux_machine;
+		return 0;
 	case OPT_INITRD: a->cfg.initrd = arg; return 0;
 	case OPT_APPEND: a->cfg.cmdline = arg; return 0;
 	case OPT_GDB_SCRIPT:
@@ -536,7 +540,7 @@ static int run__open_snapshot(struct run_args *a)
 	a->cfg.name = a->resume;
 	a->cfg.restore = snapshot__restore;
 	a->cfg.restore_ctx = a->snap;
-	a->cfg.restore_linux = snapshot__irqchip(a->snap);
+	a->cfg.machine = snapshot__irqchip(a->snap) ? &linux_machine : NULL;
 	return 0;
 }
 

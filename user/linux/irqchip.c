@@ -96,17 +96,14 @@ static int irqchip__create(struct vm *vm, char *err, size_t err_len)
 
 int linux__init_vm(struct vm *vm, char *err, size_t err_len)
 {
-	int r;
+	struct linux_guest *lg = linux__guest(vm);
+	int r = irqchip__create(vm, err, err_len);
 
-	vm->lguest = calloc(1, sizeof(*vm->lguest));
-	if (!vm->lguest)
-		return -ENOMEM;
-	r = irqchip__create(vm, err, err_len);
 	if (r < 0)
 		return r;
-	vm->lguest->com1 = serial__create(vm, VM_PORT_COM1, LINUX_IRQ_COM1,
-					 STDIN_FILENO, vm->console_fd);
-	if (!vm->lguest->com1) {
+	lg->com1 = serial__create(vm, VM_PORT_COM1, LINUX_IRQ_COM1, STDIN_FILENO,
+				  vm->console_fd);
+	if (!lg->com1) {
 		vm__errf(err, err_len, "cannot create the serial port: %s", strerror(errno));
 		return -ENOMEM;
 	}
@@ -115,11 +112,10 @@ int linux__init_vm(struct vm *vm, char *err, size_t err_len)
 
 void linux__destroy(struct vm *vm)
 {
-	if (!vm->lguest)
-		return;
-	serial__destroy(vm->lguest->com1);
-	free(vm->lguest);
-	vm->lguest = NULL;
+	struct linux_guest *lg = linux__guest(vm);
+
+	serial__destroy(lg->com1);
+	lg->com1 = NULL;
 }
 
 int linux__irq_line(struct vm *vm, int irq, int level)
@@ -127,4 +123,69 @@ int linux__irq_line(struct vm *vm, int irq, int level)
 	struct kvm_irq_level l = { .irq = irq, .level = level };
 
 	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) ? -errno : 0;
+}
+
+/*
+ * For a snapshot, while the world is held: the PICs' and IOAPIC's
+ * registers and pin levels, the PIT's counters, the kvmclock and the
+ * UART's registers (its RX FIFO is host input not yet read: not guest
+ * state).
+ */
+int linux__save_devices(struct vm *vm, struct vm_devices *d)
+{
+	static const uint32_t chips[3] = {
+		KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC,
+	};
+
+	for (int i = 0; i < 3; i++) {
+		d->chip[i].chip_id = chips[i];
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &d->chip[i]))
+			return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &d->pit) ||
+	    ioctl(vm->vm_fd, KVM_GET_CLOCK, &d->clock))
+		return -errno;
+	serial__save(linux__guest(vm)->com1, d->uart);
+	d->irqchip = true;
+	return 0;
+}
+
+/*
+ * Before any vCPU's state: the irqchip first (the LAPICs restored next
+ * deliver into it), then the PIT, the kvmclock (flags cleared so KVM sets
+ * the clock to the captured value instead of adding the time the
+ * snapshot sat on disk: the guest sees a pause, as under QEMU) and the
+ * UART's registers.
+ */
+int linux__restore_devices(struct vm *vm, const struct vm_devices *d, char *err,
+			   size_t err_len)
+{
+	struct kvm_clock_data clock = d->clock;
+	const char *what = "KVM_SET_IRQCHIP";
+
+	for (int i = 0; i < 3; i++)
+		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &d->chip[i]))
+			goto fail;
+	what = "KVM_SET_PIT2";
+	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &d->pit))
+		goto fail;
+	what = "KVM_SET_CLOCK";
+	clock.flags = 0;
+	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock))
+		goto fail;
+	serial__load(linux__guest(vm)->com1, d->uart);
+	return 0;
+fail:
+	{
+		int e = errno;
+
+		vm__errf(err, err_len, "devices: %s failed: %s", what, strerror(e));
+		return -e;
+	}
+}
+
+/* After every vCPU's LAPIC is back: interrupts raised during the restore. */
+void linux__devices_restored(struct vm *vm)
+{
+	serial__resync_irq(linux__guest(vm)->com1);
 }

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * user/linux/: the Linux machine. Owns bzImage/vmlinux boot, ACPI, the
- * in-kernel irqchip, the COM1 UART and their port I/O. Calls user/vmm/
- * internals (vm-priv.h) and user/lib/.
- */
-/*
- * Linux guests (kvmdbg-launch --kernel): the bzImage / vmlinux loader and
- * boot_params (linux_boot.c), the in-kernel irqchip and PIT (irqchip.c),
- * ACPI tables (acpi.c), the COM1 8250 UART (serial.c) and the few legacy
- * ports Linux pokes (linux_io.c). Internal to the VMM core.
+ * Internals of the Linux machine (user/linux/linux.h, kvmdbg-launch
+ * --kernel): the bzImage / vmlinux loader and boot_params (linux_boot.c),
+ * the in-kernel irqchip and PIT (irqchip.c), ACPI tables (acpi.c), the
+ * COM1 8250 UART (serial.c), the few legacy ports Linux pokes
+ * (linux_io.c) and the table that plugs them into the core
+ * (linux_machine.c).
  *
  * Guest-physical layout of a Linux VM, below 1 MiB (the page tables and
  * GDT of user/vmm/vm.h stay where they are, with a Linux-style GDT):
@@ -30,7 +27,7 @@
 #define LINUX_GPA_KERNEL	0x100000ULL
 #define LINUX_BASE_MEM_END	0x9fc00ULL	/* 639 KiB usable base memory */
 /* The IOAPIC and LAPIC pages sit at 0xfec00000/0xfee00000: RAM stays below. */
-#define LINUX_MEM_MAX		(3ULL << 30)
+#define LINUX_MEM_MAX		VM_IRQCHIP_MEM_MAX
 
 /* Port ranges the Linux VM claims (see linux_io.c). */
 #define LINUX_PORT_KBD_CMD	0x64	/* write 0xFE: keyboard-controller reset */
@@ -40,15 +37,6 @@
 #define LINUX_IRQ_SCI		9	/* never raised: no ACPI events */
 
 struct serial;
-
-/* Per-VM Linux state, vm->lguest; NULL for ELF/flat guests. */
-struct linux_guest {
-	struct serial *com1;
-	uint64_t boot_params;		/* GPA handed to the BSP in RSI */
-	uint64_t cmdline_size;		/* bytes at LINUX_GPA_CMDLINE, with the
-					 * NUL; 0 on a resume (not known) */
-	uint16_t pm1_en;		/* PM1a enable register (atomic) */
-};
 
 /* A kernel image, checked (no KVM needed) before anything is created. */
 struct linux_image {
@@ -62,64 +50,40 @@ struct linux_image {
 	uint64_t initrd_addr;
 };
 
-/*
- * The structures the VMM builds in guest RAM, by guest-physical range
- * (vm__gpa_reserved()). Pure, over the layout constants of this file and
- * user/vmm/vm-priv.h, so that unit tests check it without a VM.
- */
-struct vm_layout {
-	uint64_t mem_size;	/* RAM: one page directory per GiB */
-	bool is_linux;		/* a Linux guest: its boot structures too */
-	uint64_t cmdline_size;	/* struct linux_guest's */
+/* Per-VM Linux state (vm->machine_data, linux__guest()). */
+struct linux_guest {
+	struct serial *com1;
+	uint64_t boot_params;		/* GPA handed to the BSP in RSI */
+	uint64_t cmdline_size;		/* bytes at LINUX_GPA_CMDLINE, with the
+					 * NUL; 0 on a resume (not known) */
+	uint16_t pm1_en;		/* PM1a enable register (atomic) */
+	struct linux_image image;	/* from open to load */
+	bool image_open;
 };
 
-struct vm_region {
-	uint64_t start, end;	/* [start, end), guest-physical */
-	const char *what;
-};
-
-#define VM_MAX_REGIONS	9
-
-/* The regions of @l in address order; returns how many (<= VM_MAX_REGIONS). */
-static inline int vm__layout_regions(const struct vm_layout *l,
-				     struct vm_region *r)
+static inline struct linux_guest *linux__guest(struct vm *vm)
 {
-	uint64_t nr_gib = (l->mem_size + (1ULL << 30) - 1) >> 30;
+	return vm->machine_data;
+}
+
+/*
+ * The structures the Linux machine builds below 1 MiB, after the core's
+ * (vm__core_regions()), in address order; @cmdline_size 0 (a resume: not
+ * known) leaves the command line out. Pure, for unit tests.
+ */
+static inline int linux__layout_regions(uint64_t cmdline_size, struct vm_region *r)
+{
 	int n = 0;
 
-	r[n++] = (struct vm_region){ GPA_GDT, GPA_GDT + PAGE_SIZE, "GDT" };
-	r[n++] = (struct vm_region){ GPA_PML4, GPA_PML4 + PAGE_SIZE, "page table (PML4)" };
-	r[n++] = (struct vm_region){ GPA_PDPT, GPA_PDPT + PAGE_SIZE, "page table (PDPT)" };
-	r[n++] = (struct vm_region){ GPA_PT0, GPA_PT0 + PAGE_SIZE,
-				     "page table (PT of the first 2 MiB)" };
-	r[n++] = (struct vm_region){ GPA_TSS, GPA_TSS + PAGE_SIZE, "TSS" };
-	r[n++] = (struct vm_region){ GPA_PD, GPA_PD + nr_gib * PAGE_SIZE,
-				     "page table (page directory)" };
-	if (!l->is_linux)
-		return n;
 	r[n++] = (struct vm_region){ LINUX_GPA_BOOT_PARAMS,
 				     LINUX_GPA_BOOT_PARAMS + LINUX_BOOT_PARAMS_SIZE,
 				     "Linux boot_params (zero page)" };
-	if (l->cmdline_size)
+	if (cmdline_size)
 		r[n++] = (struct vm_region){ LINUX_GPA_CMDLINE,
-					     LINUX_GPA_CMDLINE + l->cmdline_size,
+					     LINUX_GPA_CMDLINE + cmdline_size,
 					     "kernel command line" };
 	r[n++] = (struct vm_region){ LINUX_GPA_ACPI, LINUX_GPA_KERNEL, "ACPI tables" };
 	return n;
-}
-
-/* The first region [gpa, gpa+len) touches, or NULL. No overflow for any len. */
-static inline const char *vm__layout_owner(const struct vm_layout *l,
-					   uint64_t gpa, uint64_t len)
-{
-	struct vm_region r[VM_MAX_REGIONS];
-	int n = vm__layout_regions(l, r);
-
-	for (int i = 0; i < n; i++)
-		if (gpa < r[i].end &&
-		    (gpa >= r[i].start ? len > 0 : r[i].start - gpa < len))
-			return r[i].what;
-	return NULL;
 }
 
 /* linux_boot.c */
@@ -134,6 +98,11 @@ int linux__setup_vcpu(struct vm *vm, struct vcpu *vcpu);
 int linux__init_vm(struct vm *vm, char *err, size_t err_len);
 void linux__destroy(struct vm *vm);
 int linux__irq_line(struct vm *vm, int irq, int level);
+/* The devices for snapshots (struct vm_machine save/restore_devices). */
+int linux__save_devices(struct vm *vm, struct vm_devices *d);
+int linux__restore_devices(struct vm *vm, const struct vm_devices *d, char *err,
+			   size_t err_len);
+void linux__devices_restored(struct vm *vm);
 
 /* acpi.c: RSDP, XSDT, FADT, FACS, DSDT, MADT at LINUX_GPA_ACPI; returns the RSDP GPA. */
 uint64_t acpi__build(struct vm *vm);
@@ -152,7 +121,7 @@ bool serial__claims(const struct serial *s, uint16_t port);
 void serial__out(struct serial *s, uint16_t port, uint8_t v);
 uint8_t serial__in(struct serial *s, uint16_t port);
 /* Register file, for snapshots (9 bytes used). */
-#define SERIAL_STATE_SIZE	16
+#define SERIAL_STATE_SIZE	VM_UART_STATE_SIZE
 void serial__save(struct serial *s, uint8_t out[SERIAL_STATE_SIZE]);
 void serial__load(struct serial *s, const uint8_t in[SERIAL_STATE_SIZE]);
 /* After a resume's irqchip and LAPIC restore: re-raise a pending IRQ. */

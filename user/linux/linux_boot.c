@@ -281,7 +281,7 @@ static int linux__cmdline(struct vm *vm, const struct vm_config *cfg,
 		return li_err(cfg, "--append: command line is %zu bytes; this kernel takes at most %zu",
 			      strlen(cmd), max), -E2BIG;
 	memcpy(vm__gpa_to_hva(vm, LINUX_GPA_CMDLINE, max + 1), cmd, strlen(cmd) + 1);
-	vm->lguest->cmdline_size = strlen(cmd) + 1;
+	linux__guest(vm)->cmdline_size = strlen(cmd) + 1;
 	wr32(bp + HDR_CMD_LINE_PTR, LINUX_GPA_CMDLINE);
 	wr32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	return 0;
@@ -335,7 +335,7 @@ int linux__load(struct vm *vm, const struct vm_config *cfg, struct linux_image *
 	wr64(bp + BP_ACPI_RSDP, acpi__build(vm));
 	linux__copy_kernel(vm, cfg, li);
 	vm->entry = li->entry;
-	vm->lguest->boot_params = LINUX_GPA_BOOT_PARAMS;
+	linux__guest(vm)->boot_params = LINUX_GPA_BOOT_PARAMS;
 	boot__build_tables(vm);
 	linux__build_gdt(vm);
 	return 0;
@@ -389,7 +389,7 @@ int linux__setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 	memset(&regs, 0, sizeof(regs));
 	regs.rflags = 0x2;
 	regs.rip = vm->entry;
-	regs.rsi = vm->lguest->boot_params;
+	regs.rsi = linux__guest(vm)->boot_params;
 	regs.rsp = GPA_STACKS + vm__stack_size(vm->nr_vcpus);
 	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) ? -errno : 0;
 }

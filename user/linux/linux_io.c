@@ -104,7 +104,7 @@ static int linux__pm1_cnt(struct vcpu *vcpu, uint16_t port, bool out, uint8_t *d
 int linux__io(struct vcpu *vcpu, uint16_t port, bool out, uint8_t *data,
 	      unsigned int size, int *exit_status)
 {
-	struct linux_guest *lg = vcpu->vm->lguest;
+	struct linux_guest *lg = linux__guest(vcpu->vm);
 
 	*exit_status = -1;
 	if (serial__claims(lg->com1, port))

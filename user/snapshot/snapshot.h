@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * user/snapshot/: snapshots. Owns the file format, writing, reading,
- * resuming and the snapshot service's triggers. Calls user/vmm/,
- * user/lib/ (and user/linux/ for device state until the
- * guest kinds get an ops table).
+ * resuming and the snapshot service's triggers. Calls user/vmm/ (a
+ * kind's devices through user/vmm/machine.h) and user/lib/.
  */
 /*
  * Snapshots of a running VM (docs/snapshot-format.md): capture every
@@ -24,6 +23,7 @@
 
 #include "user/lib/elf.h"
 #include "user/snapshot/snapshot_format.h"
+#include "user/vmm/machine.h"
 #include "user/vmm/vm.h"
 
 /* Everything KVM holds for one vCPU that a resume must put back. */
@@ -50,12 +50,8 @@ struct vm_state {
 	int nr_vcpus;
 	struct vcpu_state *vcpu;
 	uint32_t capture_path;		/* 0: userspace, 1: kvmdbg.ko */
-	/* In-kernel devices (SNAP_HDR_IRQCHIP), a Linux guest's. */
-	bool irqchip;
-	struct kvm_irqchip chip[3];	/* PIC master, PIC slave, IOAPIC */
-	struct kvm_pit_state2 pit;
-	struct kvm_clock_data clock;
-	uint8_t uart[SNAP_UART_SIZE];	/* serial__save() of COM1 */
+	/* In-kernel devices (SNAP_HDR_IRQCHIP) of a kind that has them. */
+	struct vm_devices dev;
 };
 
 /*
@@ -76,6 +72,7 @@ int vm__restore_devices(struct vm *vm, const struct vm_state *st, char *err,
 void vm__restore_devices_done(struct vm *vm, const struct vm_state *st);
 
 static_assert(SNAP_MAX_BUILD_ID == ELF_MAX_BUILD_ID, "build-id room");
+static_assert(SNAP_UART_SIZE == VM_UART_STATE_SIZE, "UART record size");
 
 /* What the writer records about where the VM came from. */
 struct snapshot_meta {

@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "user/linux/linux-priv.h"
 #include "user/snapshot/snapshot.h"
 
 struct guard;
@@ -187,7 +186,7 @@ static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
 	if (c->mem_size <= vm__reserved_end(c->nr_vcpus))
 		return bad(s, "memory size %#" PRIx64 " leaves no RAM for the guest: the VMM reserves the first %#" PRIx64 " bytes for %u vCPUs",
 			   c->mem_size, vm__reserved_end(c->nr_vcpus), c->nr_vcpus);
-	if ((s->hdr.flags & SNAP_HDR_IRQCHIP) && c->mem_size > LINUX_MEM_MAX)
+	if ((s->hdr.flags & SNAP_HDR_IRQCHIP) && c->mem_size > VM_IRQCHIP_MEM_MAX)
 		return bad(s, "memory size %#" PRIx64 " is above the 3G of a Linux guest (in-kernel irqchip: its IOAPIC and LAPIC sit below 4G)",
 			   c->mem_size);
 	if (c->flags)
@@ -355,16 +354,16 @@ static int parse_dev_record(struct snapshot *s, uint32_t type, const uint8_t *p,
 	case SNAP_DEV_PIC_MASTER:
 	case SNAP_DEV_PIC_SLAVE:
 	case SNAP_DEV_IOAPIC:
-		memcpy(&st->chip[type - 1], p, size);
+		memcpy(&st->dev.chip[type - 1], p, size);
 		/* KVM_SET_IRQCHIP trusts chip_id to pick the chip: check it. */
-		if (st->chip[type - 1].chip_id != chip_id[type - 1])
+		if (st->dev.chip[type - 1].chip_id != chip_id[type - 1])
 			return bad(s, "record %s holds chip %u (should be %u)",
-				   dev_recs[type].name, st->chip[type - 1].chip_id,
+				   dev_recs[type].name, st->dev.chip[type - 1].chip_id,
 				   chip_id[type - 1]);
 		break;
-	case SNAP_DEV_PIT2: memcpy(&st->pit, p, size); break;
-	case SNAP_DEV_CLOCK: memcpy(&st->clock, p, size); break;
-	default: memcpy(st->uart, p, size); break;
+	case SNAP_DEV_PIT2: memcpy(&st->dev.pit, p, size); break;
+	case SNAP_DEV_CLOCK: memcpy(&st->dev.clock, p, size); break;
+	default: memcpy(st->dev.uart, p, size); break;
 	}
 	return 0;
 }
@@ -402,7 +401,7 @@ static int parse_devrecs(struct snapshot *s, const uint8_t *p, uint64_t len)
 	if (off != len)
 		return bad(s, "the device records end at byte %" PRIu64 " of %" PRIu64,
 			   off, len);
-	s->st.irqchip = true;
+	s->st.dev.irqchip = true;
 	return 0;
 }
 
@@ -1012,7 +1011,7 @@ void snapshot__describe(const struct snapshot *s,
 	print(out, "; %s capture, world held %" PRIu64 " us\n",
 	      c->capture_path ? "kvmdbg.ko" : "userspace", c->stopped_ns / 1000);
 	print(out, "image:     %s (build-id %s)\n", *s->image ? s->image : "unknown", id);
-	if (s->st.irqchip)
+	if (s->st.dev.irqchip)
 		print(out, "devices:   in-kernel irqchip, PIT, kvmclock, COM1 UART (Linux guest)\n");
 	print(out, "vCPUs:     %u\n", c->nr_vcpus);
 	for (int i = 0; i < s->st.nr_vcpus; i++)
@@ -1024,5 +1023,5 @@ void snapshot__describe(const struct snapshot *s,
 
 bool snapshot__irqchip(const struct snapshot *s)
 {
-	return s->st.irqchip;
+	return s->st.dev.irqchip;
 }

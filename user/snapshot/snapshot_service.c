@@ -364,25 +364,11 @@ static int monitor_snapshot(struct snap_service *s, const char *file,
 	return 0;
 }
 
+/* The VM's map (vm__describe_memory(), from the layout), then our CoW mapping. */
 static void monitor_info_memory(struct snap_service *s,
 				void (*print)(void *out, const char *fmt, ...), void *out)
 {
-	uint64_t size = vm__mem_size(s->vm);
-	int n = vm__nr_vcpus(s->vm);
-	uint64_t stack = vm__stack_size(n);
-
-	print(out, "guest RAM: 0x0-%#" PRIx64 " (%" PRIu64 " MiB), identity-mapped, one memslot\n",
-	      size, size >> 20);
-	print(out, "  0x00000000-0x00001000  not present (NULL guard)\n");
-	print(out, "  0x00001000-0x00002000  GDT\n");
-	print(out, "  0x00002000-0x00006000  page tables: PML4, PDPT, PT of the first 2 MiB\n");
-	print(out, "  0x00005000-0x00006000  TSS\n");
-	print(out, "  0x00006000-0x%08" PRIx64 "  page directories (2 MiB pages)\n",
-	      0x6000 + ((size + (1ULL << 30) - 1) >> 30) * 0x1000);
-	print(out, "  0x00080000-0x%08" PRIx64 "  vCPU stacks, %d x %#" PRIx64 "\n",
-	      0x80000 + n * stack, n, stack);
-	print(out, "  0x%08" PRIx64 "-0x%08" PRIx64 "  guest image and free RAM\n",
-	      vm__reserved_end(n), size);
+	vm__describe_memory(s->vm, print, out);
 	if (s->cfg.meta.from)
 		print(out, "  %" PRIu64 " pages mapped copy-on-write from %s\n",
 		      snapshot__nr_pages(s->cfg.meta.from), snapshot__path(s->cfg.meta.from));

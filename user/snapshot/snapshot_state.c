@@ -6,9 +6,10 @@
  * restored through KVM_SET_* in QEMU's proven order before the vCPU
  * first runs.
  *
- * ELF guests have no in-kernel irqchip, PIT or LAPIC. Linux guests
- * (vm->lguest) do: their PICs, IOAPIC, PIT, kvmclock and COM1 UART are
- * captured with the vCPUs, and each vCPU's LAPIC and paravirt MSRs too.
+ * ELF guests have no in-kernel irqchip, PIT or LAPIC. A kind with an
+ * irqchip (struct vm_machine, the Linux machine) saves its devices (PICs,
+ * IOAPIC, PIT, kvmclock, COM1 UART) with the vCPUs, and each vCPU's LAPIC
+ * and the kind's own MSRs too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,12 +18,10 @@
 #include <sys/ioctl.h>
 
 #include "user/vmm/kvmdbg_mod.h"
-#include "user/linux/linux-priv.h"
+#include "user/vmm/machine.h"
 #include "user/snapshot/snapshot.h"
 #include "user/vmm/vcpu_state.h"
 #include "user/lib/x86.h"
-
-static_assert(SNAP_UART_SIZE == SERIAL_STATE_SIZE, "UART record size");
 
 /* MSRs a guest of this VMM (or a Linux guest) may have set. EFER is in
  * sregs too; saving it here as well costs nothing.
@@ -36,31 +35,20 @@ static const uint32_t snap_msrs[] = {
 };
 #define NR_SNAP_MSRS	(sizeof(snap_msrs) / sizeof(snap_msrs[0]))
 
-/*
- * A Linux guest's further MSRs: kvmclock (without it the guest's clock
- * reads a stale pvclock page), the other KVM paravirt MSRs it enables,
- * and the TSC deadline, which KVM only accepts once the LAPIC is in
- * TSC-deadline mode: vm__restore_vcpu() writes it again after the LAPIC.
- * Only for VMs with an irqchip, so ELF-guest snapshots do not change.
- */
-static const uint32_t linux_msrs[] = {
-	X86_MSR_KVM_WALL_CLOCK_NEW, X86_MSR_KVM_SYSTEM_TIME_NEW,
-	X86_MSR_KVM_ASYNC_PF_EN, X86_MSR_KVM_STEAL_TIME,
-	X86_MSR_KVM_PV_EOI_EN, X86_MSR_KVM_ASYNC_PF_INT,
-	X86_MSR_TSC_DEADLINE,
-};
-#define NR_LINUX_MSRS	(sizeof(linux_msrs) / sizeof(linux_msrs[0]))
-static_assert(NR_SNAP_MSRS + NR_LINUX_MSRS <= SNAP_MAX_MSRS, "MSR record size");
+static_assert(NR_SNAP_MSRS + 8 <= SNAP_MAX_MSRS, "MSR record size");
 
-static int state__get_msrs(int fd, struct vcpu_state *s, bool linux)
+/* The common MSRs, then the kind's (its TSC deadline: see vm__restore_vcpu()). */
+static int state__get_msrs(int fd, struct vcpu_state *s, const struct vm_machine *m)
 {
 	uint32_t n = 0;
 
+	if (NR_SNAP_MSRS + m->nr_msrs > SNAP_MAX_MSRS)
+		return -E2BIG;
 	memset(s->msrs, 0, sizeof(s->msrs));
 	for (size_t i = 0; i < NR_SNAP_MSRS; i++)
 		s->msrs[n++].index = snap_msrs[i];
-	for (size_t i = 0; linux && i < NR_LINUX_MSRS; i++)
-		s->msrs[n++].index = linux_msrs[i];
+	for (size_t i = 0; i < m->nr_msrs; i++)
+		s->msrs[n++].index = m->msrs[i];
 	s->nr_msrs = n;
 	return vcpu__get_msrs(fd, s->msrs, &s->nr_msrs);
 }
@@ -102,8 +90,8 @@ static int state__get_extra(struct vm *vm, int i, struct vcpu_state *s)
 	s->has_mp_state = ioctl(fd, KVM_GET_MP_STATE, &s->mp) == 0;
 	r = state__get_fpu(vm, fd, s);
 	if (r == 0)
-		r = state__get_msrs(fd, s, vm->lguest != NULL);
-	if (r == 0 && vm->lguest) {
+		r = state__get_msrs(fd, s, vm__machine(vm));
+	if (r == 0 && vm__machine(vm)->irqchip) {
 		if (ioctl(fd, KVM_GET_LAPIC, &s->lapic))
 			return -errno;
 		s->has_lapic = true;
@@ -139,31 +127,6 @@ static int state__get_vcpus(struct vm *vm, struct vm_state *st)
 	return r;
 }
 
-/*
- * The in-kernel devices of a Linux guest, while the world is held: the
- * PICs' and IOAPIC's registers and pin levels, the PIT's counters, the
- * kvmclock and the UART's registers (its RX FIFO is host input not yet
- * read: not guest state).
- */
-static int state__get_devices(struct vm *vm, struct vm_state *st)
-{
-	static const uint32_t chips[3] = {
-		KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC,
-	};
-
-	for (int i = 0; i < 3; i++) {
-		st->chip[i].chip_id = chips[i];
-		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &st->chip[i]))
-			return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &st->pit) ||
-	    ioctl(vm->vm_fd, KVM_GET_CLOCK, &st->clock))
-		return -errno;
-	serial__save(vm->lguest->com1, st->uart);
-	st->irqchip = true;
-	return 0;
-}
-
 int vm__capture_state(struct vm *vm, struct vm_state *st)
 {
 	int n = vm__nr_vcpus(vm), r;
@@ -175,8 +138,8 @@ int vm__capture_state(struct vm *vm, struct vm_state *st)
 	st->nr_vcpus = n;
 	st->capture_path = vm__uses_module(vm) ? 1 : 0;
 	r = state__get_vcpus(vm, st);
-	if (!r && vm->lguest)
-		r = state__get_devices(vm, st);
+	if (!r && vm__machine(vm)->save_devices)
+		r = vm__machine(vm)->save_devices(vm, &st->dev);
 	if (r)
 		vm_state__free(st);
 	return r;
@@ -265,49 +228,25 @@ int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 	return 0;
 }
 
-/*
- * Before any vCPU's state: the irqchip first (the LAPICs restored next
- * deliver into it), then the PIT, the kvmclock (flags cleared so KVM sets
- * the clock to the captured value instead of adding the time the
- * snapshot sat on disk: the guest sees a pause, as under QEMU) and the
- * UART's registers.
- */
+/* Before any vCPU's state (the kind's order: user/vmm/machine.h). */
 int vm__restore_devices(struct vm *vm, const struct vm_state *st, char *err,
 			size_t err_len)
 {
-	struct kvm_clock_data clock = st->clock;
-	const char *what = "KVM_SET_IRQCHIP";
+	const struct vm_machine *m = vm__machine(vm);
 
-	if (!st->irqchip)
+	if (!st->dev.irqchip)
 		return 0;
-	if (!vm->lguest) {
-		snprintf(err, err_len, "the VM has no in-kernel irqchip to restore into");
+	if (!m->restore_devices) {
+		snprintf(err, err_len, "the VM (%s machine) has no in-kernel irqchip to restore into",
+			 m->name);
 		return -EINVAL;
 	}
-	for (int i = 0; i < 3; i++)
-		if (ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &st->chip[i]))
-			goto fail;
-	what = "KVM_SET_PIT2";
-	if (ioctl(vm->vm_fd, KVM_SET_PIT2, &st->pit))
-		goto fail;
-	what = "KVM_SET_CLOCK";
-	clock.flags = 0;
-	if (ioctl(vm->vm_fd, KVM_SET_CLOCK, &clock))
-		goto fail;
-	serial__load(vm->lguest->com1, st->uart);
-	return 0;
-fail:
-	{
-		int e = errno;
-
-		snprintf(err, err_len, "devices: %s failed: %s", what, strerror(e));
-		return -e;
-	}
+	return m->restore_devices(vm, &st->dev, err, err_len);
 }
 
 /* After every vCPU's LAPIC is back: interrupts raised during the restore. */
 void vm__restore_devices_done(struct vm *vm, const struct vm_state *st)
 {
-	if (st->irqchip && vm->lguest)
-		serial__resync_irq(vm->lguest->com1);
+	if (st->dev.irqchip && vm__machine(vm)->devices_restored)
+		vm__machine(vm)->devices_restored(vm);
 }

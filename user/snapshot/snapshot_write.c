@@ -191,12 +191,12 @@ static int put_devrecs(struct buf *b, const struct vm_state *st)
 	struct snap_devrecs h = { .nr_records = SNAP_DEV_MAX };
 	int r = buf__put(b, &h, sizeof(h));
 
-	r = r ? r : put_record(b, SNAP_DEV_PIC_MASTER, &st->chip[0], sizeof(st->chip[0]));
-	r = r ? r : put_record(b, SNAP_DEV_PIC_SLAVE, &st->chip[1], sizeof(st->chip[1]));
-	r = r ? r : put_record(b, SNAP_DEV_IOAPIC, &st->chip[2], sizeof(st->chip[2]));
-	r = r ? r : put_record(b, SNAP_DEV_PIT2, &st->pit, sizeof(st->pit));
-	r = r ? r : put_record(b, SNAP_DEV_CLOCK, &st->clock, sizeof(st->clock));
-	return r ? r : put_record(b, SNAP_DEV_UART, st->uart, sizeof(st->uart));
+	r = r ? r : put_record(b, SNAP_DEV_PIC_MASTER, &st->dev.chip[0], sizeof(st->dev.chip[0]));
+	r = r ? r : put_record(b, SNAP_DEV_PIC_SLAVE, &st->dev.chip[1], sizeof(st->dev.chip[1]));
+	r = r ? r : put_record(b, SNAP_DEV_IOAPIC, &st->dev.chip[2], sizeof(st->dev.chip[2]));
+	r = r ? r : put_record(b, SNAP_DEV_PIT2, &st->dev.pit, sizeof(st->dev.pit));
+	r = r ? r : put_record(b, SNAP_DEV_CLOCK, &st->dev.clock, sizeof(st->dev.clock));
+	return r ? r : put_record(b, SNAP_DEV_UART, st->dev.uart, sizeof(st->dev.uart));
 }
 
 struct capture {
@@ -235,14 +235,14 @@ static int build_body(struct capture *c, int which, struct buf *body)
 		return put_vcpu(body, which - 1, &c->st.vcpu[which - 1]);
 	if (which == c->st.nr_vcpus + 1) {
 		struct snap_devices d = { .nr_vcpus = c->st.nr_vcpus,
-					  .irqchip = c->st.irqchip };
+					  .irqchip = c->st.dev.irqchip };
 		uint8_t halted[c->st.nr_vcpus];
 
 		for (int i = 0; i < c->st.nr_vcpus; i++)
 			halted[i] = c->st.vcpu[i].halted;
 		r = buf__put(body, &d, sizeof(d));
 		r = r ? r : buf__put(body, halted, c->st.nr_vcpus);
-		if (!r && c->st.irqchip)
+		if (!r && c->st.dev.irqchip)
 			r = put_devrecs(body, &c->st);
 		return r;
 	}
@@ -265,7 +265,7 @@ static int build_meta(struct capture *c, struct buf *b)
 	struct snap_section *tab = calloc(nsec, sizeof(*tab));
 	struct snap_header h = { .version = SNAP_VERSION, .header_size = sizeof(h),
 				 .nr_sections = nsec, .table_offset = sizeof(h),
-				 .flags = c->st.irqchip ? SNAP_HDR_IRQCHIP : 0 };
+				 .flags = c->st.dev.irqchip ? SNAP_HDR_IRQCHIP : 0 };
 	struct buf body = { 0 };
 	int r = tab ? 0 : -ENOMEM;
 

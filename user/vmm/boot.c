@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Long-mode boot state: identity-mapped page tables over all RAM, a GDT
- * with a 64-bit code segment, a TSS, and each vCPU's registers at the
- * entry point. Layout: the table in user/vmm/vm.h and the GPA_* constants.
- * No IDT: any guest exception triple-faults and ends the guest as a
- * crash, which is what a test guest should do.
+ * Long-mode boot state every kind starts from: identity-mapped page
+ * tables over all RAM, a GDT with a 64-bit code segment, a TSS, each
+ * vCPU's CPUID; the kind (struct vm_machine) then sets the registers at
+ * its entry point. Layout: the table in user/vmm/vm.h and the GPA_*
+ * constants. No IDT: any exception of an ELF guest triple-faults and
+ * ends the guest as a crash, which is what a test guest should do.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <sys/ioctl.h>
 
 #include "user/vmm/boot.h"
-#include "user/linux/linux-priv.h"
 
 #define PTE_P		0x1ULL
 #define PTE_RW		0x2ULL
@@ -95,7 +95,7 @@ static int boot__get_cpuid(struct vm *vm)
 	return -E2BIG;
 }
 
-/* Supported CPUID, with this vCPU's APIC ID where CPUID reports one. */
+/* Supported CPUID, with this vCPU's APIC ID, as the kind wants it. */
 static int boot__set_cpuid(struct vm *vm, struct vcpu *vcpu)
 {
 	int r = vm->cpuid ? 0 : boot__get_cpuid(vm);
@@ -107,25 +107,10 @@ static int boot__set_cpuid(struct vm *vm, struct vcpu *vcpu)
 
 		if (e->function == 1)
 			e->ebx = (e->ebx & 0x00ffffff) | (uint32_t)vcpu->idx << 24;
-		/* KVM leaves the hypervisor bit to us; Linux finds kvmclock by it. */
-		if (e->function == 1 && vm->lguest)
-			e->ecx |= 1u << 31;
-		/*
-		 * KVM offers LA57 from raw CPUID even when the host runs 4-level
-		 * paging (the test VM's nested SVM): Linux's switch to 5-level
-		 * paging then triple-faults. Linux guests get 4 levels.
-		 */
-		if (e->function == 7 && e->index == 0 && vm->lguest)
-			e->ecx &= ~(1u << 16 | 1u << 3);	/* LA57, PKU */
-		/* Nested SVM reports a PKRU xstate layout Linux rejects (a WARN in
-		 * fpu__init_system_xstate): no PKU for Linux guests.
-		 */
-		if (e->function == 0xd && e->index == 0 && vm->lguest) {
-			e->eax &= ~(1u << 9);
-			e->ecx = 0x340;		/* legacy area + header + AVX */
-		}
-		else if (e->function == 0xb || e->function == 0x1f)
+		if (e->function == 0xb || e->function == 0x1f)
 			e->edx = vcpu->idx;
+		if (vm->machine->cpuid)
+			vm->machine->cpuid(vm, e);
 	}
 	return ioctl(vcpu->fd, KVM_SET_CPUID2, vm->cpuid) ? -errno : 0;
 }
@@ -171,32 +156,9 @@ int boot__set_long_mode_sregs(struct vcpu *vcpu, uint16_t cs, uint16_t ds,
 	return ioctl(vcpu->fd, KVM_SET_SREGS, &sr) ? -errno : 0;
 }
 
-/* RIP = entry, RSP = top of this vCPU's stack, RDI = index, RSI = count. */
-static int boot__set_regs(struct vm *vm, struct vcpu *vcpu)
-{
-	uint64_t stack = vm__stack_size(vm->nr_vcpus);
-	struct kvm_regs regs;
-
-	memset(&regs, 0, sizeof(regs));
-	regs.rflags = 0x2;
-	regs.rip = vm->entry;
-	regs.rsp = GPA_STACKS + (uint64_t)(vcpu->idx + 1) * stack;
-	regs.rdi = vcpu->idx;
-	regs.rsi = vm->nr_vcpus;
-	return ioctl(vcpu->fd, KVM_SET_REGS, &regs) ? -errno : 0;
-}
-
 int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu)
 {
 	int r = boot__set_cpuid(vm, vcpu);
 
-	if (r == 0 && vm->lguest)
-		return linux__setup_vcpu(vm, vcpu);
-	/* SSE on: ELF test guests are ordinary compiler output. */
-	if (r == 0)
-		r = boot__set_long_mode_sregs(vcpu, SEL_CODE, SEL_DATA, SEL_TSS,
-					      CR4_OSFXSR | CR4_OSXMMEXCPT);
-	if (r == 0)
-		r = boot__set_regs(vm, vcpu);
-	return r;
+	return r ? r : vm->machine->setup_vcpu(vm, vcpu);
 }

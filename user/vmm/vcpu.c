@@ -294,7 +294,7 @@ static enum vcpu_action vcpu__handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_SHUTDOWN:
 	case KVM_EXIT_FAIL_ENTRY:
 		h = vcpu__call_hook(vcpu);
-		if (h == VM_HOOK_UNHANDLED && vcpu->vm->lguest &&
+		if (h == VM_HOOK_UNHANDLED && vcpu->vm->machine->reset_ends &&
 		    run->exit_reason == KVM_EXIT_SHUTDOWN) {
 			/* Linux's reboot=t, or a crash: a reset ends the VM either way. */
 			fprintf(stderr, "%s: %s: guest reset (triple fault); the VM ends with status 0\n",

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Internals of the VMM core (user/vmm/), shared by its files and by the
- * Linux machine (user/linux/, through linux-priv.h). Everything else uses
- * user/vmm/vm.h; snapshot_state.c and snapshot_read.c still reach in
- * through linux-priv.h until the guest kinds get an ops table.
+ * guest kinds that implement struct vm_machine (user/vmm/machine_elf.c,
+ * user/linux/). Everything else uses user/vmm/vm.h and machine.h.
  */
 #ifndef KVMDBG_USER_VM_PRIV_H
 #define KVMDBG_USER_VM_PRIV_H
@@ -12,6 +11,7 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
+#include "user/vmm/machine.h"
 #include "user/vmm/vm.h"
 
 #define PAGE_SIZE		0x1000ULL
@@ -98,8 +98,9 @@ struct vm {
 	struct kvmdbg_sess *kdbg;
 	bool kfrozen;
 
-	/* Linux guest devices (user/linux/linux-priv.h); NULL for ELF/flat guests. */
-	struct linux_guest *lguest;
+	/* The guest kind (user/vmm/machine.h) and its own state. */
+	const struct vm_machine *machine;
+	void *machine_data;
 
 	/* VM_PORT_SNAPSHOT writes go here (vm__set_port_hook). */
 	vm_port_fn snap_port_fn;
@@ -115,7 +116,7 @@ int kvm__open(char *err, size_t err_len);
 int kvm__check_caps(int kvm_fd, char *err, size_t err_len);
 int kvm__max_cpus(int kvm_fd);
 
-/* boot.c: long-mode page tables, GDT and vCPU registers. */
+/* boot.c: long-mode page tables, GDT; CPUID then the kind's registers. */
 void boot__build_tables(struct vm *vm);
 int boot__setup_vcpu(struct vm *vm, struct vcpu *vcpu);
 
@@ -133,14 +134,49 @@ int loader__open(struct vm *vm, const struct vm_config *cfg, struct image *img);
 void loader__copy(struct vm *vm, const struct vm_config *cfg, struct image *img);
 void loader__close(struct image *img);
 
-/* ioport.c: default exit handling. Returns 0, or > 0: guest exit status
- * + 1 (port 0xF4 write).
+/* ioport.c: the one port dispatcher (the snapshot port, then the kind's
+ * ports, then an empty bus). Returns 0, or > 0: guest exit status + 1.
  */
 int ioport__handle(struct vcpu *vcpu);
 void mmio__handle(struct vcpu *vcpu);
 
 /* vm.c */
 int vm__set_slots(struct vm *vm);
+
+/*
+ * The structures the core builds in guest RAM, in address order: GDT,
+ * page tables, TSS (returns 6). Pure, over the layout constants above,
+ * so that unit tests check it without a VM.
+ */
+static inline int vm__core_regions(uint64_t mem_size, struct vm_region *r)
+{
+	uint64_t nr_gib = (mem_size + (1ULL << 30) - 1) >> 30;
+	int n = 0;
+
+	r[n++] = (struct vm_region){ GPA_GDT, GPA_GDT + PAGE_SIZE, "GDT" };
+	r[n++] = (struct vm_region){ GPA_PML4, GPA_PML4 + PAGE_SIZE, "page table (PML4)" };
+	r[n++] = (struct vm_region){ GPA_PDPT, GPA_PDPT + PAGE_SIZE, "page table (PDPT)" };
+	r[n++] = (struct vm_region){ GPA_PT0, GPA_PT0 + PAGE_SIZE,
+				     "page table (PT of the first 2 MiB)" };
+	r[n++] = (struct vm_region){ GPA_TSS, GPA_TSS + PAGE_SIZE, "TSS" };
+	r[n++] = (struct vm_region){ GPA_PD, GPA_PD + nr_gib * PAGE_SIZE,
+				     "page table (page directory)" };
+	return n;
+}
+
+/* The first of @n regions [gpa, gpa+len) touches, or NULL. No overflow for any len. */
+static inline const char *vm__regions_owner(const struct vm_region *r, int n,
+					    uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < n; i++)
+		if (gpa < r[i].end &&
+		    (gpa >= r[i].start ? len > 0 : r[i].start - gpa < len))
+			return r[i].what;
+	return NULL;
+}
+
+/* The core's regions then the kind's; returns how many (<= VM_MAX_REGIONS). */
+int vm__regions(struct vm *vm, struct vm_region *r);
 
 /* vcpu.c */
 int vcpu__start(struct vcpu *vcpu);

@@ -4,6 +4,7 @@
  * The vCPU threads and the run state live in vcpu.c.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 
 #include "user/vmm/kvmdbg_mod.h"
-#include "user/linux/linux-priv.h"
+#include "user/vmm/vm-priv.h"
 
 void vm__errf(char *err, size_t err_len, const char *fmt, ...)
 {
@@ -42,19 +43,44 @@ uint64_t vm__reserved_end(int nr_cpus)
 	return end > VM_RESERVED_END ? end : VM_RESERVED_END;
 }
 
+int vm__regions(struct vm *vm, struct vm_region *r)
+{
+	int n = vm__core_regions(vm->mem_size, r);
+
+	if (vm->machine->regions)
+		n += vm->machine->regions(vm, r + n);
+	return n;
+}
+
 bool vm__gpa_reserved(struct vm *vm, uint64_t gpa, uint64_t len,
 		      const char **what)
 {
-	struct vm_layout l = {
-		.mem_size = vm->mem_size,
-		.is_linux = vm->lguest != NULL,
-		.cmdline_size = vm->lguest ? vm->lguest->cmdline_size : 0,
-	};
-	const char *w = vm__layout_owner(&l, gpa, len);
+	struct vm_region r[VM_MAX_REGIONS];
+	const char *w = vm__regions_owner(r, vm__regions(vm, r), gpa, len);
 
 	if (what)
 		*what = w;
 	return w != NULL;
+}
+
+const struct vm_machine *vm__machine(struct vm *vm)
+{
+	return vm->machine;
+}
+
+void vm__describe_memory(struct vm *vm, vm_print_fn print, void *out)
+{
+	struct vm_region r[VM_MAX_REGIONS];
+	int n = vm__regions(vm, r);
+
+	print(out, "guest RAM: 0x0-%#" PRIx64 " (%" PRIu64 " MiB), identity-mapped, one memslot\n",
+	      vm->mem_size, vm->mem_size >> 20);
+	print(out, "  0x00000000-0x00001000  not present (NULL guard)\n");
+	for (int i = 0; i < n; i++)
+		print(out, "  0x%08" PRIx64 "-0x%08" PRIx64 "  %s\n",
+		      r[i].start, r[i].end, r[i].what);
+	if (vm->machine->describe)
+		vm->machine->describe(vm, print, out);
 }
 
 static int vm__check_mem(const struct vm_config *cfg, int nr_cpus, uint64_t mem)
@@ -89,6 +115,7 @@ static struct vm *vm__alloc(const struct vm_config *cfg, int nr_cpus)
 	vm->console_fd = cfg->console_fd;
 	vm->verbose = cfg->verbose;
 	vm->paused = cfg->start_paused;
+	vm->machine = cfg->machine ? cfg->machine : &vm_machine_elf;
 	for (int i = 0; i < nr_cpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].idx = i;
@@ -179,53 +206,25 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
-/* No image: RAM and vCPU state come from cfg->restore (a snapshot). */
-static int vm__create_restored(struct vm *vm, const struct vm_config *cfg,
-			       struct vm **out)
+/*
+ * Devices the kind needs before any vCPU (an irqchip), then RAM; with an
+ * image also the kind's load (the image was checked and mapped first).
+ */
+static int vm__build(struct vm *vm, const struct vm_config *cfg)
 {
 	int r = vm__open_kvm(vm, cfg);
 
-	if (r == 0 && cfg->restore_linux)
-		r = linux__init_vm(vm, cfg->err, cfg->err_len);
+	if (r == 0 && vm->machine->init)
+		r = vm->machine->init(vm, cfg);
 	if (r == 0)
 		r = vm__alloc_ram(vm, cfg);
+	if (r == 0 && !cfg->restore)
+		r = vm->machine->load(vm, cfg);
 	if (r == 0)
 		r = vm__create_vcpus(vm, cfg);
-	if (r == 0)
+	/* No image: RAM and vCPU state come from cfg->restore (a snapshot). */
+	if (r == 0 && cfg->restore)
 		r = cfg->restore(cfg->restore_ctx, vm, cfg->err, cfg->err_len);
-	if (r < 0) {
-		vm__destroy(vm);
-		return r;
-	}
-	*out = vm;
-	return 0;
-}
-
-/* A Linux kernel (user/linux/linux_boot.c): irqchip and PIT before any vCPU. */
-static int vm__create_linux(struct vm *vm, const struct vm_config *cfg,
-			    struct vm **out)
-{
-	struct linux_image li;
-	int r = linux__open(vm, cfg, &li);
-
-	if (r < 0)
-		goto destroy_vm;
-	r = vm__open_kvm(vm, cfg);
-	if (r == 0)
-		r = linux__init_vm(vm, cfg->err, cfg->err_len);
-	if (r == 0)
-		r = vm__alloc_ram(vm, cfg);
-	if (r == 0)
-		r = linux__load(vm, cfg, &li);
-	linux__close(&li);
-	if (r == 0)
-		r = vm__create_vcpus(vm, cfg);
-	if (r < 0)
-		goto destroy_vm;
-	*out = vm;
-	return 0;
-destroy_vm:
-	vm__destroy(vm);
 	return r;
 }
 
@@ -236,7 +235,6 @@ destroy_vm:
 int vm__create(const struct vm_config *cfg, struct vm **out)
 {
 	int nr_cpus = cfg->nr_cpus ? cfg->nr_cpus : 1;
-	struct image img;
 	struct vm *vm;
 	int r;
 
@@ -252,33 +250,16 @@ int vm__create(const struct vm_config *cfg, struct vm **out)
 	}
 	vm->mem_size = cfg->mem_size ? cfg->mem_size : VM_MEM_DEFAULT;
 	r = vm__check_mem(cfg, nr_cpus, vm->mem_size);
-	if (r < 0)
-		goto destroy_vm;
-	if (cfg->restore)
-		return vm__create_restored(vm, cfg, out);
-	if (cfg->kernel)
-		return vm__create_linux(vm, cfg, out);
-	r = loader__open(vm, cfg, &img);
-	if (r < 0)
-		goto destroy_vm;
-	r = vm__open_kvm(vm, cfg);
+	if (r == 0 && !cfg->restore)
+		r = vm->machine->open(vm, cfg);
 	if (r == 0)
-		r = vm__alloc_ram(vm, cfg);
-	if (r < 0)
-		goto close_image;
-	loader__copy(vm, cfg, &img);
-	loader__close(&img);
-	boot__build_tables(vm);
-	r = vm__create_vcpus(vm, cfg);
-	if (r < 0)
-		goto destroy_vm;
+		r = vm__build(vm, cfg);
+	if (r < 0) {
+		vm__destroy(vm);
+		return r;
+	}
 	*out = vm;
 	return 0;
-close_image:
-	loader__close(&img);
-destroy_vm:
-	vm__destroy(vm);
-	return r;
 }
 
 static void vm__free_vcpus(struct vm *vm)
@@ -305,7 +286,8 @@ void vm__destroy(struct vm *vm)
 		vm__wait(vm, &status);
 	}
 	kvmdbg_sess__close(vm->kdbg);
-	linux__destroy(vm);
+	if (vm->machine->destroy)
+		vm->machine->destroy(vm);
 	vm__free_vcpus(vm);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);

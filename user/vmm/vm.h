@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * user/vmm/: the VMM core. Owns VMs and vCPU threads, memslots, the
- * ELF/flat machine, port dispatch, vCPU-state capture and guest-debug
- * programming. Calls user/lib/ only (and user/linux/ until the
- * guest kinds get an ops table).
+ * guest-kind table (machine.h) and the ELF/flat machine, port dispatch,
+ * vCPU-state capture and guest-debug programming. Calls user/lib/ only;
+ * other kinds (user/linux/) plug in through struct vm_machine.
  */
 /*
  * The kvmdbg VMM core: one struct vm per guest, any number per process.
@@ -40,6 +40,7 @@
 #include <linux/kvm.h>
 
 struct vm;
+struct vm_machine;
 
 /*
  * Guest-physical layout. [0, VM_RESERVED_END) belongs to the VMM:
@@ -98,13 +99,16 @@ struct vm_config {
 	 */
 	int (*restore)(void *ctx, struct vm *vm, char *err, size_t err_len);
 	void *restore_ctx;
-	/* Resume of a Linux guest: create its in-kernel irqchip, PIT and UART
-	 * (as for kernel) before the vCPUs, for restore() to fill in.
-	 */
-	bool restore_linux;
 	/*
-	 * A Linux guest instead of image (user/linux/linux_boot.c): a bzImage or an
-	 * ELF vmlinux, an optional initrd and command line. The VM gets an
+	 * The guest kind (user/vmm/machine.h); NULL: the bare ELF/flat
+	 * machine (image). On a resume it creates its devices (e.g. the
+	 * Linux machine's irqchip, PIT and UART) before the vCPUs, for
+	 * restore() to fill in.
+	 */
+	const struct vm_machine *machine;
+	/*
+	 * For the Linux machine (user/linux/linux.h): a bzImage or an ELF
+	 * vmlinux, an optional initrd and command line. The VM gets an
 	 * in-kernel irqchip and PIT, ACPI tables, a COM1 UART reading stdin;
 	 * a reboot or poweroff ends it with status 0, HLT does not.
 	 */
@@ -298,7 +302,7 @@ uint64_t vm__stack_size(int nr_cpus);
  * Does guest-physical [gpa, gpa+len) touch a structure the VMM built and
  * the guest runs on: the page tables, GDT and TSS above (an ELF or flat
  * guest has no IDT), and for a Linux guest also its boot_params, command
- * line and ACPI tables (user/linux/linux-priv.h)? true and *what (may be NULL)
+ * line and ACPI tables (the kind's regions, user/vmm/machine.h)? true and *what (may be NULL)
  * names the first one, e.g. "page table (PML4)"; a debugger refuses to
  * write there unless told to. The stacks are not in it: only their place
  * is the VMM's, their contents are the guest's (locals, return addresses).
