@@ -294,14 +294,14 @@ stream() {
 			in_test=
 			in_dmesg=1 ;;
 		dmesg-end) in_dmesg= ;;
-		host) host_start "${w[@]:1}" ;;
+		host) host_start "$in_test" "${w[@]:1}" ;;
 		esac
 	done
 	# A test cut short (a panic): its output so far, as comments.
 	for line in "${buf[@]}"; do
 		printf '# (lost with the stuck VM) %s\n' "$line"
 	done
-	host_finish
+	host_finish "$in_test"
 }
 
 # The ended test's TAP (stream's buf); its failures go to results.
@@ -334,8 +334,8 @@ silent() {
 # $VM/host-K-NAME.log.
 HOSTS=()
 host_start() {
-	local name=$1 log
-	shift
+	local test=$1 name=$2 log
+	shift 2
 	log=$VM/host-${#HOSTS[@]}-$name.log
 	case $name in
 	*/* | .* | "") echo "# vm: ignoring host script '$name'"; return ;;
@@ -343,14 +343,24 @@ host_start() {
 	echo "# vm: starting selftests/vm/host.d/$name on the host"
 	VM_GDB_PORT=$GDB_PORT VM_CONSOLE=$VM/console.log \
 		timeout -k 5 "$TIMEOUT" "selftests/vm/host.d/$name" "$@" </dev/null >"$log" 2>&1 &
-	HOSTS+=("$!:$name:$log")
+	HOSTS+=("$!:$name:$log:$test")
 }
 
 # Waits for every host-side script; prints its output, keeps its results.
+# One that belongs to $1, the VM test the stuck VM cut short (main runs it
+# again, and its host side with it), is stopped and its output becomes
+# comments, as the VM test's own.
 host_finish() {
-	local h pid name log rc line
+	local cut=$1 h pid name log test rc line
 	for h in "${HOSTS[@]}"; do
-		IFS=: read -r pid name log <<<"$h"
+		IFS=: read -r pid name log test <<<"$h"
+		if [ -n "$cut" ] && [ "$test" = "$cut" ]; then
+			kill "$pid" 2>/dev/null
+			wait "$pid"
+			echo "# vm: host side selftests/vm/host.d/$name, cut short with $cut:"
+			sed 's/^/# (lost with the stuck VM) /' "$log"
+			continue
+		fi
 		wait "$pid"
 		rc=$?
 		echo "# vm: host side selftests/vm/host.d/$name:"
