@@ -18,8 +18,8 @@
 /* The ABI is fixed: sizes checked here and in the selftests. */
 static_assert(sizeof(struct kvmdbg_attach) == 56);
 static_assert(sizeof(struct kvmdbg_kick_signal) == 32);
-static_assert(sizeof(struct kvmdbg_msrs) == 72);
-static_assert(sizeof(struct kvmdbg_vcpu_state) == 1168);
+static_assert(sizeof(struct kvmdbg_msrs) == 88);
+static_assert(sizeof(struct kvmdbg_vcpu_state) == 1184);
 static_assert(sizeof(struct kvmdbg_range) == 48);
 static_assert(sizeof(struct kvmdbg_snapshot) == 208);
 static_assert(sizeof(struct kvmdbg_guest_debug) == 104);

@@ -23,6 +23,7 @@ static const u32 kvmdbg_snapshot_msrs[KVMDBG_NR_MSRS] = {
 	[KVMDBG_MSR_FS_BASE] = MSR_FS_BASE,
 	[KVMDBG_MSR_GS_BASE] = MSR_GS_BASE,
 	[KVMDBG_MSR_KERNEL_GS_BASE] = MSR_KERNEL_GS_BASE,
+	[KVMDBG_MSR_LSTAR] = MSR_LSTAR,
 };
 
 /* One step of a capture: a KVM vCPU ioctl and where its result goes. */

@@ -55,8 +55,8 @@
 
 _Static_assert(sizeof(struct kvmdbg_attach) == 56, "ABI");
 _Static_assert(sizeof(struct kvmdbg_kick_signal) == 32, "ABI");
-_Static_assert(sizeof(struct kvmdbg_msrs) == 72, "ABI");
-_Static_assert(sizeof(struct kvmdbg_vcpu_state) == 1168, "ABI");
+_Static_assert(sizeof(struct kvmdbg_msrs) == 88, "ABI");
+_Static_assert(sizeof(struct kvmdbg_vcpu_state) == 1184, "ABI");
 _Static_assert(sizeof(struct kvmdbg_range) == 48, "ABI");
 _Static_assert(sizeof(struct kvmdbg_snapshot) == 208, "ABI");
 _Static_assert(sizeof(struct kvmdbg_guest_debug) == 104, "ABI");

@@ -10,7 +10,7 @@
 #include "kvmdbg_util.h"
 
 static const uint32_t msr_index[KVMDBG_NR_MSRS] = {
-	0xc0000080, 0xc0000100, 0xc0000101, 0xc0000102,
+	0xc0000080, 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000082,
 };
 
 FIXTURE(snap) {

@@ -13,6 +13,7 @@
 
 #include "user/debug/debug_priv.h"
 #include "user/vmm/kvmdbg_mod.h"
+#include "user/vmm/vcpu_state.h"
 
 static int vcpu_of(struct debug *d, int thread)
 {
@@ -99,24 +100,10 @@ static int thread_info(void *ctx, int thread, char *buf, size_t len)
 	return 0;
 }
 
-/*
- * A Linux guest's KASLR slide: the kernel points MSR_LSTAR at its
- * entry_SYSCALL_64, so LSTAR minus that symbol's link address (from the
- * driver's vmlinux) is how far the kernel moved. The slide is a multiple
- * of 2 MiB (the kernel's alignment); anything else means LSTAR is not set
- * yet (early boot: 0) or the symbols do not match: no slide then.
- */
-#define MSR_LSTAR	0xc0000082
-#define KASLR_ALIGN	(2ULL << 20)
-
+/* A Linux guest's KASLR slide, from vCPU 0's MSR_LSTAR (x86_kaslr_slide()). */
 static int kaslr_slide(struct debug *d, uint64_t *slide, uint64_t *lstar,
 		       uint64_t *link)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e[1];
-	} m;
-
 	pthread_mutex_lock(&d->lock);
 	*link = d->syscall_link;
 	pthread_mutex_unlock(&d->lock);
@@ -124,16 +111,9 @@ static int kaslr_slide(struct debug *d, uint64_t *slide, uint64_t *lstar,
 	*lstar = 0;
 	if (!*link)
 		return -ENOENT;
-	memset(&m, 0, sizeof(m));
-	m.hdr.nmsrs = 1;
-	m.e[0].index = MSR_LSTAR;
-	if (ioctl(vm__vcpu_fd(d->vm, 0), KVM_GET_MSRS, &m) != 1)
+	if (vcpu__msr(vm__vcpu_fd(d->vm, 0), X86_MSR_LSTAR, lstar, false))
 		return -EIO;
-	*lstar = m.e[0].data;
-	if (!*lstar || *lstar < *link || (*lstar - *link) % KASLR_ALIGN)
-		return -EAGAIN;
-	*slide = *lstar - *link;
-	return 0;
+	return x86_kaslr_slide(*lstar, *link, slide);
 }
 
 /*
@@ -176,24 +156,6 @@ static int info_kaslr(struct debug *d, gdb_print_fn print, void *out)
 	return 0;
 }
 
-static const char *cpu_mode(const struct kvm_sregs *s)
-{
-	if (!(s->cr0 & 1))
-		return "real mode";
-	if (s->efer & (1ull << 10))	/* EFER.LMA */
-		return s->cs.l ? "long mode (64-bit)" : "long mode (compat)";
-	return s->cs.db ? "protected mode (32-bit)" : "protected mode (16-bit)";
-}
-
-static const char *paging_mode(const struct kvm_sregs *s)
-{
-	if (!(s->cr0 & (1ull << 31)))
-		return "no paging";
-	if (s->efer & (1ull << 10))
-		return (s->cr4 & (1ull << 12)) ? "5-level paging" : "4-level paging";
-	return (s->cr4 & (1ull << 5)) ? "PAE paging" : "32-bit paging";
-}
-
 static int info_vcpus(struct debug *d, gdb_print_fn print, void *out)
 {
 	for (int i = 0; i < d->nr_vcpus; i++) {
@@ -205,7 +167,7 @@ static int info_vcpus(struct debug *d, gdb_print_fn print, void *out)
 		print(out, "vCPU %d: rip 0x%" PRIx64 " %s, %s, %s\n", i,
 		      (uint64_t)s->regs.rip,
 		      vm__vcpu_halted(d->vm, i) ? "halted" : "not halted",
-		      cpu_mode(&s->sregs), paging_mode(&s->sregs));
+		      x86_cpu_mode(&s->sregs), x86_paging_mode(&s->sregs));
 	}
 	return 0;
 }

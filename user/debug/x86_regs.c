@@ -5,6 +5,7 @@
  * gdb's amd64 order is rax rbx rcx rdx rsi rdi rbp rsp; KVM's is
  * rax rbx rcx rdx rsi rdi rsp rbp, hence the explicit table below.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "user/debug/x86_regs.h"
@@ -313,4 +314,39 @@ unsigned int x86_regs__to_kvm(const struct gdb_x86_regs *g,
 		dirty |= x87_to_kvm(g, &s->fpu) | sse_to_kvm(g, &s->fpu);
 	SYNC(s->k_gs_base, g->k_gs_base, X86_DIRTY_MSRS);
 	return dirty;
+}
+
+const char *x86_cpu_mode(const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & 1))
+		return "real mode";
+	if (s->efer & (1ull << 10))	/* EFER.LMA */
+		return s->cs.l ? "long mode (64-bit)" : "long mode (compat)";
+	return s->cs.db ? "protected mode (32-bit)" : "protected mode (16-bit)";
+}
+
+const char *x86_paging_mode(const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & (1ull << 31)))
+		return "no paging";
+	if (s->efer & (1ull << 10))
+		return (s->cr4 & (1ull << 12)) ? "5-level paging" : "4-level paging";
+	return (s->cr4 & (1ull << 5)) ? "PAE paging" : "32-bit paging";
+}
+
+/*
+ * The kernel points MSR_LSTAR at its entry_SYSCALL_64, so LSTAR minus
+ * that symbol's link address is how far the kernel moved. The slide is a
+ * multiple of 2 MiB (the kernel's alignment); anything else means LSTAR
+ * is not set yet (early boot: 0) or the symbols do not match.
+ */
+int x86_kaslr_slide(uint64_t lstar, uint64_t link, uint64_t *slide)
+{
+	*slide = 0;
+	if (!link)
+		return -ENOENT;
+	if (!lstar || lstar < link || (lstar - link) % X86_KASLR_ALIGN)
+		return -EAGAIN;
+	*slide = lstar - link;
+	return 0;
 }

@@ -75,4 +75,16 @@ uint16_t x86_fpu__full_tag(uint8_t ftwx, uint16_t fsw, const uint8_t (*st)[16]);
 /* And back: bit i set when physical register i is not empty. */
 uint8_t x86_fpu__abridged_tag(uint16_t ftag);
 
+/* "long mode (64-bit)", "4-level paging", ...: for monitor output. */
+const char *x86_cpu_mode(const struct kvm_sregs *s);
+const char *x86_paging_mode(const struct kvm_sregs *s);
+
+/*
+ * A Linux guest's KASLR slide from its MSR_LSTAR and the link address of
+ * entry_SYSCALL_64 (0: no symbols, -ENOENT): 0 and *slide, or -EAGAIN
+ * when LSTAR does not point there by a 2 MiB multiple.
+ */
+#define X86_KASLR_ALIGN		(2ULL << 20)
+int x86_kaslr_slide(uint64_t lstar, uint64_t link, uint64_t *slide);
+
 #endif /* KVMDBG_X86_REGS_H */

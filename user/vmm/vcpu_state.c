@@ -18,6 +18,7 @@ static const uint32_t record_msrs[KVMDBG_NR_MSRS] = {
 	[KVMDBG_MSR_FS_BASE] = X86_MSR_FS_BASE,
 	[KVMDBG_MSR_GS_BASE] = X86_MSR_GS_BASE,
 	[KVMDBG_MSR_KERNEL_GS_BASE] = X86_MSR_KERNEL_GS_BASE,
+	[KVMDBG_MSR_LSTAR] = X86_MSR_LSTAR,
 };
 
 int vcpu__capture(int fd, int vcpu_id, struct kvmdbg_vcpu_state *out)

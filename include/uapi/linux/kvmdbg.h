@@ -90,7 +90,8 @@ struct kvmdbg_kick_signal {
 #define KVMDBG_MSR_FS_BASE		1	/* 0xc0000100 */
 #define KVMDBG_MSR_GS_BASE		2	/* 0xc0000101 */
 #define KVMDBG_MSR_KERNEL_GS_BASE	3	/* 0xc0000102 */
-#define KVMDBG_NR_MSRS			4
+#define KVMDBG_MSR_LSTAR		4	/* 0xc0000082: a Linux guest's KASLR slide */
+#define KVMDBG_NR_MSRS			5
 
 /* Same layout as struct kvm_msrs with KVMDBG_NR_MSRS entries. */
 struct kvmdbg_msrs {
