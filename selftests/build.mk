@@ -87,3 +87,5 @@ check-vm: all
 include selftests/gdb/build.mk
 # The snapshot reader without KVM: unit test and fuzz target (selftests/snapshot/).
 include selftests/snapshot/build.mk
+# Helper programs for the VM tests (selftests/vm/): the QMP client.
+include selftests/vm/build.mk

@@ -17,7 +17,13 @@
 #   build/kvmdbg-launch       when built, on $PATH
 #   build/examples/           when built
 #   build/vm/linux/           the nested Linux guest (selftests/vm/linux-guest.sh)
+#   build/selftests/vm-bin/   helper programs for the tests, copied but not
+#                             run (selftests/vm/build.mk): qmp, a QMP client
 #   gdb                       when installed, on $PATH (add_gdb)
+#   qemu-system-x86_64        when installed, on $PATH, with its libraries
+#                             and the firmware of -M microvm (bios-microvm.bin,
+#                             linuxboot_dma.bin): the foreign VMM of
+#                             tests.d/80-qemu-peer (add_qemu)
 #
 # The VM has a virtio NIC on QEMU's user network (restricted: no way out),
 # and a free host port on 127.0.0.1 forwarded to 10.0.2.15:1234; a test
@@ -203,6 +209,25 @@ add_gdb() {
 	done
 }
 
+# Debian's QEMU as a foreign VMM for the tests (tests.d/80-qemu-peer), with
+# only the firmware -M microvm -kernel opens (strace on the host: qboot as
+# bios-microvm.bin, and linuxboot_dma.bin); no modules: -accel kvm and
+# -display none load none. Adds ~32 MB to the unpacked initramfs (~10 MB
+# gzipped): the binary and the libraries gdb does not already bring.
+add_qemu() {
+	local qemu f
+	qemu=$(command -v qemu-system-x86_64) || return 0
+	install -D "$qemu" "$ROOT/usr/bin/qemu-system-x86_64"
+	add_libs "$qemu"
+	for f in bios-microvm.bin linuxboot_dma.bin; do
+		# QEMU finds them at <its bin>/../share/qemu; bios-microvm.bin
+		# is a symlink to qboot.rom there.
+		[ -e "/usr/share/qemu/$f" ] ||
+			die "/usr/share/qemu/$f is missing: run 'apt-get install --reinstall qemu-system-x86 qemu-system-data' as root"
+		install -D -m 0644 "$(readlink -f "/usr/share/qemu/$f")" "$ROOT/usr/share/qemu/$f"
+	done
+}
+
 build_initramfs() {
 	local tree=$1 kver=$2 m
 	rm -rf "$ROOT"
@@ -224,11 +249,13 @@ build_initramfs() {
 	cp "$tree/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$ROOT/lib/modules/$kver/"
 	depmod -b "$ROOT" "$kver" || die "depmod failed on the initramfs in $ROOT"
 	add_tree build/selftests/vm
+	add_tree build/selftests/vm-bin
 	add_tree selftests/vm/tests.d
 	add_tree build/kvmdbg-launch
 	add_tree build/examples
 	add_tree build/vm/linux
 	add_gdb
+	add_qemu
 	[ -z "${BENCH:-}" ] || add_tree build/bench	# bench/stw_bench.sh
 	install -m 0755 selftests/vm/init.sh "$ROOT/init"
 	(cd "$ROOT" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
