@@ -104,30 +104,31 @@ static void teardown(void)
 	unlink(sock_path);
 }
 
+static int connect_to(const void *sa, socklen_t len)
+{
+	int fd = socket(((const struct sockaddr *)sa)->sa_family,
+			SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (connect(fd, sa, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int connect_addr(const char *addr)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	const char *colon = strrchr(addr, ':');
-	int fd;
 
 	if (!strncmp(addr, "unix:", 5)) {
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr + 5);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
-			close(fd);
-			return -1;
-		}
-		return fd;
+		return connect_to(&sun, sizeof(sun));
 	}
 	sin.sin_port = htons((uint16_t)atoi(colon + 1));
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return connect_to(&sin, sizeof(sin));
 }
 
 static int client(void)
@@ -178,6 +179,32 @@ static bool peer_closed(int fd)
 	return poll(&p, 1, TIMEOUT_MS) == 1 && recv(fd, &c, 1, 0) == 0;
 }
 
+/* "unix:<this test's socket path>", the spec of a unix listener. */
+static const char *unix_spec(void)
+{
+	static char spec[128];
+
+	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
+	return spec;
+}
+
+/* gdb_server_new(@spec) fails with errno @err (with any errno if 0). */
+static void check_refused(int line, const char *spec, int err)
+{
+	struct gdb_server *s;
+
+	errno = 0;
+	s = gdb_server_new(spec);
+	if (!s && (!err || errno == err))
+		return;
+	printf("#   %s:%d: gdb_server_new(\"%s\"): got %p errno %d (should be NULL errno %d)\n",
+	       __FILE__, line, spec, (void *)s, errno, err);
+	tap_test_failed = true;
+	gdb_server_free(s);
+}
+
+#define CHECK_REFUSED(spec, err) check_refused(__LINE__, (spec), (err))
+
 TEST(port_alone_means_loopback)
 {
 	CHECK(start("0"));
@@ -185,29 +212,11 @@ TEST(port_alone_means_loopback)
 	CHECK(atoi(gdb_server_addr(srv) + 10) > 0);
 }
 
-TEST(tcp_exchange)
-{
-	int fd;
-
-	CHECK(start("127.0.0.1:0"));
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	close(fd);
-}
-
 TEST(tcp_port_in_use_eaddrinuse)
 {
-	const char *port;
-
 	CHECK(start("0"));
-	port = strrchr(gdb_server_addr(srv), ':') + 1;
-	errno = 0;
-	CHECK(gdb_server_new(port) == NULL);
-	CHECK_INT(errno, EADDRINUSE);
-	errno = 0;
-	CHECK(gdb_server_new(gdb_server_addr(srv)) == NULL);
-	CHECK_INT(errno, EADDRINUSE);
+	CHECK_REFUSED(strrchr(gdb_server_addr(srv), ':') + 1, EADDRINUSE);
+	CHECK_REFUSED(gdb_server_addr(srv), EADDRINUSE);
 }
 
 TEST(port_free_again_after_free)
@@ -227,75 +236,29 @@ TEST(bad_specs_einval)
 		"unix:", "127.0.0.1:123456", "nosuchhost.invalid:1234",
 	};
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct gdb_server *s;
-
-		errno = 0;
-		s = gdb_server_new(bad[i]);
-		if (s || errno != EINVAL)
-			printf("#   spec \"%s\": %p errno %d\n", bad[i], (void *)s,
-			       errno);
-		CHECK(s == NULL);
-		CHECK_INT(errno, EINVAL);
-		gdb_server_free(s);
-	}
-}
-
-TEST(unix_exchange)
-{
-	char spec[128];
-	int fd;
-
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	CHECK(start(spec));
-	CHECK_STR(gdb_server_addr(srv), spec);
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	close(fd);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_REFUSED(bad[i], EINVAL);
 }
 
 TEST(unix_stale_socket_replaced)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	char spec[128];
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
 	CHECK_INT(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
 	close(fd);	/* the file stays, nobody listens */
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	CHECK(start(spec));
-}
-
-TEST(unix_live_socket_eaddrinuse)
-{
-	char spec[128];
-	int fd;
-
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	CHECK(start(spec));
-	errno = 0;
-	CHECK(gdb_server_new(spec) == NULL);
-	CHECK_INT(errno, EADDRINUSE);
-	fd = client();		/* the first listener is untouched */
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	close(fd);
+	CHECK(start(unix_spec()));
 }
 
 TEST(unix_non_socket_file_refused)
 {
-	char spec[128];
 	struct stat st;
 	int fd = open(sock_path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 
 	CHECK_INT(write(fd, "keep", 4), 4);
 	close(fd);
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	errno = 0;
-	CHECK(gdb_server_new(spec) == NULL);
-	CHECK_INT(errno, EEXIST);
+	CHECK_REFUSED(unix_spec(), EEXIST);
 	CHECK_INT(stat(sock_path, &st), 0);
 	CHECK_INT(st.st_size, 4);
 }
@@ -305,216 +268,16 @@ TEST(unix_path_too_long)
 	char spec[256] = "unix:/tmp/";
 
 	memset(spec + 10, 'x', 200);
-	errno = 0;
-	CHECK(gdb_server_new(spec) == NULL);
-	CHECK_INT(errno, ENAMETOOLONG);
+	CHECK_REFUSED(spec, ENAMETOOLONG);
 }
 
 TEST(free_removes_unix_socket)
 {
-	char spec[128];
 	struct stat st;
 
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	CHECK(start(spec));
+	CHECK(start(unix_spec()));
 	stop_server();
 	CHECK(stat(sock_path, &st) != 0);
-}
-
-TEST(on_connect_runs_per_client)
-{
-	int fd;
-
-	CHECK(start("0"));
-	for (int i = 0; i < 3; i++) {
-		fd = client();
-		send_str(fd, "$qC#b4");
-		recv_str(fd, "+$QC1#c5");
-		close(fd);
-	}
-	CHECK_INT(n_connect, 3);
-}
-
-/* A client that never resumed the target leaves it held for the next. */
-TEST(disconnect_before_resume_holds_then_reconnect_works)
-{
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$qC#b4");
-	recv_str(fd, "+$QC1#c5");
-	close(fd);
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_hold, 1);
-	CHECK_INT(fk.n_detach, 0);
-	close(fd);
-}
-
-TEST(disconnect_after_resume_detaches)
-{
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	/* The qC reply proves the c before it was dispatched. */
-	send_str(fd, "$c#63$qC#b4");
-	CHECK_STR(recv_str(fd, "++$QC1#c5"), "++$QC1#c5");
-	close(fd);
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_detach, 1);
-	CHECK_INT(fk.n_hold, 0);
-	close(fd);
-}
-
-/*
- * A connection that closes without sending a byte (a liveness probe, or a
- * second launcher checking a unix socket) is no session: no on_connect,
- * no detach, and the next client is served normally.
- */
-TEST(silent_connection_is_not_a_session)
-{
-	int fd;
-
-	CHECK(start("0"));
-	close(client());
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(n_connect, 1);
-	CHECK_INT(fk.n_detach, 0);
-	close(fd);
-}
-
-TEST(unix_live_check_leaves_first_session_alone)
-{
-	char spec[128];
-	int fd;
-
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	CHECK(start(spec));
-	CHECK(gdb_server_new(spec) == NULL);	/* probes the live socket */
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_detach, 0);
-	CHECK_INT(n_connect, 1);
-	close(fd);
-}
-
-TEST(new_client_starts_in_ack_mode)
-{
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$QStartNoAckMode#b0");
-	recv_str(fd, "+$OK#9a");
-	close(fd);
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	close(fd);
-}
-
-TEST(detach_closes_connection_once)
-{
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$D#44");
-	CHECK_STR(recv_str(fd, "+$OK#9a"), "+$OK#9a");
-	CHECK(peer_closed(fd));
-	close(fd);
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_detach, 1);
-	close(fd);
-}
-
-TEST(kill_closes_connection)
-{
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$k#6b");
-	/* lldb waits for an exit reply to 'k' (X09: killed), then the close. */
-	CHECK_STR(recv_str(fd, "+$X09#c1"), "+$X09#c1");
-	CHECK(peer_closed(fd));
-	CHECK_INT(fk.n_kill, 1);
-	close(fd);
-}
-
-TEST(event_fd_delivers_stop_reply)
-{
-	uint64_t one = 1;
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$qSupported:swbreak+#xx");	/* bad checksum */
-	CHECK_STR(recv_str(fd, "-"), "-");
-	send_str(fd, "$vCont;c#a8");
-	CHECK_STR(recv_str(fd, "+"), "+");
-	CHECK_INT(write(efd, &one, sizeof(one)), sizeof(one));
-	CHECK_STR(recv_str(fd, "$T05thread:2;10:0011400000000000;"),
-		  "$T05thread:2;10:0011400000000000;");
-	CHECK_INT(n_event, 1);
-	close(fd);
-}
-
-TEST(ctrl_c_over_socket_interrupts)
-{
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$vCont;c#a8");
-	recv_str(fd, "+");
-	send_str(fd, "\x03");
-	send_str(fd, "$qC#b4");		/* a round trip orders the check */
-	recv_str(fd, "+$QC1#c5");
-	CHECK_INT(fk.n_interrupt, 1);
-	close(fd);
-}
-
-TEST(second_client_waits_for_first)
-{
-	int a, b;
-
-	CHECK(start("0"));
-	a = client();
-	send_str(a, "$qC#b4");
-	recv_str(a, "+$QC1#c5");
-	b = client();		/* queued in the backlog */
-	send_str(b, "$qC#b4");
-	CHECK_STR(recv_n(b, 8, 300), "");
-	close(a);
-	CHECK_STR(recv_str(b, "+$QC1#c5"), "+$QC1#c5");
-	close(b);
-}
-
-TEST(one_reply_one_segment)
-{
-	/* ack + reply leave in one write: read them with one recv. */
-	char buf[64];
-	ssize_t n;
-	int fd;
-
-	CHECK(start("0"));
-	fd = client();
-	send_str(fd, "$qC#b4");
-	usleep(100 * 1000);
-	n = recv(fd, buf, sizeof(buf), 0);
-	CHECK_INT(n, 8);
-	close(fd);
 }
 
 TEST(shutdown_returns_zero)
@@ -548,26 +311,6 @@ TEST(shutdown_with_client_that_stopped_reading)
 	close(fd);
 }
 
-TEST(client_reset_mid_reply_survives)
-{
-	struct linger lg = { 1, 0 };
-	int fd, sz = 4096;
-
-	CHECK(start("0"));
-	fd = client();
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-	for (int i = 0; i < 8; i++)
-		send_str(fd, "$m400000,10000#ae");
-	usleep(100 * 1000);
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);		/* RST while the server writes */
-	fd = client();
-	send_str(fd, "$qC#b4");
-	CHECK_STR(recv_str(fd, "+$QC1#c5"), "+$QC1#c5");
-	CHECK_INT(fk.n_hold, 1);	/* it never resumed the target */
-	close(fd);
-}
-
 /* A client handed over by a restarted process: served at once. */
 TEST(adopted_client_resumes_session)
 {
@@ -589,6 +332,251 @@ TEST(adopted_client_resumes_session)
 	CHECK_INT(fk.n_end, 1);
 	close(sv[0]);
 }
+
+/*
+ * The tests that are a listener and a script of client steps: one row
+ * each, each its own TAP test, run after the TEST()s in table order. A
+ * step names its client (A, or B for a second connection at once); a
+ * failed check reports the line of its step.
+ */
+enum op {
+	OP_END,		/* zero: the script ends */
+	OP_CONNECT,	/* the client connects */
+	OP_CLOSE,	/* it closes */
+	OP_RESET,	/* it closes with an RST (SO_LINGER 0) */
+	OP_RCVBUF,	/* its SO_RCVBUF becomes n */
+	OP_SEND,	/* it sends s, n times */
+	OP_EXPECT,	/* it reads strlen(s) bytes: they are s */
+	OP_DRAIN,	/* it reads strlen(s) bytes, unchecked (a round trip) */
+	OP_QUIET,	/* it reads n bytes for QUIET_MS: nothing comes */
+	OP_SEGMENT,	/* one recv() of up to 64 bytes gets n */
+	OP_CLOSED,	/* the server closes its end */
+	OP_SLEEP,	/* n ms pass */
+	OP_KICK,	/* the event fd is written: on_event() reports a stop */
+	OP_ADDR,	/* gdb_server_addr() is the listen spec */
+	OP_REFUSED,	/* a second gdb_server_new(spec) fails, errno n (or any) */
+	OP_COUNT,	/* *counter == n */
+};
+
+#define QUIET_MS	300
+#define STEPS_MAX	16
+/* After every TEST() of this file, in table order. */
+#define SESSION_CASE_LINE	1000000
+enum { A, B, CLIENTS };
+
+struct step {
+	enum op op;
+	int c;			/* A or B */
+	const char *s;
+	long long n;
+	const int *counter;	/* OP_COUNT */
+	int line;
+};
+
+#define STEP(o, c_, s_, n_) \
+	{ .op = (o), .c = (c_), .s = (s_), .n = (n_), .line = __LINE__ }
+#define CONNECT(c)		STEP(OP_CONNECT, c, NULL, 0)
+#define CLOSE(c)		STEP(OP_CLOSE, c, NULL, 0)
+#define RESET(c)		STEP(OP_RESET, c, NULL, 0)
+#define RCVBUF(c, bytes)	STEP(OP_RCVBUF, c, NULL, bytes)
+#define SEND(c, s)		STEP(OP_SEND, c, s, 1)
+#define SEND_TIMES(c, s, n)	STEP(OP_SEND, c, s, n)
+#define EXPECT(c, s)		STEP(OP_EXPECT, c, s, 0)
+#define DRAIN(c, s)		STEP(OP_DRAIN, c, s, 0)
+#define QUIET(c, bytes)		STEP(OP_QUIET, c, NULL, bytes)
+#define SEGMENT(c, bytes)	STEP(OP_SEGMENT, c, NULL, bytes)
+#define CLOSED(c)		STEP(OP_CLOSED, c, NULL, 0)
+#define SLEEP_MS(ms)		STEP(OP_SLEEP, A, NULL, ms)
+#define KICK()			STEP(OP_KICK, A, NULL, 0)
+#define ADDR_IS_SPEC()		STEP(OP_ADDR, A, NULL, 0)
+#define REFUSED(err)		STEP(OP_REFUSED, A, NULL, err)
+#define COUNT(var, want) \
+	{ .op = OP_COUNT, .s = #var, .n = (want), .counter = &(var), \
+	  .line = __LINE__ }
+/* The client is served: qC in, its ack and the reply out. */
+#define SERVED(c)		SEND(c, "$qC#b4"), EXPECT(c, "+$QC1#c5")
+/* The same, the reply read unchecked: a round trip that orders what follows. */
+#define ROUND_TRIP(c)		SEND(c, "$qC#b4"), DRAIN(c, "+$QC1#c5")
+
+/* A row's listen spec: NULL means this test's unix socket (unix_spec()). */
+#define ON_UNIX_SOCKET	NULL
+
+struct session_case {
+	const char *name;
+	const char *listen;
+	struct step steps[STEPS_MAX];
+};
+
+static const struct session_case session_cases[] = {
+	{ "tcp_exchange", "127.0.0.1:0", {
+		CONNECT(A), SERVED(A), CLOSE(A) } },
+	{ "unix_exchange", ON_UNIX_SOCKET, {
+		ADDR_IS_SPEC(), CONNECT(A), SERVED(A), CLOSE(A) } },
+	{ "unix_live_socket_eaddrinuse", ON_UNIX_SOCKET, {
+		REFUSED(EADDRINUSE),
+		CONNECT(A), SERVED(A),	/* the first listener is untouched */
+		CLOSE(A) } },
+	{ "on_connect_runs_per_client", "0", {
+		CONNECT(A), ROUND_TRIP(A), CLOSE(A),
+		CONNECT(A), ROUND_TRIP(A), CLOSE(A),
+		CONNECT(A), ROUND_TRIP(A), CLOSE(A),
+		COUNT(n_connect, 3) } },
+	/* A client that never resumed the target leaves it held for the next. */
+	{ "disconnect_before_resume_holds_then_reconnect_works", "0", {
+		CONNECT(A), ROUND_TRIP(A), CLOSE(A),
+		CONNECT(A), SERVED(A),
+		COUNT(fk.n_hold, 1), COUNT(fk.n_detach, 0), CLOSE(A) } },
+	{ "disconnect_after_resume_detaches", "0", {
+		/* The qC reply proves the c before it was dispatched. */
+		CONNECT(A), SEND(A, "$c#63$qC#b4"), EXPECT(A, "++$QC1#c5"),
+		CLOSE(A),
+		CONNECT(A), SERVED(A),
+		COUNT(fk.n_detach, 1), COUNT(fk.n_hold, 0), CLOSE(A) } },
+	/*
+	 * A connection that closes without sending a byte (a liveness probe,
+	 * or a second launcher checking a unix socket) is no session: no
+	 * on_connect, no detach, and the next client is served normally.
+	 */
+	{ "silent_connection_is_not_a_session", "0", {
+		CONNECT(A), CLOSE(A),
+		CONNECT(A), SERVED(A),
+		COUNT(n_connect, 1), COUNT(fk.n_detach, 0), CLOSE(A) } },
+	{ "unix_live_check_leaves_first_session_alone", ON_UNIX_SOCKET, {
+		REFUSED(0),	/* probes the live socket */
+		CONNECT(A), SERVED(A),
+		COUNT(fk.n_detach, 0), COUNT(n_connect, 1), CLOSE(A) } },
+	{ "new_client_starts_in_ack_mode", "0", {
+		CONNECT(A), SEND(A, "$QStartNoAckMode#b0"), DRAIN(A, "+$OK#9a"),
+		CLOSE(A),
+		CONNECT(A), SERVED(A), CLOSE(A) } },
+	{ "detach_closes_connection_once", "0", {
+		CONNECT(A), SEND(A, "$D#44"), EXPECT(A, "+$OK#9a"), CLOSED(A),
+		CLOSE(A),
+		CONNECT(A), SERVED(A), COUNT(fk.n_detach, 1), CLOSE(A) } },
+	{ "kill_closes_connection", "0", {
+		/* lldb waits for an exit reply to 'k' (X09: killed), then the close. */
+		CONNECT(A), SEND(A, "$k#6b"), EXPECT(A, "+$X09#c1"), CLOSED(A),
+		COUNT(fk.n_kill, 1), CLOSE(A) } },
+	{ "event_fd_delivers_stop_reply", "0", {
+		CONNECT(A),
+		SEND(A, "$qSupported:swbreak+#xx"), EXPECT(A, "-"),	/* bad checksum */
+		SEND(A, "$vCont;c#a8"), EXPECT(A, "+"),
+		KICK(), EXPECT(A, "$T05thread:2;10:0011400000000000;"),
+		COUNT(n_event, 1), CLOSE(A) } },
+	{ "ctrl_c_over_socket_interrupts", "0", {
+		CONNECT(A), SEND(A, "$vCont;c#a8"), DRAIN(A, "+"),
+		SEND(A, "\x03"), ROUND_TRIP(A),	/* orders the check */
+		COUNT(fk.n_interrupt, 1), CLOSE(A) } },
+	{ "second_client_waits_for_first", "0", {
+		CONNECT(A), ROUND_TRIP(A),
+		CONNECT(B), SEND(B, "$qC#b4"), QUIET(B, 8),	/* in the backlog */
+		CLOSE(A), EXPECT(B, "+$QC1#c5"), CLOSE(B) } },
+	{ "one_reply_one_segment", "0", {
+		/* ack + reply leave in one write: read them with one recv. */
+		CONNECT(A), SEND(A, "$qC#b4"), SLEEP_MS(100), SEGMENT(A, 8),
+		CLOSE(A) } },
+	{ "client_reset_mid_reply_survives", "0", {
+		CONNECT(A), RCVBUF(A, 4096),
+		SEND_TIMES(A, "$m400000,10000#ae", 8), SLEEP_MS(100),
+		RESET(A),	/* RST while the server writes */
+		CONNECT(A), SERVED(A),
+		COUNT(fk.n_hold, 1),	/* it never resumed the target */
+		CLOSE(A) } },
+};
+
+/* The steps that only touch the client's socket. */
+static void run_socket_step(const struct step *st, int fd)
+{
+	struct linger lg = { 1, 0 };
+	int sz = (int)st->n;
+	char buf[64];
+
+	switch (st->op) {
+	case OP_RESET:
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		break;
+	case OP_RCVBUF:
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		break;
+	case OP_SEND:
+		for (long long i = 0; i < st->n; i++)
+			send_str(fd, st->s);
+		break;
+	case OP_EXPECT:
+		tap_check_str(__FILE__, st->line, "the client reads",
+			      recv_str(fd, st->s), st->s);
+		break;
+	case OP_DRAIN:
+		recv_str(fd, st->s);
+		break;
+	case OP_QUIET:
+		tap_check_str(__FILE__, st->line, "the client reads nothing",
+			      recv_n(fd, (size_t)st->n, QUIET_MS), "");
+		break;
+	case OP_SEGMENT:
+		tap_check_int(__FILE__, st->line, "one recv()",
+			      recv(fd, buf, sizeof(buf), 0), st->n);
+		break;
+	case OP_CLOSED:
+		if (!peer_closed(fd))
+			tap_fail(__FILE__, st->line,
+				 "the server did not close the connection");
+		break;
+	default:
+		tap_fail(__FILE__, st->line, "not a socket step");
+	}
+}
+
+static void run_step(const struct step *st, int *fd, const char *spec)
+{
+	uint64_t one = 1;
+
+	switch (st->op) {
+	case OP_CONNECT:
+		fd[st->c] = client();
+		break;
+	case OP_CLOSE:
+		close(fd[st->c]);
+		break;
+	case OP_SLEEP:
+		usleep((useconds_t)st->n * 1000);
+		break;
+	case OP_KICK:
+		tap_check_int(__FILE__, st->line, "write(efd)",
+			      write(efd, &one, sizeof(one)), sizeof(one));
+		break;
+	case OP_ADDR:
+		tap_check_str(__FILE__, st->line, "gdb_server_addr(srv)",
+			      gdb_server_addr(srv), spec);
+		break;
+	case OP_REFUSED:
+		check_refused(st->line, spec, (int)st->n);
+		break;
+	case OP_COUNT:
+		tap_check_int(__FILE__, st->line, st->s, *st->counter, st->n);
+		break;
+	default:
+		run_socket_step(st, fd[st->c]);
+	}
+}
+
+static void run_session_case(const void *arg)
+{
+	const struct session_case *c = arg;
+	const char *spec = c->listen ? c->listen : unix_spec();
+	int fd[CLIENTS] = { -1, -1 };
+
+	if (!start(spec)) {
+		printf("#   start(\"%s\"): %s\n", spec, strerror(errno));
+		tap_test_failed = true;
+		return;
+	}
+	for (int i = 0; i < STEPS_MAX && c->steps[i].op != OP_END; i++)
+		run_step(&c->steps[i], fd, spec);
+}
+
+TAP_REGISTER_CASES(session_cases, run_session_case, SESSION_CASE_LINE);
 
 int main(void)
 {

@@ -52,6 +52,18 @@ static inline void tap_register_case(const char *name,
 			.name = name, .line = line, .case_fn = fn, .arg = arg };
 }
 
+/*
+ * Registers every row of the array @table (rows with a .name) as a test
+ * running fn(&row), ordered at @line + row index.
+ */
+#define TAP_REGISTER_CASES(table, fn, line)				\
+	__attribute__((constructor)) static void tap_reg_##table(void)	\
+	{								\
+		for (size_t i_ = 0; i_ < sizeof(table) / sizeof((table)[0]); i_++) \
+			tap_register_case((table)[i_].name, (fn),	\
+					  &(table)[i_], (line) + (int)i_); \
+	}
+
 #define TEST(n)								\
 	static void test_##n(void);					\
 	__attribute__((constructor)) static void tap_reg_##n(void)	\
