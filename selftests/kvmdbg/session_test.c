@@ -43,10 +43,10 @@ TEST(version_and_caps)
 	EXPECT_EQ(KVMDBG_API_VERSION, ioctl(dev, KVMDBG_GET_API_VERSION, 0));
 	EXPECT_EQ(-1, ioctl(dev, KVMDBG_GET_API_VERSION, 1));
 	EXPECT_EQ(EINVAL, errno);
-	for (cap = KVMDBG_CAP_VERSION; cap <= KVMDBG_CAP_GUEST_DEBUG; cap++)
+	for (cap = KVMDBG_CAP_VERSION; cap <= KVMDBG_CAP_VM_INFO; cap++)
 		EXPECT_EQ(1, ioctl(dev, KVMDBG_CHECK_EXTENSION, cap))
 			TH_LOG("cap %d", cap);
-	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 7));
+	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 9));
 	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 1000));
 	EXPECT_EQ(-1, ioctl(dev, _IO(KVMDBGIO, 0x7f), 0));
 	EXPECT_EQ(ENOTTY, errno);
