@@ -633,8 +633,9 @@ static void kvmdbg_foreign_unclaim(struct kvmdbg_foreign *f)
  * @sess: the session.
  *
  * Context: @sess->lock held.
- * Return: 0; -EBUSY when another foreign session holds the VM; -ESRCH when the VMM is gone; -EINVAL when the kick signal is not
- * caught by a vCPU's thread; -EINTR when the caller was killed.
+ * Return: 0; -EBUSY when another foreign session holds the VM; -ESRCH
+ * when the VMM is gone; -EINVAL when the kick signal is not caught by a
+ * vCPU's thread; -EINTR when the caller was killed.
  */
 long kvmdbg_foreign_freeze(struct kvmdbg_session *sess)
 {

@@ -14,6 +14,7 @@
 #include "kvmdbg_util.h"
 
 #define NR	2
+#define NR_MAX	(NR + 1)	/* the VMM adds one vCPU on 'a' */
 
 /* What the child VMM tells the test about itself. */
 struct vmm_hello {
@@ -23,14 +24,18 @@ struct vmm_hello {
 	uint64_t mem;
 };
 
-/* A reply to 'm' (its own counters) or 'r' (its own KVM_GET_REGS). */
+/*
+ * A reply to 'm' (its own counters), 'r' (its own KVM_GET_REGS after
+ * stopping its vCPUs) or 'a' (a vCPU added and started: its fd).
+ */
 struct vmm_report {
 	uint64_t counter[NR];
 	struct kvm_regs regs[NR];
 	int error;
+	int new_fd;
 };
 
-static volatile int vmm_tid[NR];
+static volatile int vmm_tid[NR_MAX];
 
 /* QEMU's way: KVM_RUN, and on EINTR clear immediate_exit and go again. */
 static void *qemu_like_thread(void *arg)
@@ -66,6 +71,25 @@ static void vmm_stop(struct vm *vm)
 	}
 }
 
+/* Adds vCPU NR to the running VM and starts it; its fd or -1. */
+static int vmm_add_vcpu(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpus[NR];
+
+	v->id = NR;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, NR);
+	if (v->fd < 0)
+		return -1;
+	v->run = mmap(NULL, ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0),
+		      PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED || vcpu_setup(vm, v) ||
+	    pthread_create(&v->thread, NULL, qemu_like_thread, v))
+		return -1;
+	while (!vmm_tid[NR])
+		usleep(1000);
+	return v->fd;
+}
+
 static void vmm_main(int cmd, int rep)
 {
 	struct vmm_hello h = { 0 };
@@ -93,6 +117,8 @@ static void vmm_main(int cmd, int rep)
 		_exit(4);
 	while (read(cmd, &c, 1) == 1) {
 		memset(&r, 0, sizeof(r));
+		if (c == 'a')
+			r.new_fd = vmm_add_vcpu(&vm);
 		if (c == 'r') {
 			vmm_stop(&vm);
 			for (i = 0; i < NR; i++) {
@@ -315,7 +341,6 @@ TEST_F(foreign, freeze_capture_thaw)
 			       (unsigned long long)self->ca[i]);
 		EXPECT_EQ(self->ca[i], r.counter[i]) TH_LOG("vCPU %d", i);
 	}
-	/* The VMM's kvm_run was not touched. */
 	ASSERT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
 	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_THAW, 0));
 	EXPECT_EQ(EINVAL, errno);
@@ -379,6 +404,39 @@ TEST_F(foreign, vm_info)
 	info.reserved[3] = 1;
 	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_VM_INFO, &info));
 	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * A vCPU added after attach: listed, held by the next freeze, captured
+ * once the debugger holds its fd (-EIO before).
+ */
+TEST_F(foreign, vcpu_added)
+{
+	struct kvmdbg_vcpu_info vi[NR_MAX];
+	struct kvmdbg_vm_info info = { .nr_vcpus = NR_MAX,
+		.vcpus = (uintptr_t)vi };
+	struct kvmdbg_vcpu_state st[NR_MAX];
+	struct kvmdbg_snapshot snap;
+	struct vmm_report r;
+	int fd;
+
+	r = ask(_metadata, self, 'a');
+	ASSERT_LE(0, r.new_fd);
+	ASSERT_EQ(-1, ioctl(self->s, KVMDBG_VM_INFO, &info));
+	EXPECT_EQ(E2BIG, errno);	/* the memslot room is 0 */
+	EXPECT_EQ(NR_MAX, info.nr_vcpus);
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	EXPECT_EQ(-1, snapshot(self->s, &snap, st, NR_MAX, NULL, 0));
+	EXPECT_EQ(EIO, errno);
+	fd = take_fd(self->pidfd, r.new_fd);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, snapshot(self->s, &snap, st, NR_MAX, NULL, 0));
+	EXPECT_EQ(NR_MAX, snap.nr_vcpus);
+	EXPECT_EQ(NR, st[NR].vcpu_id);
+	EXPECT_EQ(PML4_GPA, st[NR].sregs.cr3);
+	EXPECT_EQ(COUNTER_GPA(NR), st[NR].regs.rbx);
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+	close(fd);
 }
 
 /* A kick signal the VMM does not catch is refused; the VMM lives on. */
