@@ -20,6 +20,7 @@
  * @kick_signal: signal sent to vCPU threads on freeze, 0 when unset.
  * @frozen:	KVMDBG_FREEZE was called and KVMDBG_THAW was not.
  * @freeze_start: when the current KVMDBG_FREEZE began.
+ * @foreign:	state of a KVMDBG_ATTACH_FOREIGN session, NULL otherwise.
  */
 struct kvmdbg_session {
 	struct kvm *kvm;
@@ -29,6 +30,7 @@ struct kvmdbg_session {
 	int kick_signal;
 	bool frozen;
 	ktime_t freeze_start;
+	struct kvmdbg_foreign *foreign;
 };
 
 /**
@@ -53,7 +55,7 @@ struct kvmdbg_world {
 	ktime_t start;
 };
 
-int kvmdbg_session_create(struct file *vm_file);
+int kvmdbg_session_create(struct file *vm_file, bool foreign);
 
 int kvmdbg_freeze_begin(struct kvmdbg_world *w, struct kvmdbg_session *sess);
 int kvmdbg_freeze_hold(struct kvmdbg_world *w);
@@ -65,7 +67,28 @@ void kvmdbg_freeze_release_exit(struct kvm *kvm);
 long kvmdbg_freeze_vcpu_ioctl(struct kvmdbg_world *w, unsigned int i,
 			      unsigned int cmd, void __user *arg);
 
+void kvmdbg_freeze_find_files(struct kvmdbg_world *w);
+
+bool kvmdbg_snapshot_selected(const struct kvmdbg_snapshot *snap, bool all,
+			      struct kvm_vcpu *vcpu);
+int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec);
+long kvmdbg_snapshot_steps(struct file *file, u8 __user *rec);
+int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu, u64 addr,
+			  void *kbuf, unsigned int n);
+int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap);
+int kvmdbg_snapshot_check_ranges(struct kvm *kvm,
+				 const struct kvmdbg_range *ranges,
+				 unsigned int nr);
 long kvmdbg_snapshot_ioctl(struct kvmdbg_session *sess, void __user *argp);
 long kvmdbg_guest_debug_ioctl(struct kvmdbg_session *sess, void __user *argp);
+
+long kvmdbg_vm_info_ioctl(struct kvmdbg_session *sess, void __user *argp);
+
+int kvmdbg_foreign_init(struct kvmdbg_session *sess);
+void kvmdbg_foreign_release(struct kvmdbg_session *sess);
+long kvmdbg_foreign_freeze(struct kvmdbg_session *sess);
+long kvmdbg_foreign_thaw(struct kvmdbg_session *sess);
+long kvmdbg_foreign_snapshot(struct kvmdbg_session *sess, void __user *argp);
+bool kvmdbg_foreign_vmm_gone(struct kvmdbg_session *sess);
 
 #endif /* _KVMDBG_H */

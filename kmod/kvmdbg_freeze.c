@@ -117,8 +117,19 @@ int kvmdbg_freeze_begin(struct kvmdbg_world *w, struct kvmdbg_session *sess)
 	}
 	for (i = 0; i < w->nr; i++)
 		w->vcpus[i] = kvm_get_vcpu(kvm, i);
-	iterate_fd(current->files, 0, kvmdbg_freeze_match_file, w);
+	kvmdbg_freeze_find_files(w);
 	return 0;
+}
+
+/**
+ * kvmdbg_freeze_find_files() - reference the caller's file of each vCPU.
+ * @w: a world with @w->vcpus and a zeroed @w->files of @w->nr entries.
+ *
+ * Context: process context of the ioctl's caller.
+ */
+void kvmdbg_freeze_find_files(struct kvmdbg_world *w)
+{
+	iterate_fd(current->files, 0, kvmdbg_freeze_match_file, w);
 }
 
 static void kvmdbg_freeze_kick(struct kvm_vcpu *vcpu, int signo)

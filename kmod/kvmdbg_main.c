@@ -23,6 +23,9 @@ static_assert(sizeof(struct kvmdbg_vcpu_state) == 1184);
 static_assert(sizeof(struct kvmdbg_range) == 48);
 static_assert(sizeof(struct kvmdbg_snapshot) == 208);
 static_assert(sizeof(struct kvmdbg_guest_debug) == 104);
+static_assert(sizeof(struct kvmdbg_vcpu_info) == 16);
+static_assert(sizeof(struct kvmdbg_memslot) == 32);
+static_assert(sizeof(struct kvmdbg_vm_info) == 72);
 
 static long kvmdbg_check_extension(unsigned long cap)
 {
@@ -34,6 +37,8 @@ static long kvmdbg_check_extension(unsigned long cap)
 	case KVMDBG_CAP_SNAPSHOT:
 	case KVMDBG_CAP_RANGES:
 	case KVMDBG_CAP_GUEST_DEBUG:
+	case KVMDBG_CAP_FOREIGN:
+	case KVMDBG_CAP_VM_INFO:
 		return 1;
 	default:
 		return 0;
@@ -48,14 +53,15 @@ static long kvmdbg_attach(void __user *argp)
 
 	if (copy_from_user(&at, argp, sizeof(at)))
 		return -EFAULT;
-	if (at.flags || memchr_inv(at.reserved, 0, sizeof(at.reserved)))
+	if ((at.flags & ~KVMDBG_ATTACH_VALID_FLAGS) ||
+	    memchr_inv(at.reserved, 0, sizeof(at.reserved)))
 		return -EINVAL;
 	f = fdget(at.vm_fd);
 	if (!f.file)
 		return -EBADF;
 	r = -EINVAL;
 	if (file_is_kvm(f.file))
-		r = kvmdbg_session_create(f.file);
+		r = kvmdbg_session_create(f.file, at.flags & KVMDBG_ATTACH_FOREIGN);
 	fdput(f);
 	return r;
 }

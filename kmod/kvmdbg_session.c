@@ -7,6 +7,10 @@
  * reached through the caller's vCPU fds, so a VM whose fds are gone gets
  * -EIO, never a dangling access. The session file's fops are owned by
  * this module, so rmmod is refused while a session is open.
+ *
+ * A foreign session (KVMDBG_ATTACH_FOREIGN) does its freeze, thaw and
+ * snapshot through its worker (kvmdbg_foreign.c); it refuses
+ * KVMDBG_SET_GUEST_DEBUG: a foreign VMM does not expect KVM_EXIT_DEBUG.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +47,8 @@ static long kvmdbg_session_freeze(struct kvmdbg_session *sess,
 		return -EINVAL;
 	if (sess->frozen)
 		return -EBUSY;
+	if (sess->foreign)
+		return kvmdbg_foreign_freeze(sess);
 	r = kvmdbg_freeze_begin(&w, sess);
 	if (r)
 		return r;
@@ -60,6 +66,8 @@ static long kvmdbg_session_thaw(struct kvmdbg_session *sess,
 {
 	if (arg || !sess->frozen)
 		return -EINVAL;
+	if (sess->foreign)
+		return kvmdbg_foreign_thaw(sess);
 	sess->frozen = false;
 	kvmdbg_freeze_release_exit(sess->kvm);
 	return 0;
@@ -85,10 +93,19 @@ static long kvmdbg_session_ioctl(struct file *file, unsigned int cmd,
 		r = kvmdbg_session_thaw(sess, arg);
 		break;
 	case KVMDBG_SNAPSHOT:
-		r = kvmdbg_snapshot_ioctl(sess, argp);
+		if (sess->foreign)
+			r = kvmdbg_foreign_snapshot(sess, argp);
+		else
+			r = kvmdbg_snapshot_ioctl(sess, argp);
 		break;
 	case KVMDBG_SET_GUEST_DEBUG:
-		r = kvmdbg_guest_debug_ioctl(sess, argp);
+		if (sess->foreign)
+			r = -EOPNOTSUPP;
+		else
+			r = kvmdbg_guest_debug_ioctl(sess, argp);
+		break;
+	case KVMDBG_VM_INFO:
+		r = kvmdbg_vm_info_ioctl(sess, argp);
 		break;
 	default:
 		r = -ENOTTY;
@@ -102,7 +119,9 @@ static int kvmdbg_session_release(struct inode *inode, struct file *file)
 {
 	struct kvmdbg_session *sess = file->private_data;
 
-	if (sess->frozen)
+	if (sess->foreign)
+		kvmdbg_foreign_release(sess);
+	else if (sess->frozen)
 		kvmdbg_freeze_release_exit(sess->kvm);
 	kvm_put_kvm(sess->kvm);
 	kfree(sess);
@@ -120,21 +139,27 @@ static const struct file_operations kvmdbg_session_fops = {
 /**
  * kvmdbg_session_create() - create a session fd bound to a VM.
  * @vm_file: a file for which file_is_kvm() is true.
+ * @foreign: KVMDBG_ATTACH_FOREIGN: the VM belongs to another process.
  *
  * The fd is installed only after everything else succeeded.
  *
- * Context: process context of the VMM that owns @vm_file.
- * Return: the new fd, -EIO when the caller is not the VM's process or the
- * VM is being destroyed, -ENOMEM, or another -errno.
+ * Context: process context of the VMM that owns @vm_file, or (@foreign) of
+ * a process that took @vm_file from it.
+ * Return: the new fd; -EIO when the caller is not the VM's process (not
+ * @foreign) or the VM is being destroyed; -EINVAL when @foreign but the
+ * caller is the VM's process; -ESRCH when @foreign and the VMM is gone;
+ * -ENOMEM, or another -errno.
  */
-int kvmdbg_session_create(struct file *vm_file)
+int kvmdbg_session_create(struct file *vm_file, bool foreign)
 {
 	struct kvm *kvm = vm_file->private_data;
 	struct kvmdbg_session *sess;
 	struct file *file;
 	int fd, r;
 
-	if (kvm->mm != current->mm || !kvm_get_kvm_safe(kvm))
+	if (foreign && kvm->mm == current->mm)
+		return -EINVAL;
+	if ((!foreign && kvm->mm != current->mm) || !kvm_get_kvm_safe(kvm))
 		return -EIO;
 	r = -ENOMEM;
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL_ACCOUNT);
@@ -144,10 +169,15 @@ int kvmdbg_session_create(struct file *vm_file)
 	sess->kvm_owner = vm_file->f_op->owner;
 	sess->vm_fops = vm_file->f_op;
 	mutex_init(&sess->lock);
+	if (foreign) {
+		r = kvmdbg_foreign_init(sess);
+		if (r)
+			goto err_free;
+	}
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0) {
 		r = fd;
-		goto err_free;
+		goto err_foreign;
 	}
 	file = anon_inode_getfile("kvmdbg-session", &kvmdbg_session_fops, sess,
 				  O_RDWR | O_CLOEXEC);
@@ -160,6 +190,9 @@ int kvmdbg_session_create(struct file *vm_file)
 
 err_put_fd:
 	put_unused_fd(fd);
+err_foreign:
+	if (sess->foreign)
+		kvmdbg_foreign_release(sess);
 err_free:
 	kfree(sess);
 err_put_kvm:

@@ -41,8 +41,8 @@ static const struct kvmdbg_capture_step kvmdbg_capture_steps[] = {
 	{ KVM_GET_MSRS, offsetof(struct kvmdbg_vcpu_state, msrs) },
 };
 
-static bool kvmdbg_snapshot_selected(const struct kvmdbg_snapshot *snap,
-				     bool all, struct kvm_vcpu *vcpu)
+bool kvmdbg_snapshot_selected(const struct kvmdbg_snapshot *snap, bool all,
+			      struct kvm_vcpu *vcpu)
 {
 	unsigned int id = vcpu->vcpu_id;
 
@@ -54,7 +54,7 @@ static bool kvmdbg_snapshot_selected(const struct kvmdbg_snapshot *snap,
 }
 
 /* Header and MSR indices first: KVM_GET_MSRS reads the indices from there. */
-static int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec)
+int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec)
 {
 	struct kvmdbg_vcpu_state __user *st = (void __user *)rec;
 	struct kvmdbg_msrs msrs = { .nmsrs = KVMDBG_NR_MSRS };
@@ -69,10 +69,30 @@ static int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec)
 	return 0;
 }
 
+/*
+ * Runs KVM's own handler for every state class of @file's vCPU into the
+ * user record @rec (prepared). The caller must not hold the vCPU's mutex
+ * and current->mm must be the VM's.
+ */
+long kvmdbg_snapshot_steps(struct file *file, u8 __user *rec)
+{
+	unsigned int k;
+	long r = 0;
+
+	for (k = 0; k < ARRAY_SIZE(kvmdbg_capture_steps); k++) {
+		r = file->f_op->unlocked_ioctl(file, kvmdbg_capture_steps[k].cmd,
+				(unsigned long)(rec + kvmdbg_capture_steps[k].offset));
+		if (kvmdbg_capture_steps[k].cmd == KVM_GET_MSRS && r >= 0)
+			r = r == KVMDBG_NR_MSRS ? 0 : -EIO;
+		if (r)
+			break;
+	}
+	return r;
+}
+
 static int kvmdbg_snapshot_vcpu(struct kvmdbg_world *w, unsigned int i,
 				u8 __user *rec)
 {
-	unsigned int k;
 	long r;
 
 	r = kvmdbg_snapshot_prepare(w->vcpus[i], rec);
@@ -81,14 +101,7 @@ static int kvmdbg_snapshot_vcpu(struct kvmdbg_world *w, unsigned int i,
 	r = kvmdbg_freeze_unlock_one(w, i);
 	if (r)
 		return r;
-	for (k = 0; k < ARRAY_SIZE(kvmdbg_capture_steps); k++) {
-		r = kvmdbg_freeze_vcpu_ioctl(w, i, kvmdbg_capture_steps[k].cmd,
-					     rec + kvmdbg_capture_steps[k].offset);
-		if (kvmdbg_capture_steps[k].cmd == KVM_GET_MSRS && r >= 0)
-			r = r == KVMDBG_NR_MSRS ? 0 : -EIO;
-		if (r)
-			break;
-	}
+	r = kvmdbg_snapshot_steps(w->files[i], rec);
 	if (kvmdbg_freeze_relock_one(w, i))
 		return -EINTR;
 	return r;
@@ -113,8 +126,8 @@ static int kvmdbg_snapshot_vcpus(struct kvmdbg_world *w,
 }
 
 /* Reads one chunk within a guest page into @kbuf. */
-static int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu,
-				 u64 addr, void *kbuf, unsigned int n)
+int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu, u64 addr,
+			  void *kbuf, unsigned int n)
 {
 	/* struct x86_exception is private to arch/x86/kvm; 24 bytes in 6.1. */
 	u64 exc[8];
@@ -187,7 +200,7 @@ static int kvmdbg_snapshot_ranges(struct kvmdbg_world *w,
 	return r;
 }
 
-static int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap)
+int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap)
 {
 	if (snap->flags || memchr_inv(snap->reserved, 0, sizeof(snap->reserved)))
 		return -EINVAL;
@@ -199,9 +212,9 @@ static int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap)
 	return 0;
 }
 
-static int kvmdbg_snapshot_check_ranges(struct kvm *kvm,
-					const struct kvmdbg_range *ranges,
-					unsigned int nr)
+int kvmdbg_snapshot_check_ranges(struct kvm *kvm,
+				 const struct kvmdbg_range *ranges,
+				 unsigned int nr)
 {
 	u64 total = 0;
 	unsigned int i;

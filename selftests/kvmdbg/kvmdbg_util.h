@@ -60,6 +60,9 @@ _Static_assert(sizeof(struct kvmdbg_vcpu_state) == 1184, "ABI");
 _Static_assert(sizeof(struct kvmdbg_range) == 48, "ABI");
 _Static_assert(sizeof(struct kvmdbg_snapshot) == 208, "ABI");
 _Static_assert(sizeof(struct kvmdbg_guest_debug) == 104, "ABI");
+_Static_assert(sizeof(struct kvmdbg_vcpu_info) == 16, "ABI");
+_Static_assert(sizeof(struct kvmdbg_memslot) == 32, "ABI");
+_Static_assert(sizeof(struct kvmdbg_vm_info) == 72, "ABI");
 
 struct vcpu {
 	int fd;

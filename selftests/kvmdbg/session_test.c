@@ -43,10 +43,10 @@ TEST(version_and_caps)
 	EXPECT_EQ(KVMDBG_API_VERSION, ioctl(dev, KVMDBG_GET_API_VERSION, 0));
 	EXPECT_EQ(-1, ioctl(dev, KVMDBG_GET_API_VERSION, 1));
 	EXPECT_EQ(EINVAL, errno);
-	for (cap = KVMDBG_CAP_VERSION; cap <= KVMDBG_CAP_GUEST_DEBUG; cap++)
+	for (cap = KVMDBG_CAP_VERSION; cap <= KVMDBG_CAP_VM_INFO; cap++)
 		EXPECT_EQ(1, ioctl(dev, KVMDBG_CHECK_EXTENSION, cap))
 			TH_LOG("cap %d", cap);
-	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 7));
+	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 9));
 	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 1000));
 	EXPECT_EQ(-1, ioctl(dev, _IO(KVMDBGIO, 0x7f), 0));
 	EXPECT_EQ(ENOTTY, errno);
@@ -251,6 +251,36 @@ TEST_F(session, guest_debug)
 	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_GUEST_DEBUG, &gd));
 	EXPECT_EQ(EINVAL, errno);
 	vm_stop(&self->vm);
+}
+
+/* VM_INFO on the VMM's own session: its fds, no thread yet, one slot. */
+TEST_F(session, vm_info)
+{
+	struct kvmdbg_vcpu_info vi[2];
+	struct kvmdbg_memslot ms[1];
+	struct kvmdbg_vm_info info = { .nr_vcpus = 2, .nr_memslots = 1,
+		.vcpus = (uintptr_t)vi, .memslots = (uintptr_t)ms };
+	int i;
+
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_VM_INFO, &info));
+	EXPECT_EQ(0, info.state);
+	EXPECT_EQ(KICK_SIGNAL, info.kick_signal);
+	EXPECT_EQ(2, info.nr_vcpus);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(i, vi[i].vcpu_id);
+		EXPECT_EQ(0, vi[i].tid);	/* never ran */
+		EXPECT_EQ(KVMDBG_VCPU_INFO_FD, vi[i].flags);
+	}
+	EXPECT_EQ(1, info.nr_memslots);
+	EXPECT_EQ((uintptr_t)self->vm.mem, ms[0].userspace_addr);
+	EXPECT_EQ(GUEST_MEM, ms[0].memory_size);
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_VM_INFO, &info));
+	EXPECT_EQ(KVMDBG_VM_FROZEN, info.state);
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+	info.pad = 1;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_VM_INFO, &info));
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /* The VM fd may go first: the session holds the VM. */

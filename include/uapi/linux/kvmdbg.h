@@ -39,14 +39,21 @@
 /*
  * KVMDBG_ATTACH: binds a new session to a VM.
  * Argument: struct kvmdbg_attach (in). Returns a new session fd (O_CLOEXEC).
- * The caller must be the process that created the VM (same mm), else -EIO.
+ * Without flags the caller must be the process that created the VM (same
+ * mm), else -EIO. With KVMDBG_ATTACH_FOREIGN the VM belongs to another
+ * process (its fd taken with pidfd_getfd(2), which checked
+ * PTRACE_MODE_ATTACH_REALCREDS on that process); the caller being the VM's
+ * own process is then -EINVAL, a VMM whose address space is gone -ESRCH.
  * Several sessions may be attached to one VM at once.
  */
 struct kvmdbg_attach {
-	__u32 vm_fd;		/* in: a KVM VM fd of the caller */
-	__u32 flags;		/* in: must be 0 */
+	__u32 vm_fd;		/* in: a KVM VM fd held by the caller */
+	__u32 flags;		/* in: 0 or KVMDBG_ATTACH_FOREIGN */
 	__u64 reserved[6];	/* in: must be 0 */
 };
+
+#define KVMDBG_ATTACH_FOREIGN		(1u << 0)
+#define KVMDBG_ATTACH_VALID_FLAGS	KVMDBG_ATTACH_FOREIGN
 
 #define KVMDBG_ATTACH		_IOW(KVMDBGIO, 0x02, struct kvmdbg_attach)
 
@@ -58,6 +65,8 @@ struct kvmdbg_attach {
 #define KVMDBG_CAP_SNAPSHOT	4	/* KVMDBG_SNAPSHOT: vCPU state */
 #define KVMDBG_CAP_RANGES	5	/* KVMDBG_SNAPSHOT: guest ranges */
 #define KVMDBG_CAP_GUEST_DEBUG	6	/* KVMDBG_SET_GUEST_DEBUG */
+#define KVMDBG_CAP_FOREIGN	7	/* KVMDBG_ATTACH_FOREIGN */
+#define KVMDBG_CAP_VM_INFO	8	/* KVMDBG_VM_INFO */
 
 /* ---- Session fd ioctls ---- */
 
@@ -169,5 +178,50 @@ struct kvmdbg_guest_debug {
 };
 
 #define KVMDBG_SET_GUEST_DEBUG	_IOW(KVMDBGIO, 0x14, struct kvmdbg_guest_debug)
+
+/* KVMDBG_VM_INFO: one vCPU. All out. */
+struct kvmdbg_vcpu_info {
+	__u32 vcpu_id;		/* KVM vCPU id */
+	__u32 tid;		/* its thread (caller's pid namespace), 0: none */
+	__u32 flags;		/* KVMDBG_VCPU_INFO_* */
+	__u32 pad;		/* 0 */
+};
+
+/* The caller holds this vCPU's fd (KVMDBG_SNAPSHOT needs it). */
+#define KVMDBG_VCPU_INFO_FD	(1u << 0)
+
+/* KVMDBG_VM_INFO: one user memslot, as KVM_SET_USER_MEMORY_REGION. */
+struct kvmdbg_memslot {
+	__u32 slot;		/* address space << 16 | slot id */
+	__u32 flags;		/* KVM_MEM_* */
+	__u64 guest_phys_addr;
+	__u64 memory_size;
+	__u64 userspace_addr;	/* in the VMM's address space */
+};
+
+/* KVMDBG_VM_INFO state bits. */
+#define KVMDBG_VM_FOREIGN	(1u << 0)	/* attached with ..._FOREIGN */
+#define KVMDBG_VM_FROZEN	(1u << 1)	/* this session is frozen */
+#define KVMDBG_VM_VMM_GONE	(1u << 2)	/* the VMM's address space is gone */
+
+/*
+ * KVMDBG_VM_INFO: the VM's vCPUs (creation order) and user memslots
+ * (sorted by address space, then guest-physical address). When a count
+ * exceeds its room, both counts are written back, no entry is written and
+ * the call fails with -E2BIG. Rooms of 0 just query the counts.
+ */
+struct kvmdbg_vm_info {
+	__u32 flags;		/* in: must be 0 */
+	__u32 state;		/* out: KVMDBG_VM_* */
+	__u32 nr_vcpus;		/* in: room at vcpus; out: vCPUs */
+	__u32 nr_memslots;	/* in: room at memslots; out: memslots */
+	__u64 vcpus;		/* in: user pointer to struct kvmdbg_vcpu_info[] */
+	__u64 memslots;		/* in: user pointer to struct kvmdbg_memslot[] */
+	__u32 kick_signal;	/* out: the session's kick signal, 0: unset */
+	__u32 pad;		/* in: must be 0 */
+	__u64 reserved[4];	/* in: must be 0 */
+};
+
+#define KVMDBG_VM_INFO		_IOWR(KVMDBGIO, 0x15, struct kvmdbg_vm_info)
 
 #endif /* _UAPI_LINUX_KVMDBG_H */
