@@ -781,7 +781,8 @@ static long kvmdbg_foreign_snap_run(struct kvmdbg_session *sess,
 		kvmdbg_foreign_unclaim(sess->foreign);
 	snap->nr_vcpus = needed;
 	if (!r || snap->failed_range != KVMDBG_NO_RANGE) {
-		if (kvmdbg_foreign_copy_out(req, r ? 0 : needed))
+		/* Records are captured before any range: valid either way. */
+		if (kvmdbg_foreign_copy_out(req, needed))
 			r = -EFAULT;
 	}
 out:

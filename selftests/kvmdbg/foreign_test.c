@@ -439,6 +439,29 @@ TEST_F(foreign, vcpu_added)
 	close(fd);
 }
 
+/* An unmapped range: -EFAULT, its index, records and earlier ranges filled. */
+TEST_F(foreign, unmapped_range)
+{
+	uint64_t c0 = ~0ULL, c1 = ~0ULL;
+	struct kvmdbg_range rg[2] = {
+		{ .addr = COUNTER_GPA(0), .len = 8, .buf = (uintptr_t)&c0 },
+		{ .addr = GUEST_MEM + 4096, .len = 8, .buf = (uintptr_t)&c1 },
+	};
+	struct kvmdbg_snapshot snap;
+
+	memset(self->a, 0, sizeof(self->a));
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	EXPECT_EQ(-1, snapshot(self->s, &snap, self->a, NR, rg, 2));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, snap.failed_range);
+	EXPECT_EQ(NR, snap.nr_vcpus);
+	EXPECT_EQ(1, self->a[1].vcpu_id);
+	EXPECT_EQ(PML4_GPA, self->a[1].sregs.cr3);
+	EXPECT_TRUE(counter_consistent(&self->a[0], c0));
+	EXPECT_EQ(~0ULL, c1);
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+}
+
 /* A kick signal the VMM does not catch is refused; the VMM lives on. */
 TEST_F(foreign, kick_signal_not_caught)
 {
