@@ -62,14 +62,19 @@ static void service__post(struct snap_service *s, enum snap_trigger t, bool held
 		return;	/* only on counter overflow: it is readable then */
 }
 
-/* Under the hold (or before the start): our slot goes back to the pool. */
-static void service__disarm(struct snap_service *s)
+/*
+ * Under the hold (or before the start): once the breakpoint was hit (or
+ * @always), our slot goes back to the pool.
+ */
+static void service__disarm(struct snap_service *s, bool always)
 {
-	int slot;
+	int slot = -1;
 
 	pthread_mutex_lock(&s->lock);
-	slot = s->at_slot;
-	s->at_slot = -1;
+	if (always || !s->at_armed) {
+		slot = s->at_slot;
+		s->at_slot = -1;
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (slot >= 0)
 		guest_debug__release(s->vm, slot);
@@ -101,8 +106,11 @@ static void service__snapshot(struct snap_service *s, enum snap_trigger t,
 
 	m.trigger = t;
 	m.trigger_addr = t == SNAP_TRIG_ADDR ? s->cfg.at_addr : 0;
-	if (holds && vm__hold(s->vm) == 0 && t == SNAP_TRIG_ADDR)
-		service__disarm(s);	/* once: the breakpoint is spent */
+	/* Whatever trigger this request now names (a port write may have
+	 * followed the hit): a spent breakpoint goes, once.
+	 */
+	if (holds && vm__hold(s->vm) == 0)
+		service__disarm(s, false);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = s->path ? snapshot__write(s->vm, s->path, &m, err, sizeof(err)) : -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -314,7 +322,7 @@ int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c,
 fail:
 	vm__set_port_hook(vm, VM_PORT_SNAPSHOT, NULL, NULL);
 	vm__remove_debug_hooks(vm, s);
-	service__disarm(s);
+	service__disarm(s, true);
 	service__free(s);
 	return r;
 }

@@ -168,6 +168,7 @@ static int vm__nr_running(struct vm *vm)
 static void vcpu__stop_world(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	const struct vm_hook_set *owner;
 	unsigned int gen;
 	bool report;
 
@@ -186,10 +187,10 @@ static void vcpu__stop_world(struct vcpu *vcpu)
 		pthread_cond_wait(&vm->changed, &vm->lock);
 	report = vm->paused && vm->stop_gen == gen && !vm->exiting;
 	/* Only the set that stopped it hears of it (user/vmm/vm.h). */
-	if (report && vm->hooks[vcpu->stop_hooks].h.on_stopped) {
+	owner = &vm->hooks[vcpu->stop_hooks];
+	if (report && owner->h.on_stopped) {
 		pthread_mutex_unlock(&vm->lock);
-		vm->hooks[vcpu->stop_hooks].h.on_stopped(vm->hooks[vcpu->stop_hooks].ctx,
-							 vm, vcpu->idx);
+		owner->h.on_stopped(owner->ctx, vm, vcpu->idx);
 		pthread_mutex_lock(&vm->lock);
 	}
 	vcpu__set_parked(vcpu, false);
@@ -266,7 +267,6 @@ static enum vcpu_action vcpu__crash_exit(struct vcpu *vcpu)
 static enum vm_hook_ret vcpu__call_hook(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-
 	enum vm_hook_ret r = VM_HOOK_UNHANDLED;
 
 	/* In the order added, until one claims the exit. */

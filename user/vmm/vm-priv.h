@@ -86,7 +86,7 @@ struct vm {
 	unsigned int stop_gen;	/* bumped by each stop; detects a racing resume */
 
 	/* Debug hook sets in the order added; change only before vm__start(). */
-	struct {
+	struct vm_hook_set {
 		struct vm_debug_hooks h;
 		void *ctx;
 	} hooks[VM_MAX_DEBUG_HOOKS];
