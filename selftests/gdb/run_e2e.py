@@ -1338,13 +1338,13 @@ def extended_vrun_raw_stop_at_entry():
 class ResumeLauncher(Launcher):
     """kvmdbg-launch --resume SNAP (no --cpus: the snapshot has them)."""
 
-    def __init__(self, snap, elf, gdb=True):
+    def __init__(self, snap, elf, gdb=True, opts=()):
         Launcher.seq += 1
         n = Launcher.seq
         self.elf, self.target = elf, None
         self.spec = f"unix:{TMP}/vm{n}.sock"
         self.out_path, self.err_path = f"{TMP}/vm{n}.out", f"{TMP}/vm{n}.err"
-        args = [LAUNCH] + (["--gdb", self.spec] if gdb else []) + ["--resume", snap]
+        args = [LAUNCH] + (["--gdb", self.spec] if gdb else []) + ["--resume", snap] + list(opts)
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.p = spawn(args, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
 
@@ -1364,6 +1364,86 @@ def extended_remote_run_resumes_snapshot_again():
     eq(out.count("Breakpoint 1, guest_exit (status=status@entry=7)"), 2,
        "guest_exit hits")
     eq(vm.out(), once[1] * 2, "console: the resumed part, twice")
+
+
+def after_call(elf, func, callee):
+    """Address of the instruction after @func's call of @callee (objdump)."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", elf],
+                         stdout=subprocess.PIPE, timeout=60, check=True).stdout.decode()
+    body = out.split(f"<{func}>:\n", 1)[1].split("\n\n", 1)[0]
+    lines = re.findall(r"^\s+([0-9a-f]+):\t(.*)$", body, re.M)
+    for i, (_, text) in enumerate(lines[:-1]):
+        if text.startswith("call") and f"<{callee}>" in text:
+            return int(lines[i + 1][0], 16)
+    raise Fail(f"{func} does not call {callee}")
+
+
+def snapshot_info(snap, elf):
+    """(trigger, vCPU 0's rip) of a snapshot, read by resuming it under gdb."""
+    p = ResumeLauncher(snap, elf, gdb=False, opts=["--gdb-exec", "monitor info snapshot"])
+    status, out, err = p.finish()
+    eq(status, 0, f"--resume {snap} --gdb-exec status")
+    m = match(r"^captured: +\S+ \S+ UTC by (.*?); ", out + err, "snapshot info")
+    rip = match(r"^  vCPU 0: +rip (0x[0-9a-f]+)$", out + err, "vCPU 0 rip")
+    return m.group(1), int(rip.group(1), 16)
+
+
+SNAP_AT = "--snapshot-at breakpoint at"
+
+
+@test
+def snapshot_at_with_gdb_hbreak_elsewhere():
+    """--gdb + --snapshot-at snap_point: gdb's hbreak after it stops, the snapshot is written first"""
+    snap, copy = f"{TMP}/at-gdb.snap", f"{TMP}/at-gdb-copy.snap"
+    vm = Launcher("snapguest", opts=["--snapshot", snap, "--snapshot-at", "snap_point"])
+    elf = Elf(vm.elf)
+    after = after_call(vm.elf, "main", "snap_point")
+    log = RemoteLog()
+    # The guest writes port 0xF5 right after: keep the --snapshot-at one.
+    out = gdb(vm, [f"hbreak *{after:#x}", "set debug remote 1", "continue",
+                   "set debug remote 0", "info registers rip",
+                   f"shell cp {snap} {copy}", "continue"], pre=log.pre)
+    match(r"Packet received: T05thread:0*1;hwbreak:;", log.text(), "stop reply")
+    eq(rip_of(out), after, "rip at gdb's hbreak")
+    finishes_like_reference(vm, "snapguest")
+    has(vm.err(), f"snapshot written to {snap} (--snapshot-at breakpoint)\n", "launcher")
+    sp = elf.sym("snap_point")
+    eq(snapshot_info(copy, vm.elf), (f"{SNAP_AT} {sp:#x}", sp),
+       "trigger and rip of the snapshot gdb found written")
+
+
+@test
+def snapshot_at_with_gdb_hbreak_same_address():
+    """gdb's hbreak at the --snapshot-at address: the snapshot is written, then gdb stops there"""
+    snap, copy = f"{TMP}/at-same.snap", f"{TMP}/at-same-copy.snap"
+    vm = Launcher("snapguest", opts=["--snapshot", snap, "--snapshot-at", "snap_point"])
+    sp = Elf(vm.elf).sym("snap_point")
+    out = gdb(vm, ["hbreak snap_point", "continue", "info registers rip",
+                   f"shell cp {snap} {copy}", "delete", "continue"])
+    has(out, "Breakpoint 1, snap_point (", "gdb's stop")
+    eq(rip_of(out), sp, "rip at snap_point")
+    finishes_like_reference(vm, "snapguest")
+    eq(snapshot_info(copy, vm.elf), (f"{SNAP_AT} {sp:#x}", sp), "trigger and rip")
+
+
+@test
+def snapshot_at_leaves_gdb_three_hbreaks():
+    """with --snapshot-at armed gdb's 4th hardware breakpoint is refused; the 3 work"""
+    snap = f"{TMP}/at-four.snap"
+    vm = Launcher("snapguest", opts=["--snapshot", snap, "--snapshot-at", "snap_point"])
+    after = after_call(vm.elf, "main", "snap_point")
+    out = gdb(vm, ["hbreak fill", "hbreak tick", f"hbreak *{after:#x}",
+                   "hbreak guest_exit", "continue", "delete 4", "continue",
+                   "info registers rip", "delete", "continue"])
+    has(out, "Cannot insert hardware breakpoint 4.\nCould not insert hardware "
+        "breakpoints:\nYou may have requested too many hardware "
+        "breakpoints/watchpoints.", "gdb's error")
+    has(out, "Breakpoint 1, fill (", "first hit after the refusal")
+    eq(rip_of(out), Elf(vm.elf).sym("fill"), "rip at fill")
+    finishes_like_reference(vm, "snapguest")
+    has(vm.err(), "gdb: no free debug register for a hardware breakpoint or watchpoint at "
+        f"{Elf(vm.elf).sym('guest_exit'):#x}: --snapshot-at holds 1 of the 4 until it fires\n",
+        "launcher's reason")
 
 
 @test

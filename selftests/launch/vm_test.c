@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "user/vmm/guest_debug.h"
 #include "user/vmm/vm.h"
 
 #define SPIN_LOAD	0x100000ULL
@@ -258,9 +259,10 @@ TEST_F(spin, hook_stop_stops_the_world)
 	REQUIRE_KVM();
 	sem_init(&log.stopped, 0, 0);
 	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
-	ASSERT_EQ(0, vm__set_debug_hooks(self->vm, &hooks, &log));
+	ASSERT_EQ(0, vm__add_debug_hooks(self->vm, &hooks, &log));
 	ASSERT_EQ(0, vm__start(self->vm));
-	EXPECT_EQ(-EBUSY, vm__set_debug_hooks(self->vm, NULL, NULL));
+	EXPECT_EQ(-EBUSY, vm__add_debug_hooks(self->vm, &hooks, &log));
+	EXPECT_EQ(-EBUSY, vm__remove_debug_hooks(self->vm, &log));
 	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
 	set_flag(self->vm, SPIN_CRASH);		/* vCPU 1 triple-faults */
 	ASSERT_EQ(0, sem_wait(&log.stopped));
@@ -308,7 +310,7 @@ TEST_F(spin, protected_page_traps_stores_and_applies_them)
 	REQUIRE_KVM();
 	self->cfg.nr_cpus = 1;
 	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
-	ASSERT_EQ(0, vm__set_debug_hooks(self->vm, &hooks, &log));
+	ASSERT_EQ(0, vm__add_debug_hooks(self->vm, &hooks, &log));
 	EXPECT_EQ(-EINVAL, vm__protect_page(self->vm, vm__mem_size(self->vm), true));
 	ASSERT_EQ(0, vm__start(self->vm));
 	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
@@ -319,6 +321,212 @@ TEST_F(spin, protected_page_traps_stores_and_applies_them)
 	EXPECT_GE(__atomic_load_n(&log.writes, __ATOMIC_SEQ_CST), 20);
 	EXPECT_FALSE(log.other);
 	finish(_metadata, self->vm, self->console[0]);
+}
+
+/* Two hook sets: the first declines every exit, the second stops. */
+struct order_log {
+	char calls[64];		/* one letter per hook call, in order */
+	int first_status, second_status;
+	sem_t stopped;
+};
+
+static void note(struct order_log *log, char c)
+{
+	size_t n = strlen(log->calls);
+
+	if (n < sizeof(log->calls) - 1)
+		log->calls[n] = c;
+}
+
+static enum vm_hook_ret first_exit(void *ctx, struct vm *vm, int vcpu,
+				   struct kvm_run *run)
+{
+	(void)vm;
+	(void)vcpu;
+	if (run->exit_reason == KVM_EXIT_SHUTDOWN)
+		note(ctx, 'a');		/* seen first, left to the next set */
+	return VM_HOOK_UNHANDLED;
+}
+
+static void first_stopped(void *ctx, struct vm *vm, int vcpu)
+{
+	(void)vm;
+	(void)vcpu;
+	note(ctx, 'x');			/* not its stop: must not be called */
+}
+
+static void first_vm_exit(void *ctx, struct vm *vm, int status)
+{
+	(void)vm;
+	((struct order_log *)ctx)->first_status = status;
+}
+
+static enum vm_hook_ret second_exit(void *ctx, struct vm *vm, int vcpu,
+				    struct kvm_run *run)
+{
+	(void)vm;
+	(void)vcpu;
+	if (run->exit_reason != KVM_EXIT_SHUTDOWN)
+		return VM_HOOK_UNHANDLED;
+	note((struct order_log *)ctx - 1, 'b');
+	return VM_HOOK_STOP;
+}
+
+static void second_stopped(void *ctx, struct vm *vm, int vcpu)
+{
+	struct order_log *log = (struct order_log *)ctx - 1;
+
+	(void)vm;
+	(void)vcpu;
+	note(log, 's');
+	sem_post(&log->stopped);
+}
+
+static void second_vm_exit(void *ctx, struct vm *vm, int status)
+{
+	(void)vm;
+	((struct order_log *)ctx - 1)->second_status = status;
+}
+
+TEST_F(spin, hook_sets_run_in_order_and_only_the_owner_hears_its_stop)
+{
+	struct vm_debug_hooks first = {
+		.on_exit = first_exit, .on_stopped = first_stopped,
+		.on_vm_exit = first_vm_exit,
+	}, second = {
+		.on_exit = second_exit, .on_stopped = second_stopped,
+		.on_vm_exit = second_vm_exit,
+	};
+	/* log[0] is the first set's context, log + 1 the second's. */
+	struct order_log log[2] = { { .first_status = -1, .second_status = -1 } };
+	int status = -1;
+
+	REQUIRE_KVM();
+	sem_init(&log[0].stopped, 0, 0);
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__add_debug_hooks(self->vm, &first, &log[0]));
+	ASSERT_EQ(0, vm__add_debug_hooks(self->vm, &second, &log[1]));
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
+	set_flag(self->vm, SPIN_CRASH);		/* vCPU 1 triple-faults */
+	ASSERT_EQ(0, sem_wait(&log[0].stopped));
+	vm__kill(self->vm, 3);
+	ASSERT_EQ(0, vm__wait(self->vm, &status));
+	EXPECT_STREQ("abs", log[0].calls);
+	EXPECT_EQ(3, log[0].first_status);
+	EXPECT_EQ(3, log[0].second_status);
+	sem_destroy(&log[0].stopped);
+}
+
+static int hooks_seen;
+
+static enum vm_hook_ret no_exit(void *ctx, struct vm *vm, int vcpu,
+				struct kvm_run *run)
+{
+	(void)ctx;
+	(void)vm;
+	(void)vcpu;
+	(void)run;
+	return VM_HOOK_UNHANDLED;
+}
+
+/* on_capture nests: "X<" before, ">X" after, the writer's "W" in the middle. */
+static char cap_log[64];
+
+static int wrap_capture(void *ctx, struct vm *vm, int (*capture)(void *arg),
+			void *arg)
+{
+	int r;
+
+	(void)vm;
+	strcat(cap_log, ctx);
+	strcat(cap_log, "<");
+	r = capture(arg);
+	strcat(cap_log, ">");
+	strcat(cap_log, ctx);
+	return r + 1;
+}
+
+static int writer(void *arg)
+{
+	strcat(cap_log, arg);
+	return 40;
+}
+
+TEST(hook_sets_add_remove_and_nest_capture)
+{
+	char path[] = "/tmp/kvmdbg-spin-XXXXXX", err[256], w[] = "W";
+	struct vm_config cfg = {
+		.image = path, .flat = true, .load_addr = SPIN_LOAD,
+		.mem_size = 4 << 20, .console_fd = 1, .err = err, .err_len = sizeof(err),
+	};
+	struct vm_debug_hooks cap = { .on_capture = wrap_capture };
+	struct vm_debug_hooks plain = { .on_exit = no_exit };
+	char *ctx[VM_MAX_DEBUG_HOOKS] = { "A", "B", "C", "D" };
+	struct vm *vm;
+
+	REQUIRE_KVM();
+	write_spin_guest(_metadata, path);
+	ASSERT_EQ(0, vm__create(&cfg, &vm)) TH_LOG("%s", err);
+	unlink(path);
+	EXPECT_EQ(-ENOENT, vm__remove_debug_hooks(vm, ctx[0]));
+	ASSERT_EQ(0, vm__add_debug_hooks(vm, &cap, ctx[0]));
+	ASSERT_EQ(0, vm__add_debug_hooks(vm, &plain, ctx[1]));
+	ASSERT_EQ(0, vm__add_debug_hooks(vm, &cap, ctx[2]));
+	ASSERT_EQ(0, vm__add_debug_hooks(vm, &cap, ctx[3]));
+	EXPECT_EQ(-ENOSPC, vm__add_debug_hooks(vm, &plain, &hooks_seen));
+	cap_log[0] = '\0';
+	EXPECT_EQ(43, vm__capture_held(vm, writer, w));
+	EXPECT_STREQ("A<C<D<W>D>C>A", cap_log);
+	/* Removing one keeps the others' order. */
+	ASSERT_EQ(0, vm__remove_debug_hooks(vm, ctx[2]));
+	cap_log[0] = '\0';
+	EXPECT_EQ(42, vm__capture_held(vm, writer, w));
+	EXPECT_STREQ("A<D<W>D>A", cap_log);
+	ASSERT_EQ(0, vm__add_debug_hooks(vm, &plain, &hooks_seen));
+	vm__destroy(vm);
+}
+
+/*
+ * guest_debug.c: a reserved slot is kept from the debugger's wishes, and
+ * reserving needs a slot no vCPU's debugger uses.
+ */
+TEST(guest_debug_reserved_slots_and_debugger_slots_exclude)
+{
+	char path[] = "/tmp/kvmdbg-spin-XXXXXX", err[256];
+	struct vm_config cfg = {
+		.image = path, .flat = true, .load_addr = SPIN_LOAD, .nr_cpus = 2,
+		.mem_size = 4 << 20, .console_fd = 1, .err = err, .err_len = sizeof(err),
+	};
+	struct x86_hw_slots hw = { 0 };
+	struct vm *vm;
+
+	REQUIRE_KVM();
+	write_spin_guest(_metadata, path);
+	ASSERT_EQ(0, vm__create(&cfg, &vm)) TH_LOG("%s", err);
+	unlink(path);
+	EXPECT_EQ(0u, guest_debug__reserved(vm));
+	ASSERT_EQ(0, guest_debug__reserve_exec(vm, SPIN_LOAD));
+	EXPECT_EQ(1u, guest_debug__reserved(vm));
+	/* The debugger's slot 0 is taken: refused, and nothing changes. */
+	hw.slot[0] = (struct x86_hw_slot){ .used = true, .type = X86_HW_EXEC,
+					   .addr = SPIN_LOAD + 4, .len = 1 };
+	EXPECT_EQ(-EBUSY, guest_debug__set_vcpu(vm, 1, KVM_GUESTDBG_SINGLESTEP, &hw));
+	hw.slot[1] = hw.slot[0];
+	hw.slot[0].used = false;
+	EXPECT_EQ(0, guest_debug__set_vcpu(vm, 1, KVM_GUESTDBG_SINGLESTEP, &hw));
+	/* vCPU 1's debugger slot 1 is in use: the next reservation gets 2. */
+	EXPECT_EQ(2, guest_debug__reserve_exec(vm, SPIN_LOAD + 8));
+	EXPECT_EQ(3, guest_debug__reserve_exec(vm, SPIN_LOAD + 12));
+	EXPECT_EQ(-ENOSPC, guest_debug__reserve_exec(vm, SPIN_LOAD + 16));
+	EXPECT_EQ(0, guest_debug__release(vm, 0));
+	EXPECT_EQ(-ENOENT, guest_debug__release(vm, 0));
+	EXPECT_EQ(-EINVAL, guest_debug__release(vm, 4));
+	EXPECT_EQ(12u, guest_debug__reserved(vm));
+	EXPECT_EQ(0, guest_debug__reserve_exec(vm, SPIN_LOAD + 16));
+	EXPECT_EQ(-EINVAL, guest_debug__set_vcpu(vm, 2, 0, NULL));
+	EXPECT_EQ(0, guest_debug__set_vcpu(vm, 1, 0, NULL));
+	vm__destroy(vm);
 }
 
 TEST(gpa_to_hva_checks_bounds)

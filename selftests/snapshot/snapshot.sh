@@ -537,9 +537,14 @@ check "its new snapshot resumes to the original end (status $rc)" \
 
 # --- option errors ---
 expect_err "--snapshot-at needs --snapshot" 2 "$P: --snapshot-at needs --snapshot FILE" -- --snapshot-at snap_point "$GUEST"
-expect_err "--snapshot-at with --gdb refused" 2 \
-	"$P: --snapshot-at cannot be combined with gdb (both use the debug registers); use 'monitor snapshot FILE' in gdb" \
-	-- --snapshot x --snapshot-at snap_point --gdb 1 "$GUEST"
+# --snapshot-at under the gdb driver (it once was refused): written, gdb sees the end.
+"$LAUNCH" --snapshot "$T/drv.snap" --snapshot-at snap_point --snapshot-exit --gdb-exec continue \
+	"$GUEST" >"$T/o" 2>"$T/e"; rc=$?
+check "--snapshot-at with --gdb-exec: status 0, written by the breakpoint, gdb saw the exit" \
+	[ $rc = 0 ] && grep -qx "$P: snapshot written to $T/drv.snap (--snapshot-at breakpoint)" "$T/e" &&
+	grep -qx '\[Inferior 1 (Remote target) exited normally\]' "$T/o"
+check "--snapshot-at with --gdb-exec: the snapshot resumes to the end" \
+	[ "$("$LAUNCH" --resume "$T/drv.snap" 2>/dev/null | tail -1)" = "done: 180000 spins" ]
 expect_err "--snapshot-at unknown symbol" 2 "$P: --snapshot-at: symbol 'nosuch' not found in $GUEST" \
 	-- --snapshot x --snapshot-at nosuch "$GUEST"
 expect_err "--resume with --cpus refused" 2 \

@@ -59,9 +59,8 @@ static const struct run_opt run_opts[] = {
 	{ "snapshot", 1, OPT_SNAPSHOT, "FILE", "write snapshots to FILE (atomically) on SIGUSR1, on a guest\n"
 	  "                         write to port 0xF5, and at --snapshot-at; the guest runs on" },
 	{ "snapshot-at", 1, OPT_SNAPSHOT_AT, "WHERE", "snapshot when a vCPU first reaches WHERE, an address\n"
-	  "                         or an ELF symbol of IMAGE,"
- " by a HW breakpoint on every\n"
-	  "                         vCPU (not with gdb)" },
+	  "                         or an ELF symbol of IMAGE, by a HW breakpoint on every\n"
+	  "                         vCPU; with gdb too (gdb keeps the other 3 debug registers)" },
 	{ "snapshot-exit", 0, OPT_SNAPSHOT_EXIT, NULL, "end the guest after the first snapshot: status 0, or 1\n"
 	  "                         at once if it failed" },
 	{ "resume", 1, OPT_RESUME, "FILE", "resume the snapshot FILE instead of booting an IMAGE; RAM\n"
@@ -477,9 +476,6 @@ static int run__check_snap(struct run_args *a)
 		return cli_error("--snapshot-exit needs --snapshot FILE"), EXIT_USAGE;
 	if (a->snapshot_at && !a->snapshot)
 		return cli_error("--snapshot-at needs --snapshot FILE"), EXIT_USAGE;
-	if (a->snapshot_at && (a->gdb || run__driver(a)))
-		return cli_error("--snapshot-at cannot be combined with gdb (both use the debug registers); use 'monitor snapshot FILE' in gdb"),
-		       EXIT_USAGE;
 	if (a->gdb && run__driver(a))
 		return cli_error("--gdb serves an external client; --gdb-session, --gdb-exec and --gdb-script run gdb for you: pick one"),
 		       EXIT_USAGE;

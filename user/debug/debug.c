@@ -265,7 +265,7 @@ static int debug__setup(struct debug *d)
 	d->stub = gdb_stub_new(&debug_target_ops, d);
 	if (!d->stub)
 		return -errno;
-	r = vm__set_debug_hooks(d->vm, &debug_hooks, d);
+	r = vm__add_debug_hooks(d->vm, &debug_hooks, d);
 	if (r)
 		return r;
 	/* Parked at the entry point until a client resumes it, whatever
@@ -273,7 +273,7 @@ static int debug__setup(struct debug *d)
 	 */
 	r = vm__pause(d->vm);
 	if (r)
-		vm__set_debug_hooks(d->vm, NULL, NULL);
+		vm__remove_debug_hooks(d->vm, d);
 	return r;
 }
 
@@ -317,7 +317,7 @@ int debug__start(struct vm *vm, const char *gdb_spec, struct debug **out)
 	if (!r) {
 		r = -pthread_create(&d->thread, NULL, debug__thread, d);
 		if (r)
-			vm__set_debug_hooks(vm, NULL, NULL);
+			vm__remove_debug_hooks(vm, d);
 	}
 	if (r) {
 		if (d->srv && r != -EADDRINUSE)

@@ -5,8 +5,9 @@
  * Z0: int3 patched into guest memory, any number; the table keeps the
  *     original byte for reads, removal and detach. Not into the VMM's
  *     own structures (vm__gpa_reserved) unless "monitor phys on".
- * Z1, Z4: DR0-DR3 slots (4 in all, shared), programmed into every vCPU at
- *     resume (debug_regs__guest_debug). DR7 data breakpoints do not fire
+ * Z1, Z4: DR0-DR3 slots (4 in all, shared; fewer while --snapshot-at holds
+ *     one, user/vmm/guest_debug.h), programmed into every vCPU at resume
+ *     (debug_regs__guest_debug); none free: E28. DR7 data breakpoints do not fire
  *     on the CPL0-emulating KVM of our test hosts: Z4 is unproven there.
  * Z2: page protection instead of DR7. Each watched page is made read-only
  *     for the guest (vm__protect_page: a KVM_MEM_READONLY memslot), so
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "user/debug/debug_priv.h"
+#include "user/vmm/guest_debug.h"
 
 /* Breakpoint addresses are translated through vCPU 0's page tables. */
 #define BP_VCPU		0
@@ -82,13 +84,27 @@ static int sw_remove(struct debug *d, uint64_t addr)
 static int hw_insert(struct debug *d, enum x86_hw_type type, uint64_t addr,
 		     uint64_t len)
 {
+	struct x86_hw_slots tmp;
+	unsigned int reserved;
 	int r;
 
 	if (len > 8)
 		return -EINVAL;
+	reserved = guest_debug__reserved(d->vm);
 	pthread_mutex_lock(&d->lock);
-	r = x86_hw__insert(&d->hw, type, addr, (unsigned int)len);
+	/* Into a copy where the reserved slots look taken, so ours avoid them. */
+	tmp = d->hw;
+	for (int i = 0; i < X86_HW_SLOTS; i++)
+		if (reserved & (1u << i))
+			tmp.slot[i].used = true;
+	r = x86_hw__insert(&tmp, type, addr, (unsigned int)len);
+	if (r >= 0)
+		d->hw.slot[r] = tmp.slot[r];
 	pthread_mutex_unlock(&d->lock);
+	if (r == -ENOSPC && reserved)
+		debug__log(d, "no free debug register for a hardware breakpoint or watchpoint at %#llx: "
+			   "--snapshot-at holds %d of the %d until it fires",
+			   (unsigned long long)addr, __builtin_popcount(reserved), X86_HW_SLOTS);
 	return r < 0 ? r : 0;
 }
 

@@ -68,9 +68,6 @@ struct debug_vcpu {
 	bool cached;
 	bool fpu_cached;
 	struct x86_kvm_state state;
-	/* Last KVM_SET_GUEST_DEBUG sent, to skip identical ones. */
-	bool dbg_set;
-	struct kvm_guest_debug dbg;
 };
 
 #define DEBUG_MAX_MONITORS	4
@@ -105,6 +102,7 @@ struct debug {
 	 * on_exit re-executes such a spurious hit (debug_exit.c). Under lock.
 	 */
 	struct swbp_table gone;
+	/* Our DR slots; guest_debug__reserved() ones stay free (debug_bp.c). */
 	struct x86_hw_slots hw;
 	struct debug_watch *watches;
 	size_t nr_watches;

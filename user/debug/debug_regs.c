@@ -193,52 +193,29 @@ int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p)
 	return 0;
 }
 
-static void hw_regs(struct debug *d, int skip_slot, struct kvm_guest_debug *g)
-{
-	struct x86_hw_slots hw = d->hw;
-
-	if (skip_slot >= 0)
-		hw.slot[skip_slot].used = false;
-	if (!x86_hw__count(&hw))
-		return;
-	g->control |= KVM_GUESTDBG_USE_HW_BP;
-	for (int i = 0; i < X86_HW_SLOTS; i++)
-		g->arch.debugreg[i] = hw.slot[i].used ? hw.slot[i].addr : 0;
-	g->arch.debugreg[7] = x86_hw__dr7(&hw);
-}
-
 /*
  * Every resume programs each vCPU: SINGLESTEP when stepping, USE_SW_BP
  * while any int3 of ours is in memory (without it the guest's own int3s
- * go to the guest), USE_HW_BP with DR0-DR3/DR7 while slots are in use.
- * @skip_hw_slot (or -1) is left out, to step off a HW breakpoint.
+ * go to the guest), our DR slots while any is in use; guest_debug.c adds
+ * other users' reserved slots (--snapshot-at) and tells KVM when it
+ * changed. @skip_hw_slot (or -1) is left out, to step off a HW breakpoint.
  */
 int debug_regs__guest_debug(struct debug *d, int vcpu, bool step,
 			    int skip_hw_slot)
 {
-	struct debug_vcpu *v = &d->vcpus[vcpu];
-	struct kvm_guest_debug g;
-	int r;
+	struct x86_hw_slots hw;
+	uint32_t control = 0;
 
-	memset(&g, 0, sizeof(g));
+	memset(&hw, 0, sizeof(hw));
 	if (d->attached) {
 		if (step)
-			g.control |= KVM_GUESTDBG_SINGLESTEP |
-				     (d->dbg_flags & KVM_GUESTDBG_BLOCKIRQ);
+			control |= KVM_GUESTDBG_SINGLESTEP |
+				   (d->dbg_flags & KVM_GUESTDBG_BLOCKIRQ);
 		if (d->sw.n)
-			g.control |= KVM_GUESTDBG_USE_SW_BP;
-		hw_regs(d, skip_hw_slot, &g);
-		if (g.control)
-			g.control |= KVM_GUESTDBG_ENABLE;
+			control |= KVM_GUESTDBG_USE_SW_BP;
+		hw = d->hw;
+		if (skip_hw_slot >= 0)
+			hw.slot[skip_hw_slot].used = false;
 	}
-	if (v->dbg_set && !memcmp(&g, &v->dbg, sizeof(g)))
-		return 0;
-	r = vm__set_guest_debug(d->vm, vcpu, &g);
-	if (r) {
-		v->dbg_set = false;
-		return r;
-	}
-	v->dbg = g;
-	v->dbg_set = true;
-	return 0;
+	return guest_debug__set_vcpu(d->vm, vcpu, control, &hw);
 }

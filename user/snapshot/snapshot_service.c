@@ -4,7 +4,9 @@
  * asked by SIGUSR1 (signalfd; the signal is blocked in every thread of
  * the process from snapshot_service__start() on), by a guest write to
  * port 0xF5, by a vCPU reaching --snapshot-at (a HW breakpoint on every
- * vCPU), or by the gdb backend's "monitor snapshot FILE".
+ * vCPU, in a debug-register slot reserved from user/vmm/guest_debug.c, so
+ * a debugger keeps the others), or by the gdb backend's "monitor
+ * snapshot FILE".
  *
  * Triggers on vCPU threads cannot wait for the world to stop (they are
  * part of it): they take an asynchronous hold (vm__hold_async), so the
@@ -40,6 +42,7 @@ struct snap_service {
 	pthread_mutex_t lock;
 	/* Under lock. */
 	bool stop, pending, at_armed, warned_port;
+	int at_slot;			/* our DR slot while reserved, else -1 */
 	int pending_holds;		/* vm__hold_async() holds to release */
 	enum snap_trigger pending_trigger;
 	int nr_written, last_err;
@@ -59,12 +62,22 @@ static void service__post(struct snap_service *s, enum snap_trigger t, bool held
 		return;	/* only on counter overflow: it is readable then */
 }
 
-static int service__guest_debug(struct snap_service *s, bool on)
+/*
+ * Under the hold (or before the start): once the breakpoint was hit (or
+ * @always), our slot goes back to the pool.
+ */
+static void service__disarm(struct snap_service *s, bool always)
 {
-	struct kvm_guest_debug dbg;
+	int slot = -1;
 
-	guest_debug__hw_exec(&dbg, on ? s->cfg.at_addr : 0);
-	return vm__set_guest_debug(s->vm, VM_ALL_VCPUS, &dbg);
+	pthread_mutex_lock(&s->lock);
+	if (always || !s->at_armed) {
+		slot = s->at_slot;
+		s->at_slot = -1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (slot >= 0)
+		guest_debug__release(s->vm, slot);
 }
 
 static void service__report(struct snap_service *s, enum snap_trigger t,
@@ -93,8 +106,11 @@ static void service__snapshot(struct snap_service *s, enum snap_trigger t,
 
 	m.trigger = t;
 	m.trigger_addr = t == SNAP_TRIG_ADDR ? s->cfg.at_addr : 0;
-	if (holds && vm__hold(s->vm) == 0 && t == SNAP_TRIG_ADDR)
-		service__guest_debug(s, false);	/* once: the breakpoint is spent */
+	/* Whatever trigger this request now names (a port write may have
+	 * followed the hit): a spent breakpoint goes, once.
+	 */
+	if (holds && vm__hold(s->vm) == 0)
+		service__disarm(s, false);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = s->path ? snapshot__write(s->vm, s->path, &m, err, sizeof(err)) : -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -181,20 +197,31 @@ static void service__on_port(void *ctx, struct vm *vm, int vcpu, uint32_t value)
 	service__post(s, SNAP_TRIG_PORT, true);
 }
 
-/* Debug hook (only without a gdb backend): our --snapshot-at breakpoint. */
+/*
+ * Debug hook, added before the debugger's: our --snapshot-at breakpoint,
+ * known by our slot's DR6 bit. Anything else (a debugger's breakpoint,
+ * a single-step) is not ours. A debugger breakpoint at the same address
+ * sets its own bit too: we take the exit, and once the snapshot is
+ * written and our slot released the vCPU re-executes the instruction and
+ * hits the debugger's breakpoint alone.
+ */
 static enum vm_hook_ret service__on_exit(void *ctx, struct vm *vm, int vcpu,
 					 struct kvm_run *run)
 {
 	struct snap_service *s = ctx;
-	bool hit;
+	bool hit, ours;
 
 	(void)vcpu;
 	if (run->exit_reason != KVM_EXIT_DEBUG)
 		return VM_HOOK_UNHANDLED;
 	pthread_mutex_lock(&s->lock);
-	hit = s->at_armed;
-	s->at_armed = false;
+	ours = s->at_slot >= 0 && (run->debug.arch.dr6 & (1ull << s->at_slot));
+	hit = ours && s->at_armed;
+	if (ours)
+		s->at_armed = false;
 	pthread_mutex_unlock(&s->lock);
+	if (!ours)
+		return VM_HOOK_UNHANDLED;
 	/* A second vCPU at the address before the first's hold parked it:
 	 * it parks too (quiesce) and runs on once the breakpoint is gone.
 	 */
@@ -248,9 +275,17 @@ static int service__hooks(struct snap_service *s)
 
 	if (r || !s->cfg.at_set)
 		return r;
+	r = vm__add_debug_hooks(s->vm, &hooks, s);
+	if (r)
+		return r;
+	r = guest_debug__reserve_exec(s->vm, s->cfg.at_addr);
+	if (r < 0) {
+		vm__remove_debug_hooks(s->vm, s);
+		return r;
+	}
+	s->at_slot = r;
 	s->at_armed = true;
-	r = vm__set_debug_hooks(s->vm, &hooks, s);
-	return r ? r : service__guest_debug(s, true);
+	return 0;
 }
 
 int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c,
@@ -265,6 +300,7 @@ int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c,
 	s->vm = vm;
 	s->cfg = *c;
 	s->sfd = -1;
+	s->at_slot = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	s->path = c->path ? strdup(c->path) : NULL;
 	s->image = c->meta.image ? strdup(c->meta.image) : NULL;
@@ -285,6 +321,8 @@ int snapshot_service__start(struct vm *vm, const struct snapshot_service_cfg *c,
 	return 0;
 fail:
 	vm__set_port_hook(vm, VM_PORT_SNAPSHOT, NULL, NULL);
+	vm__remove_debug_hooks(vm, s);
+	service__disarm(s, true);
 	service__free(s);
 	return r;
 }

@@ -168,6 +168,7 @@ static int vm__nr_running(struct vm *vm)
 static void vcpu__stop_world(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	const struct vm_hook_set *owner;
 	unsigned int gen;
 	bool report;
 
@@ -185,9 +186,11 @@ static void vcpu__stop_world(struct vcpu *vcpu)
 	       !vm->exiting)
 		pthread_cond_wait(&vm->changed, &vm->lock);
 	report = vm->paused && vm->stop_gen == gen && !vm->exiting;
-	if (report && vm->hooks.on_stopped) {
+	/* Only the set that stopped it hears of it (user/vmm/vm.h). */
+	owner = &vm->hooks[vcpu->stop_hooks];
+	if (report && owner->h.on_stopped) {
 		pthread_mutex_unlock(&vm->lock);
-		vm->hooks.on_stopped(vm->hooks_ctx, vm, vcpu->idx);
+		owner->h.on_stopped(owner->ctx, vm, vcpu->idx);
 		pthread_mutex_lock(&vm->lock);
 	}
 	vcpu__set_parked(vcpu, false);
@@ -224,9 +227,13 @@ static bool vm__crash(struct vcpu *vcpu, const char *what)
 		 vcpu->idx, what, rip);
 	fprintf(stderr, "%s: %s; the guest ends with status %d\n",
 		program_invocation_short_name, why, status);
-	if (vm->hooks.on_crash &&
-	    vm->hooks.on_crash(vm->hooks_ctx, vm, vcpu->idx, why, status))
-		return true;
+	for (int i = 0; i < vm->nr_hooks; i++) {
+		if (vm->hooks[i].h.on_crash &&
+		    vm->hooks[i].h.on_crash(vm->hooks[i].ctx, vm, vcpu->idx, why, status)) {
+			vcpu->stop_hooks = i;
+			return true;
+		}
+	}
 	vm__kill(vm, status);
 	return false;
 }
@@ -260,10 +267,17 @@ static enum vcpu_action vcpu__crash_exit(struct vcpu *vcpu)
 static enum vm_hook_ret vcpu__call_hook(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
+	enum vm_hook_ret r = VM_HOOK_UNHANDLED;
 
-	if (!vm->hooks.on_exit)
-		return VM_HOOK_UNHANDLED;
-	return vm->hooks.on_exit(vm->hooks_ctx, vm, vcpu->idx, vcpu->run);
+	/* In the order added, until one claims the exit. */
+	for (int i = 0; i < vm->nr_hooks && r == VM_HOOK_UNHANDLED; i++) {
+		if (!vm->hooks[i].h.on_exit)
+			continue;
+		r = vm->hooks[i].h.on_exit(vm->hooks[i].ctx, vm, vcpu->idx, vcpu->run);
+		if (r == VM_HOOK_STOP)
+			vcpu->stop_hooks = i;
+	}
+	return r;
 }
 
 static enum vcpu_action vcpu__handle_exit(struct vcpu *vcpu)
@@ -396,8 +410,9 @@ int vm__wait(struct vm *vm, int *status)
 			pthread_join(vm->vcpus[i].thread, NULL);
 	if (status)
 		*status = vm->status;
-	if (vm->hooks.on_vm_exit)
-		vm->hooks.on_vm_exit(vm->hooks_ctx, vm, vm->status);
+	for (int i = 0; i < vm->nr_hooks; i++)
+		if (vm->hooks[i].h.on_vm_exit)
+			vm->hooks[i].h.on_vm_exit(vm->hooks[i].ctx, vm, vm->status);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
+#include "user/vmm/guest_debug.h"
 #include "user/vmm/machine.h"
 #include "user/vmm/vm.h"
 
@@ -44,6 +45,10 @@ struct vcpu {
 	bool halted;
 	/* Last exit needs KVM_RUN to complete it (PIO/MMIO); vCPU thread only. */
 	bool need_complete;
+	/* The hook set whose stop (VM_HOOK_STOP, on_crash) this is; vCPU thread. */
+	int stop_hooks;
+	/* Guest debugging wished and programmed (guest_debug.c, its lock). */
+	struct guest_debug_vcpu gd;
 };
 
 struct vm {
@@ -80,8 +85,14 @@ struct vm {
 	int nr_halted;
 	unsigned int stop_gen;	/* bumped by each stop; detects a racing resume */
 
-	struct vm_debug_hooks hooks;
-	void *hooks_ctx;
+	/* Debug hook sets in the order added; change only before vm__start(). */
+	struct vm_hook_set {
+		struct vm_debug_hooks h;
+		void *ctx;
+	} hooks[VM_MAX_DEBUG_HOOKS];
+	int nr_hooks;
+	/* Execute-breakpoint slots held for other users (guest_debug.c). */
+	struct x86_hw_slots gd_reserved;
 
 	/* Read-only pages (sorted GPAs) and the memslots they split RAM into;
 	 * protected by slots_lock, rewritten only while quiesced.

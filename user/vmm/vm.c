@@ -356,22 +356,58 @@ int vm__set_port_hook(struct vm *vm, uint16_t port, vm_port_fn fn, void *ctx)
 	return 0;
 }
 
-int vm__capture_held(struct vm *vm, int (*fn)(void *arg), void *arg)
+/* vm__capture_held(): the next set's on_capture around the rest. */
+struct capture_chain {
+	struct vm *vm;
+	int next;
+	int (*fn)(void *arg);
+	void *arg;
+};
+
+static int capture_next(void *p)
 {
-	/* hooks change only before vm__start(): no lock. */
-	if (vm->hooks.on_capture)
-		return vm->hooks.on_capture(vm->hooks_ctx, vm, fn, arg);
-	return fn(arg);
+	struct capture_chain *c = p;
+
+	while (c->next < c->vm->nr_hooks) {
+		int i = c->next++;
+
+		if (c->vm->hooks[i].h.on_capture)
+			return c->vm->hooks[i].h.on_capture(c->vm->hooks[i].ctx,
+							     c->vm, capture_next, c);
+	}
+	return c->fn(c->arg);
 }
 
-int vm__set_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h, void *ctx)
+int vm__capture_held(struct vm *vm, int (*fn)(void *arg), void *arg)
+{
+	struct capture_chain c = { .vm = vm, .fn = fn, .arg = arg };
+
+	/* hooks change only before vm__start(): no lock. */
+	return capture_next(&c);
+}
+
+int vm__add_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h, void *ctx)
 {
 	if (vm->started)
 		return -EBUSY;
-	if (h)
-		vm->hooks = *h;
-	else
-		memset(&vm->hooks, 0, sizeof(vm->hooks));
-	vm->hooks_ctx = h ? ctx : NULL;
+	if (vm->nr_hooks == VM_MAX_DEBUG_HOOKS)
+		return -ENOSPC;
+	vm->hooks[vm->nr_hooks].h = *h;
+	vm->hooks[vm->nr_hooks++].ctx = ctx;
 	return 0;
+}
+
+int vm__remove_debug_hooks(struct vm *vm, void *ctx)
+{
+	if (vm->started)
+		return -EBUSY;
+	for (int i = 0; i < vm->nr_hooks; i++) {
+		if (vm->hooks[i].ctx != ctx)
+			continue;
+		memmove(&vm->hooks[i], &vm->hooks[i + 1],
+			(vm->nr_hooks - i - 1) * sizeof(vm->hooks[0]));
+		vm->nr_hooks--;
+		return 0;
+	}
+	return -ENOENT;
 }

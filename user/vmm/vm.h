@@ -191,12 +191,16 @@ void vm__vcpu_wake(struct vm *vm, int i);
 int vm__kick_signal(void);
 
 /*
- * Debug hooks, installed before vm__start(); every pointer may be NULL.
+ * Debug hooks: up to VM_MAX_DEBUG_HOOKS sets (e.g. the snapshot service's
+ * --snapshot-at and the debugger), added before vm__start() and called in
+ * the order they were added; every pointer may be NULL.
  *
  * on_exit: on the vCPU thread, for KVM_EXIT_DEBUG, KVM_EXIT_INTERNAL_ERROR,
  * KVM_EXIT_SHUTDOWN, KVM_EXIT_FAIL_ENTRY and KVM_EXIT_MMIO (e.g. a store
  * into a page vm__protect_page() made read-only), before the VMM's own
- * handling.
+ * handling. Each set's on_exit in turn until one claims the exit (returns
+ * anything but VM_HOOK_UNHANDLED); a set claims only what is its own (a
+ * KVM_EXIT_DEBUG by its DR6 bits, user/vmm/guest_debug.h).
  *   VM_HOOK_UNHANDLED: the VMM handles the exit as if no hook existed
  *     (MMIO to RAM: apply the store; the rest: crash the guest);
  *   VM_HOOK_CONTINUE: claimed; the vCPU re-enters the guest (for an MMIO
@@ -204,27 +208,31 @@ int vm__kick_signal(void);
  *   VM_HOOK_STOP: claimed (same contract as CONTINUE for the exit itself)
  *     and stop the world (all-stop).
  *
- * on_stopped: after a VM_HOOK_STOP, once every other vCPU is parked, on
+ * on_stopped: only the set that owns the stop (its on_exit returned
+ * VM_HOOK_STOP, or its on_crash held the guest): after that stop, once
+ * every other vCPU is parked, on
  * the vCPU thread that stopped (which counts as parked during the call,
  * so vm__resume() may already run concurrently). If two vCPUs stop at
  * once, only the first is reported; the other is parked and its exit is
  * lost: re-executing the instruction on resume reproduces a breakpoint.
  * A stop that races with vm__resume() is dropped the same way.
  *
- * on_vm_exit: the guest is over; called once from vm__wait() after every
- * vCPU thread has ended.
+ * on_vm_exit: the guest is over; every set's, in order, once from
+ * vm__wait() after every vCPU thread has ended.
  *
  * on_crash: on the vCPU thread, when the guest crashed (an exit above that
  * on_exit left unhandled and that ends the guest, an unexpected exit, a
  * failed KVM_RUN), after the one-line reason went to stderr. @why is that
  * line without the program name and the status ("NAME: vCPU 0:
  * KVM_EXIT_SHUTDOWN (triple fault) at RIP 0x100000"), @status what the
- * guest ends with (VM_STATUS_CRASH + reason). Returning true holds the
- * guest for inspection instead: the world stops as after VM_HOOK_STOP
- * (on_stopped follows) and the hook's owner later ends it with
- * vm__kill(vm, status). false: the guest ends now.
+ * guest ends with (VM_STATUS_CRASH + reason). Each set's in turn until
+ * one returns true: it holds the guest for inspection instead: the world
+ * stops as after VM_HOOK_STOP (its on_stopped follows) and it later ends
+ * it with vm__kill(vm, status). None holds: the guest ends now.
  */
 enum vm_hook_ret { VM_HOOK_UNHANDLED, VM_HOOK_CONTINUE, VM_HOOK_STOP };
+
+#define VM_MAX_DEBUG_HOOKS	4
 
 struct vm_debug_hooks {
 	enum vm_hook_ret (*on_exit)(void *ctx, struct vm *vm, int vcpu,
@@ -237,14 +245,21 @@ struct vm_debug_hooks {
 	 * on_capture: vm__capture_held() on the snapshot writer's thread, every
 	 * vCPU held: call capture(arg) and return its result, with guest
 	 * memory as the guest wrote it meanwhile (a debugger's int3s out).
+	 * Sets nest: the first set's on_capture wraps the second's, and so
+	 * on; the innermost @capture is the writer's.
 	 */
 	int (*on_capture)(void *ctx, struct vm *vm, int (*capture)(void *arg),
 			  void *arg);
 };
 
-/* Copies *h; NULL removes the hooks. Returns -EBUSY once started. */
-int vm__set_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h,
+/*
+ * Copies *h and appends it with @ctx. -EBUSY once started, -ENOSPC when
+ * VM_MAX_DEBUG_HOOKS sets are there.
+ */
+int vm__add_debug_hooks(struct vm *vm, const struct vm_debug_hooks *h,
 			void *ctx);
+/* Removes the set added with @ctx. -EBUSY once started, -ENOENT: none. */
+int vm__remove_debug_hooks(struct vm *vm, void *ctx);
 
 /* Guest memory. RAM is one range [0, vm__mem_size()); the host mapping
  * stays writable whatever KVM_MEM_READONLY says.
