@@ -30,6 +30,12 @@
  * unchanged, no vCPU executed a guest instruction between the first and
  * the last capture, otherwise the caller captures again.
  *
+ * A kick can be lost: in the test VM (nested SVM under QEMU TCG) a vCPU
+ * was seen to stay in the guest for minutes after its signal and IPI,
+ * with the caller asleep on its mutex. So the wait for a mutex spins
+ * briefly (a kicked vCPU leaves within microseconds), then polls and
+ * kicks again every KVMDBG_FREEZE_REKICK_MS.
+ *
  * Every vcpu->mutex is taken in vCPU index order, killable, so a VMM
  * killed mid-call does not hang and two sessions cannot deadlock. They are
  * never held across a return to userspace: KVMDBG_FREEZE leaves only
@@ -38,6 +44,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/sched/signal.h>
@@ -45,6 +52,8 @@
 #include "kvmdbg.h"
 
 #define KVMDBG_VCPU_FILE_PREFIX	"kvm-vcpu:"
+#define KVMDBG_FREEZE_SPIN_NS	(200 * NSEC_PER_USEC)
+#define KVMDBG_FREEZE_REKICK_MS	10
 
 struct kvmdbg_match {
 	struct kvmdbg_world *w;
@@ -144,6 +153,31 @@ static void kvmdbg_freeze_kick(struct kvm_vcpu *vcpu, int signo)
 	kvm_vcpu_kick(vcpu);
 }
 
+/*
+ * Takes @vcpu's mutex after its kick: spins for KVMDBG_FREEZE_SPIN_NS,
+ * then polls, kicking it again every KVMDBG_FREEZE_REKICK_MS.
+ * Return: 0, or -EINTR when the caller was killed while waiting.
+ */
+static int kvmdbg_freeze_lock(struct kvm_vcpu *vcpu, int signo)
+{
+	ktime_t start = ktime_get(), kicked = start;
+
+	while (!mutex_trylock(&vcpu->mutex)) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (ktime_to_ns(ktime_sub(ktime_get(), start)) < KVMDBG_FREEZE_SPIN_NS) {
+			cpu_relax();
+			continue;
+		}
+		if (ktime_to_ms(ktime_sub(ktime_get(), kicked)) >= KVMDBG_FREEZE_REKICK_MS) {
+			kvmdbg_freeze_kick(vcpu, signo);
+			kicked = ktime_get();
+		}
+		usleep_range(50, 150);
+	}
+	return 0;
+}
+
 static void kvmdbg_freeze_note(struct kvmdbg_world *w, unsigned int i)
 {
 	w->exits[i] = READ_ONCE(w->vcpus[i]->stat.exits);
@@ -181,7 +215,7 @@ int kvmdbg_freeze_hold(struct kvmdbg_world *w)
 	for (i = 0; i < w->nr; i++) {
 		if (test_bit(i, w->held))
 			continue;
-		if (mutex_lock_killable(&w->vcpus[i]->mutex))
+		if (kvmdbg_freeze_lock(w->vcpus[i], w->sess->kick_signal))
 			return -EINTR;
 		__set_bit(i, w->held);
 	}
@@ -226,7 +260,7 @@ int kvmdbg_freeze_relock_one(struct kvmdbg_world *w, unsigned int i)
 	smp_mb();
 	if (!mutex_trylock(&vcpu->mutex)) {
 		kvmdbg_freeze_kick(vcpu, w->sess->kick_signal);
-		if (mutex_lock_killable(&vcpu->mutex))
+		if (kvmdbg_freeze_lock(vcpu, w->sess->kick_signal))
 			return -EINTR;
 	}
 	__set_bit(i, w->held);
