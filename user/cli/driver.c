@@ -23,14 +23,15 @@
 #include "user/cli/driver.h"
 #include "user/lib/elf.h"
 #include "user/snapshot/snapshot.h"
+#include "user/vmm/kvmdbg_mod.h"
 #include "user/vmm/vm.h"
 
 #define DRIVER_LISTEN_TIMEOUT_MS	10000
 #define MAX_GDB_ARGS			(16 + 2 * 64)
 
 struct session {
-	struct vm *vm;
-	struct debug *dbg;
+	const struct driver_backend *be;
+	void *be_ctx;
 	const struct driver_cfg *cfg;
 	char dir[PATH_MAX];
 	char sock[PATH_MAX + 16];
@@ -40,9 +41,7 @@ struct session {
 	const char *sym_how;
 	char tried[2048];
 	char macros[PATH_MAX];
-	pthread_t waiter;
-	bool waiting;
-	int guest_status;
+	bool serving;
 };
 
 static bool file_ok(const char *p)
@@ -329,39 +328,14 @@ static int wait_listen(const char *path)
 
 static void print_context(struct session *s)
 {
-	const struct driver_cfg *c = s->cfg;
-	uint64_t mem = vm__mem_size(s->vm);
-
 	fprintf(stderr, "kvmdbg: debug context\n");
-	if (c->snap) {
-		const struct snap_config *sc = snapshot__config(c->snap);
-
-		fprintf(stderr, "  snapshot:       %s (captured by %s; image %s)\n",
-			snapshot__path(c->snap), snapshot__trigger_name(sc->trigger),
-			*snapshot__image(c->snap) ? snapshot__image(c->snap) : "unknown");
-		fprintf(stderr, "  memory:         %" PRIu64 " MiB, %" PRIu64 " pages mapped copy-on-write from the snapshot\n",
-			mem >> 20, snapshot__nr_pages(c->snap));
-	} else {
-		fprintf(stderr, "  image:          %s\n", c->image);
-		fprintf(stderr, "  memory:         %" PRIu64 " MiB\n", mem >> 20);
-	}
-	fprintf(stderr, "  vCPUs:          %d, held at the %s point until gdb continues\n",
-		vm__nr_vcpus(s->vm), c->snap ? "resume" : "entry");
+	s->be->context(s->be_ctx, stderr);
 	if (s->symbols)
 		fprintf(stderr, "  symbols:        %s (%s)\n", s->symbols, s->sym_how);
 	else
 		fprintf(stderr, "  symbols:        none found; tried %s\n", s->tried);
 	fprintf(stderr, "  macros:         %s\n", *s->macros ? s->macros : "not found (set KVMDBG_GDB_DIR)");
 	fprintf(stderr, "  socket:         %s\n", s->sock);
-	fprintf(stderr, "  stop the world: userspace (signals + per-vCPU KVM_GET_* ioctls)\n");
-}
-
-static void *waiter(void *arg)
-{
-	struct session *s = arg;
-
-	vm__wait(s->vm, &s->guest_status);
-	return NULL;
 }
 
 /* Child: gdb with the signal state of a fresh process. */
@@ -450,11 +424,8 @@ static int session__setup(struct session *s, char *err, size_t len)
 
 static void session__teardown(struct session *s)
 {
-	if (s->waiting) {
-		vm__kill(s->vm, 0);	/* no-op when the guest is over already */
-		pthread_join(s->waiter, NULL);
-	}
-	debug__stop(s->dbg);
+	if (s->serving)
+		s->be->stop(s->be_ctx);
 	if (*s->dir) {
 		unlink(s->init);
 		unlink(s->cmds);
@@ -464,26 +435,22 @@ static void session__teardown(struct session *s)
 	free(s->symbols);
 }
 
-int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err_len)
+int driver__run_backend(const struct driver_backend *be, void *ctx,
+			const struct driver_cfg *c, char *err, size_t err_len)
 {
-	struct session s = { .vm = vm, .cfg = c };
+	struct session s = { .be = be, .be_ctx = ctx, .cfg = c };
 	char spec[PATH_MAX + 32];
 	int r = session__setup(&s, err, err_len);
 
 	if (r)
 		goto out;
 	snprintf(spec, sizeof(spec), "unix:%s", s.sock);
-	r = debug__start(vm, spec, &s.dbg);
-	if (!r && !s.dbg)
-		r = -EADDRINUSE;
+	r = be->serve(ctx, spec, s.symbols);
 	if (r) {
 		snprintf(err, err_len, "cannot serve gdb on %s", s.sock);
 		goto out;
 	}
-	if (s.symbols)	/* a vmlinux gives the KASLR slide; other files no-op */
-		debug__set_kernel_symbols(s.dbg, s.symbols);
-	if (c->service)
-		debug__add_monitor(s.dbg, snapshot_service__monitor, c->service);
+	s.serving = true;
 	r = wait_listen(s.sock);
 	if (r) {
 		snprintf(err, err_len, "the gdb stub did not listen on %s within %d ms",
@@ -491,16 +458,109 @@ int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err
 		goto out;
 	}
 	print_context(&s);
-	r = vm__start(vm);
+	r = be->start(ctx);
 	if (r) {
 		snprintf(err, err_len, "cannot start the VM: %s", strerror(-r));
 		goto out;
 	}
-	s.waiting = !pthread_create(&s.waiter, NULL, waiter, &s);
-	r = s.waiting ? run_gdb(&s) : -EAGAIN;
+	r = run_gdb(&s);
 	if (r < 0)
 		snprintf(err, err_len, "cannot start gdb: %s", strerror(-r));
 out:
 	session__teardown(&s);
 	return r;
+}
+
+/* ---- The launcher's own VM as the backend -------------------------------- */
+
+struct vm_backend {
+	struct vm *vm;
+	struct debug *dbg;
+	const struct driver_cfg *cfg;
+	pthread_t waiter;
+	bool waiting;
+	int guest_status;
+};
+
+static int vmb__serve(void *ctx, const char *spec, const char *symbols)
+{
+	struct vm_backend *b = ctx;
+	int r = debug__start(b->vm, spec, &b->dbg);
+
+	if (!r && !b->dbg)
+		r = -EADDRINUSE;
+	if (r)
+		return r;
+	if (symbols)	/* a vmlinux gives the KASLR slide; other files no-op */
+		debug__set_kernel_symbols(b->dbg, symbols);
+	if (b->cfg->service)
+		debug__add_monitor(b->dbg, snapshot_service__monitor, b->cfg->service);
+	return 0;
+}
+
+static void vmb__context(void *ctx, FILE *out)
+{
+	struct vm_backend *b = ctx;
+	const struct driver_cfg *c = b->cfg;
+	uint64_t mem = vm__mem_size(b->vm);
+
+	if (c->snap) {
+		const struct snap_config *sc = snapshot__config(c->snap);
+
+		fprintf(out, "  snapshot:       %s (captured by %s; image %s)\n",
+			snapshot__path(c->snap), snapshot__trigger_name(sc->trigger),
+			*snapshot__image(c->snap) ? snapshot__image(c->snap) : "unknown");
+		fprintf(out, "  memory:         %" PRIu64 " MiB, %" PRIu64 " pages mapped copy-on-write from the snapshot\n",
+			mem >> 20, snapshot__nr_pages(c->snap));
+	} else {
+		fprintf(out, "  image:          %s\n", c->image);
+		fprintf(out, "  memory:         %" PRIu64 " MiB\n", mem >> 20);
+	}
+	fprintf(out, "  vCPUs:          %d, held at the %s point until gdb continues\n",
+		vm__nr_vcpus(b->vm), c->snap ? "resume" : "entry");
+	fprintf(out, "  stop the world: %s\n", vm__stw_path(b->vm));
+}
+
+static void *vmb__waiter(void *arg)
+{
+	struct vm_backend *b = arg;
+
+	vm__wait(b->vm, &b->guest_status);
+	return NULL;
+}
+
+static int vmb__start(void *ctx)
+{
+	struct vm_backend *b = ctx;
+	int r = vm__start(b->vm);
+
+	if (r)
+		return r;
+	b->waiting = !pthread_create(&b->waiter, NULL, vmb__waiter, b);
+	return b->waiting ? 0 : -EAGAIN;
+}
+
+static void vmb__stop(void *ctx)
+{
+	struct vm_backend *b = ctx;
+
+	if (b->waiting) {
+		vm__kill(b->vm, 0);	/* no-op when the guest is over already */
+		pthread_join(b->waiter, NULL);
+	}
+	debug__stop(b->dbg);
+}
+
+static const struct driver_backend vm_backend = {
+	.serve = vmb__serve,
+	.context = vmb__context,
+	.start = vmb__start,
+	.stop = vmb__stop,
+};
+
+int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err_len)
+{
+	struct vm_backend b = { .vm = vm, .cfg = c };
+
+	return driver__run_backend(&vm_backend, &b, c, err, err_len);
 }

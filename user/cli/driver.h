@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct vm;
 struct snapshot;
@@ -32,5 +33,24 @@ struct driver_cfg {
  * is over and its backend stopped when this returns; the caller destroys it.
  */
 int driver__run(struct vm *vm, const struct driver_cfg *c, char *err, size_t err_len);
+
+/*
+ * What the session drives: driver__run()'s own VM, or a VM another VMM
+ * runs (builtin-attach.c). serve: serve gdb on @spec (a unix socket;
+ * @symbols the file the driver found, or NULL), the stub on a thread of
+ * the backend's. context: the debug-context lines about the target.
+ * start: gdb may connect now (the launcher's VM starts, held). stop: gdb
+ * is gone, or the session failed after serve: end the target's side and
+ * the stub.
+ */
+struct driver_backend {
+	int (*serve)(void *ctx, const char *spec, const char *symbols);
+	void (*context)(void *ctx, FILE *out);
+	int (*start)(void *ctx);
+	void (*stop)(void *ctx);
+};
+
+int driver__run_backend(const struct driver_backend *be, void *ctx,
+			const struct driver_cfg *c, char *err, size_t err_len);
 
 #endif /* KVMDBG_USER_DRIVER_H */
