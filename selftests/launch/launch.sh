@@ -375,5 +375,92 @@ bad_image "flat binary: entry outside the image" "$TMP/exit42.bin" \
 	"entry point 0x300000 is outside the image loaded at 0x200000-0x20000f" \
 	--flat --load-addr 0x200000 --entry 0x300000
 
+# --- --attach PID: finding another process's VM, and why it cannot be had ---
+# (the module part runs in the test VM: selftests/vm/tests.d/75-attach)
+run "--attach: not a process id" 2 "" \
+	"$L: --attach 12x: not a process id (PID, or PID:FD to pick one of its VM fds)
+" -- --attach 12x --info
+run "--attach: nothing to do" 2 "" \
+	"$L: --attach 1: say what to do: --info, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)
+" -- --attach 1
+run "--attach: --snapshot is not in this version, says so" 2 "" \
+	"$L: --attach 1: --snapshot FILE of a VM another VMM runs is not in this version; use --gdb or the gdb driver to inspect it
+" -- --attach 1 --snapshot "$TMP/f.snap"
+run "--attach: no IMAGE" 2 "" \
+	"$L: --attach PID takes no IMAGE (got $EX/hello.elf): the VM is the one PID runs
+" -- --attach 1 --info "$EX/hello.elf"
+run "--attach: no options that make a VM" 2 "" \
+	"$L: --attach PID: the VM exists already; drop --cpus, --mem, --kernel, --initrd, --append, --flat, --load-addr, --entry and --resume
+" -- --cpus 2 --attach 1 --info
+run "--info with run options needs --attach" 2 "" \
+	"$L: --info is for --attach PID (kvmdbg-launch --info alone describes this host's KVM)
+" -- --cpus 2 --info "$EX/hello.elf"
+run "--attach: bad --kick-signal" 2 "" \
+	"$L: --kick-signal SIGFOO: not a signal (e.g. SIGUSR1, USR1, SIGRTMIN+1 or 10)
+" -- --attach 1 --kick-signal SIGFOO --info
+true & gone=$!; wait "$gone"
+run "--attach: a process that is gone" 1 "" "$L: --attach $gone: no such process
+" -- --attach "$gone" --info
+sleep 60 & sl=$!
+run "--attach: a process without a VM" 1 "" \
+	"$L: --attach $sl: process $sl (sleep) has no KVM VM open (no anon_inode:kvm-vm among its fds)
+" -- --attach "$sl" --info
+kill "$sl"; wait "$sl" 2>/dev/null
+
+# A launcher held under --gdb (its VM exists, waiting for a client), and
+# a copy under another name (a VMM kvmdbg does not know).
+held_vm() {
+	local pid i
+	"$@" >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'anon_inode:kvm-vm' && break
+		sleep 0.1
+	done
+	echo "$pid"
+}
+if $have_kvm; then
+	cp "$LAUNCH" "$TMP/xvmm"
+	vmm=$(held_vm "$LAUNCH" --gdb 0 "$EX/hello.elf")
+	xvmm=$(held_vm "$TMP/xvmm" --gdb 0 "$EX/hello.elf")
+	run "--attach: a kick signal the VMM does not catch" 1 "" \
+		"$L: --attach $vmm: process $vmm (kvmdbg-launch) has no handler for SIGUSR2 (--kick-signal): kicking its vCPUs with it would kill or miss them; name the one it catches with --kick-signal SIG
+" -- --attach "$vmm" --kick-signal USR2 --info
+	run "--attach: a VMM kvmdbg does not know needs --kick-signal" 1 "" \
+		"$L: --attach $xvmm: process $xvmm (xvmm) is not a VMM kvmdbg knows: name the signal that kicks its vCPU threads with --kick-signal SIG (e.g. QEMU's SIGUSR1)
+" -- --attach "$xvmm" --info
+	run "--attach PID:FD: an fd that is not its VM" 1 "" \
+		"$L: --attach $vmm:0: fd 0 of process $vmm (kvmdbg-launch) is not a KVM VM (its VM fds: $(ls -l "/proc/$vmm/fd" | sed -n 's/.* \([0-9]*\) -> anon_inode:kvm-vm$/\1/p'))
+" -- --attach "$vmm:0" --info
+	if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+		RUN_WRAP=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+		run "--attach as another user: ptrace permission needed" 1 "" \
+			"$L: --attach $vmm: cannot read the fds of process $vmm (kvmdbg-launch): ptrace permission on it is needed (run as root or as its user; see /proc/sys/kernel/yama/ptrace_scope)
+" -- --attach "$vmm" --info
+		RUN_WRAP=()
+	else
+		ok "--attach as another user: ptrace permission needed # SKIP not root (cannot become nobody)"
+	fi
+	# This host's kernel cannot load kvmdbg.ko (the module runs in the test VM).
+	"$LAUNCH" --attach "$vmm" --info >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = 1 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" = 1 ] &&
+		grep -qE "^$L: --attach $vmm: kvmdbg.ko is not usable \(.+\); KVM refuses vCPU access from any process but the VM's creator, so only the module can stop and read another VMM's VM$" "$TMP/err"; then
+		ok "--attach without kvmdbg.ko: one line, status 1"
+	else
+		not_ok "--attach without kvmdbg.ko: one line, status 1"
+		echo "#   status $rc; stderr:"; sed 's/^/#     /' "$TMP/err"
+	fi
+	kill "$vmm" "$xvmm"; wait "$vmm" "$xvmm" 2>/dev/null
+else
+	for d in "--attach: a kick signal the VMM does not catch" \
+		"--attach: a VMM kvmdbg does not know needs --kick-signal" \
+		"--attach PID:FD: an fd that is not its VM" \
+		"--attach as another user: ptrace permission needed" \
+		"--attach without kvmdbg.ko: one line, status 1"; do
+		skip "$d"
+	done
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -31,7 +31,7 @@ enum {
 	OPT_HELP = 'h', OPT_FLAT = 256, OPT_LOAD_ADDR, OPT_ENTRY,
 	OPT_SNAPSHOT, OPT_SNAPSHOT_AT, OPT_SNAPSHOT_EXIT, OPT_RESUME,
 	OPT_SYMBOLS, OPT_GDB_SESSION, OPT_GDB_EXEC, OPT_GDB_SCRIPT,
-	OPT_KERNEL, OPT_INITRD, OPT_APPEND,
+	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_ATTACH, OPT_KICK_SIGNAL, OPT_INFO,
 };
 
 #define MAX_GDB_EXEC	64
@@ -75,6 +75,12 @@ static const struct run_opt run_opts[] = {
 	  "                         KASLR slide (qOffsets, monitor info kaslr)" },
 	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O, and each snapshot's size and\n"
 	  "                         write time, on stderr" },
+	{ "attach", 1, OPT_ATTACH, "PID", "debug the VM that process PID (QEMU, Firecracker, ...) runs,\n"
+	  "                         through kvmdbg.ko: with --gdb, --gdb-session/-exec/-script\n"
+	  "                         or --info; PID:FD picks one of several VM fds" },
+	{ "kick-signal", 1, OPT_KICK_SIGNAL, "SIG", "with --attach: the signal that kicks the VMM's vCPU\n"
+	  "                         threads (default: known per VMM, e.g. QEMU's SIGUSR1)" },
+	{ "info", 0, OPT_INFO, NULL, "with --attach: the VMM, its vCPUs and memslots" },
 	{ "help", 0, OPT_HELP, NULL, "this text" },
 };
 
@@ -92,6 +98,7 @@ struct run_args {
 	struct snapshot *snap;
 	uint64_t at_addr;
 	struct snap_service *service;	/* every run has one */
+	struct attach_args attach;	/* --attach PID, target NULL otherwise */
 };
 
 static bool run__driver(const struct run_args *a)
@@ -277,6 +284,22 @@ static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 	return -1;
 }
 
+static int run__parse_attach_opt(struct run_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_ATTACH:
+		a->attach.target = arg;
+		return 0;
+	case OPT_KICK_SIGNAL:
+		a->attach.kick_signal = arg;
+		return 0;
+	case OPT_INFO:
+		a->attach.info = true;
+		return 0;
+	}
+	return run__parse_snap_opt(a, c, arg);
+}
+
 static int run__parse_opt(struct run_args *a, int c, const char *arg)
 {
 	uint64_t v;
@@ -330,7 +353,7 @@ static int run__parse_opt(struct run_args *a, int c, const char *arg)
 		a->cfg.verbose = true;
 		return 0;
 	}
-	return run__parse_snap_opt(a, c, arg);
+	return run__parse_attach_opt(a, c, arg);
 }
 
 static const struct run_opt *run__opt_by_val(int val)
@@ -401,8 +424,13 @@ static int run__parse(struct run_args *a, int argc, char **argv)
 		if (run__parse_opt(a, c, optarg) < 0)
 			return -1;
 	}
-	if ((a->resume || a->cfg.kernel) && optind == argc)
+	if ((a->resume || a->cfg.kernel || a->attach.target) && optind == argc)
 		return 0;
+	if (a->attach.target) {
+		cli_error("--attach PID takes no IMAGE (got %s): the VM is the one PID runs",
+			  argv[optind]);
+		return -1;
+	}
 	if (a->cfg.kernel) {
 		cli_error("--kernel IMAGE takes no other IMAGE (got %s)", argv[optind]);
 		return -1;
@@ -680,6 +708,33 @@ close:
 	return r;
 }
 
+/* --attach PID: the options that make sense for a VM another VMM runs. */
+static int run__attach(struct run_args *a)
+{
+	if (a->have_cpus || a->have_mem || a->cfg.kernel || a->cfg.initrd || a->cfg.cmdline ||
+	    a->cfg.flat || a->have_load_addr || a->have_entry || a->resume) {
+		cli_error("--attach PID: the VM exists already; drop --cpus, --mem, --kernel, --initrd, --append, --flat, --load-addr, --entry and --resume");
+		return EXIT_USAGE;
+	}
+	if (a->snapshot_at || a->snapshot_exit) {
+		cli_error("--attach PID: --snapshot-at and --snapshot-exit need the VM's own VMM; --snapshot FILE writes one snapshot and detaches");
+		return EXIT_USAGE;
+	}
+	if (a->gdb && run__driver(a)) {
+		cli_error("--gdb serves an external client; --gdb-session, --gdb-exec and --gdb-script run gdb for you: pick one");
+		return EXIT_USAGE;
+	}
+	a->attach.gdb = a->gdb;
+	a->attach.snapshot = a->snapshot;
+	a->attach.symbols = a->symbols;
+	a->attach.session = a->session;
+	a->attach.exec = a->exec;
+	a->attach.nr_exec = a->nr_exec;
+	a->attach.script = a->script;
+	a->attach.verbose = a->cfg.verbose;
+	return cmd_attach(&a->attach);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = {
@@ -691,6 +746,13 @@ int cmd_run(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;
+	if (a.attach.target)
+		return run__attach(&a);
+	if (a.attach.info || a.attach.kick_signal) {
+		cli_error("--%s is for --attach PID (kvmdbg-launch --info alone describes this host's KVM)",
+			  a.attach.info ? "info" : "kick-signal");
+		return EXIT_USAGE;
+	}
 	r = run__check_snap(&a);
 	if (!r)
 		r = run__check(&a);

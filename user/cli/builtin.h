@@ -12,11 +12,25 @@
 #ifndef KVMDBG_USER_BUILTIN_H
 #define KVMDBG_USER_BUILTIN_H
 
+#include <stdbool.h>
+
 /* Exit statuses of the command itself (the guest's own status otherwise). */
 #define EXIT_USAGE	2	/* bad options or arguments */
 #define EXIT_SETUP	1	/* the guest could not be started */
 
+/* kvmdbg-launch --attach PID (builtin-attach.c): the run options it takes. */
+struct attach_args {
+	const char *target;		/* "PID" or "PID:FD" */
+	const char *kick_signal;	/* --kick-signal, or NULL */
+	bool info;
+	const char *gdb, *snapshot, *symbols, *script;
+	bool session, verbose;
+	const char *const *exec;
+	int nr_exec;
+};
+
 int cmd_run(int argc, char **argv);
+int cmd_attach(const struct attach_args *a);
 int cmd_info(int argc, char **argv);
 void usage_run(void);
 

@@ -61,8 +61,19 @@ static bool env_ok(void)
 	return false;
 }
 
+/* --attach PID takes the run options, --info among them, in any order. */
+static bool attaching(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--attach") || !strncmp(argv[i], "--attach=", 9))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
+	if (attaching(argc, argv))
+		return env_ok() ? cmd_run(argc, argv) : EXIT_USAGE;
 	for (size_t i = 0; argc > 1 && i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		if (strcmp(argv[1], cmds[i].name))
 			continue;

@@ -279,9 +279,10 @@ const char *kvmdbg_mod__why(void)
 	return mod_fd >= 0 ? "" : mod_why;
 }
 
-int kvmdbg_sess__attach(int vm_fd, int kick_signal, struct kvmdbg_sess **out)
+static int sess__attach(int vm_fd, int kick_signal, __u32 flags,
+			struct kvmdbg_sess **out)
 {
-	struct kvmdbg_attach at = { .vm_fd = (__u32)vm_fd };
+	struct kvmdbg_attach at = { .vm_fd = (__u32)vm_fd, .flags = flags };
 	struct kvmdbg_kick_signal ks = { .signo = (__u32)kick_signal };
 	struct kvmdbg_sess *s;
 	int r;
@@ -304,6 +305,21 @@ fail:
 	r = -errno;
 	kvmdbg_sess__close(s);
 	return r;
+}
+
+int kvmdbg_sess__attach(int vm_fd, int kick_signal, struct kvmdbg_sess **out)
+{
+	return sess__attach(vm_fd, kick_signal, 0, out);
+}
+
+int kvmdbg_sess__attach_foreign(int vm_fd, int kick_signal, struct kvmdbg_sess **out)
+{
+	return sess__attach(vm_fd, kick_signal, KVMDBG_ATTACH_FOREIGN, out);
+}
+
+int kvmdbg_sess__fd(const struct kvmdbg_sess *s)
+{
+	return s->fd;
 }
 
 void kvmdbg_sess__close(struct kvmdbg_sess *s)

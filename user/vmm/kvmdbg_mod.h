@@ -53,6 +53,13 @@ const char *kvmdbg_mod__why(void);
  * use (kvmdbg_mod__init() is called with verbose off if it was not yet).
  */
 int kvmdbg_sess__attach(int vm_fd, int kick_signal, struct kvmdbg_sess **out);
+/*
+ * The same on the VM of another process (a VM fd taken with
+ * pidfd_getfd(2)): KVMDBG_ATTACH_FOREIGN, docs/kvmdbg-abi.md.
+ */
+int kvmdbg_sess__attach_foreign(int vm_fd, int kick_signal, struct kvmdbg_sess **out);
+/* The session fd, for the ioctls only a foreign session has. */
+int kvmdbg_sess__fd(const struct kvmdbg_sess *s);
 void kvmdbg_sess__close(struct kvmdbg_sess *s);	/* thaws; NULL is a no-op */
 int kvmdbg_sess__freeze(struct kvmdbg_sess *s);
 int kvmdbg_sess__thaw(struct kvmdbg_sess *s);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * user/attach/: debugging a VM that another process runs (kvmdbg-launch
+ * --attach PID), through kvmdbg.ko. Owns finding the VMM's KVM fds, its
+ * kick signal, the foreign session and what is served over it. Calls
+ * user/vmm/ (the module), user/debug/ (x86 helpers), user/snapshot/ and
+ * user/lib/.
+ */
+#ifndef KVMDBG_USER_ATTACH_H
+#define KVMDBG_USER_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * The VMM process and the VM it runs, as this process sees them: a pidfd
+ * on it and a copy of its VM fd (pidfd_getfd(2), which needs
+ * PTRACE_MODE_ATTACH on it: the permission check of --attach).
+ */
+struct foreign_proc {
+	pid_t pid;
+	char comm[17];		/* /proc/PID/comm */
+	int pidfd;
+	int vm_fd;		/* ours */
+	int vm_fd_nr;		/* the VMM's number for it */
+	int nr_vcpu_fds;	/* its "kvm-vcpu:N" fds, copied too: */
+	int *vcpu_fds;		/* the module captures through them */
+	bool vcpu_fds_ours;	/* vcpu_fds are our copies (else its numbers) */
+	int kick_signal;	/* a signal the VMM catches */
+	const char *kick_why;	/* "QEMU's SIG_IPI", "--kick-signal", ... */
+};
+
+/*
+ * Parse "PID" or "PID:FD" (FD: which of its VM fds, when it has several).
+ * 0, or -EINVAL with a one-line reason in err.
+ */
+int foreign__parse(const char *arg, pid_t *pid, int *vm_fd_nr, char *err,
+		   size_t err_len);
+
+/*
+ * Find @pid's KVM VM fd (@vm_fd_nr, or -1: the only one), copy it, and
+ * choose the kick signal: @kick_signal when non-zero, else the known one
+ * of its VMM (QEMU: SIGUSR1; kvmdbg-launch: SIGRTMIN+1; Firecracker,
+ * cloud-hypervisor, crosvm: SIGRTMIN), refused unless the process has a
+ * handler for it (a default action would kill it). 0, or -errno with a
+ * one-line reason that says what to do.
+ */
+int foreign__open(pid_t pid, int vm_fd_nr, int kick_signal,
+		  struct foreign_proc *fp, char *err, size_t err_len);
+void foreign__close(struct foreign_proc *fp);
+
+/* "SIGUSR1", "SIGRTMIN+1" for @sig. */
+const char *foreign__signame(int sig, char *buf, size_t len);
+/* "SIGUSR1", "USR1", "SIGRTMIN+2", "10": 0 and *sig, or -EINVAL. */
+int foreign__parse_signal(const char *s, int *sig);
+
+#endif /* KVMDBG_USER_ATTACH_H */
