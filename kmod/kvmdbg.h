@@ -75,10 +75,9 @@ int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec);
 long kvmdbg_snapshot_steps(struct file *file, u8 __user *rec);
 int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu, u64 addr,
 			  void *kbuf, unsigned int n);
-int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap);
-int kvmdbg_snapshot_check_ranges(struct kvm *kvm,
-				 const struct kvmdbg_range *ranges,
-				 unsigned int nr);
+int kvmdbg_snapshot_args(struct kvmdbg_session *sess, void __user *argp,
+			 struct kvmdbg_snapshot *snap,
+			 struct kvmdbg_range **ranges);
 long kvmdbg_snapshot_ioctl(struct kvmdbg_session *sess, void __user *argp);
 long kvmdbg_guest_debug_ioctl(struct kvmdbg_session *sess, void __user *argp);
 

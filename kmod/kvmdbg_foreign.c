@@ -807,26 +807,13 @@ out:
 long kvmdbg_foreign_snapshot(struct kvmdbg_session *sess, void __user *argp)
 {
 	struct kvmdbg_foreign_req req = { .op = KVMDBG_FOREIGN_SNAPSHOT };
-	struct kvmdbg_range *ranges = NULL;
+	struct kvmdbg_range *ranges;
 	struct kvmdbg_snapshot snap;
 	long r;
 
-	if (copy_from_user(&snap, argp, sizeof(snap)))
-		return -EFAULT;
-	r = kvmdbg_snapshot_check(&snap);
+	r = kvmdbg_snapshot_args(sess, argp, &snap, &ranges);
 	if (r)
 		return r;
-	if (snap.nr_ranges) {
-		ranges = memdup_user(u64_to_user_ptr(snap.ranges),
-				     array_size(snap.nr_ranges, sizeof(*ranges)));
-		if (IS_ERR(ranges))
-			return PTR_ERR(ranges);
-	}
-	r = kvmdbg_snapshot_check_ranges(sess->kvm, ranges, snap.nr_ranges);
-	if (!r && !sess->kick_signal)
-		r = -EINVAL;
-	if (r)
-		goto out;
 	snap.failed_range = KVMDBG_NO_RANGE;
 	snap.nr_retries = 0;
 	req.snap = &snap;
@@ -836,7 +823,6 @@ long kvmdbg_foreign_snapshot(struct kvmdbg_session *sess, void __user *argp)
 	if ((!r || r == -E2BIG || snap.failed_range != KVMDBG_NO_RANGE) &&
 	    copy_to_user(argp, &snap, sizeof(snap)))
 		r = -EFAULT;
-out:
 	kfree(ranges);
 	return r;
 }

@@ -200,7 +200,7 @@ static int kvmdbg_snapshot_ranges(struct kvmdbg_world *w,
 	return r;
 }
 
-int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap)
+static int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap)
 {
 	if (snap->flags || memchr_inv(snap->reserved, 0, sizeof(snap->reserved)))
 		return -EINVAL;
@@ -212,9 +212,9 @@ int kvmdbg_snapshot_check(const struct kvmdbg_snapshot *snap)
 	return 0;
 }
 
-int kvmdbg_snapshot_check_ranges(struct kvm *kvm,
-				 const struct kvmdbg_range *ranges,
-				 unsigned int nr)
+static int kvmdbg_snapshot_check_ranges(struct kvm *kvm,
+					const struct kvmdbg_range *ranges,
+					unsigned int nr)
 {
 	u64 total = 0;
 	unsigned int i;
@@ -273,6 +273,48 @@ static int kvmdbg_snapshot_take(struct kvmdbg_world *w,
 }
 
 /**
+ * kvmdbg_snapshot_args() - KVMDBG_SNAPSHOT's arguments, checked.
+ * @sess: the session.
+ * @argp: user pointer to struct kvmdbg_snapshot.
+ * @snap: out: the struct.
+ * @ranges: out: its ranges in kernel memory (kfree them), NULL for none.
+ *
+ * Context: process context, @sess->lock held.
+ * Return: 0; -EFAULT, -EINVAL (bad fields or no kick signal), -E2BIG or
+ * -ENOMEM, with nothing to free.
+ */
+int kvmdbg_snapshot_args(struct kvmdbg_session *sess, void __user *argp,
+			 struct kvmdbg_snapshot *snap,
+			 struct kvmdbg_range **ranges)
+{
+	int r;
+
+	*ranges = NULL;
+	if (copy_from_user(snap, argp, sizeof(*snap)))
+		return -EFAULT;
+	r = kvmdbg_snapshot_check(snap);
+	if (r)
+		return r;
+	if (snap->nr_ranges) {
+		*ranges = memdup_user(u64_to_user_ptr(snap->ranges),
+				      array_size(snap->nr_ranges, sizeof(**ranges)));
+		if (IS_ERR(*ranges)) {
+			r = PTR_ERR(*ranges);
+			*ranges = NULL;
+			return r;
+		}
+	}
+	r = kvmdbg_snapshot_check_ranges(sess->kvm, *ranges, snap->nr_ranges);
+	if (!r && !sess->kick_signal)
+		r = -EINVAL;
+	if (r) {
+		kfree(*ranges);
+		*ranges = NULL;
+	}
+	return r;
+}
+
+/**
  * kvmdbg_snapshot_ioctl() - KVMDBG_SNAPSHOT.
  * @sess: the session.
  * @argp: user pointer to struct kvmdbg_snapshot.
@@ -288,30 +330,16 @@ static int kvmdbg_snapshot_take(struct kvmdbg_world *w,
 long kvmdbg_snapshot_ioctl(struct kvmdbg_session *sess, void __user *argp)
 {
 	struct kvmdbg_snapshot snap;
-	struct kvmdbg_range *ranges = NULL;
+	struct kvmdbg_range *ranges;
 	struct kvmdbg_world w;
 	unsigned int needed;
 	ktime_t since;
 	bool all;
 	long r;
 
-	if (copy_from_user(&snap, argp, sizeof(snap)))
-		return -EFAULT;
-	r = kvmdbg_snapshot_check(&snap);
+	r = kvmdbg_snapshot_args(sess, argp, &snap, &ranges);
 	if (r)
 		return r;
-	if (snap.nr_ranges) {
-		ranges = memdup_user(u64_to_user_ptr(snap.ranges),
-				     array_size(snap.nr_ranges, sizeof(*ranges)));
-		if (IS_ERR(ranges))
-			return PTR_ERR(ranges);
-	}
-	r = kvmdbg_snapshot_check_ranges(sess->kvm, ranges, snap.nr_ranges);
-	if (r)
-		goto out_free;
-	r = -EINVAL;
-	if (!sess->kick_signal)
-		goto out_free;
 	r = kvmdbg_freeze_begin(&w, sess);
 	if (r)
 		goto out_free;
