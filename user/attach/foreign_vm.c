@@ -28,19 +28,6 @@ struct fvm {
 	uint64_t stopped_ns;
 };
 
-static void ferr(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void ferr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 /* KVMDBG_VM_INFO twice: the counts, then the arrays. */
 static int fvm__info(struct fvm *v)
 {
@@ -90,13 +77,13 @@ int fvm__open(const struct foreign_proc *fp, struct fvm **out, char *err,
 
 	*out = NULL;
 	if (!v) {
-		ferr(err, err_len, "out of memory");
+		foreign__errf(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
 	v->fp = *fp;
 	r = kvmdbg_sess__attach_foreign(fp->vm_fd, fp->kick_signal, &v->sess);
 	if (r) {
-		ferr(err, err_len, r == -EINVAL ?
+		foreign__errf(err, err_len, r == -EINVAL ?
 		     "this kvmdbg.ko cannot attach to another process's VM (no KVMDBG_CAP_FOREIGN): load the module built with this kvmdbg-launch" :
 		     "KVMDBG_ATTACH of process %d's VM: %s", (int)fp->pid, strerror(-r));
 		free(v);
@@ -104,7 +91,7 @@ int fvm__open(const struct foreign_proc *fp, struct fvm **out, char *err,
 	}
 	r = fvm__info(v);
 	if (r) {
-		ferr(err, err_len, "KVMDBG_VM_INFO: %s", strerror(-r));
+		foreign__errf(err, err_len, "KVMDBG_VM_INFO: %s", strerror(-r));
 		fvm__close(v);
 		return r;
 	}
@@ -158,14 +145,14 @@ int fvm__freeze(struct fvm *v, char *err, size_t err_len)
 		return 0;
 	r = kvmdbg_sess__freeze(v->sess);
 	if (r) {
-		ferr(err, err_len, "cannot freeze the VM of process %d (%s): %s", (int)v->fp.pid,
+		foreign__errf(err, err_len, "cannot freeze the VM of process %d (%s): %s", (int)v->fp.pid,
 		     v->fp.comm, r == -ESRCH ? "it is exiting" : strerror(-r));
 		return r;
 	}
 	v->frozen = true;
 	r = kvmdbg_sess__snapshot(v->sess, v->st, v->nr_vcpus, &v->stopped_ns);
 	if (r < 0) {
-		ferr(err, err_len, "cannot capture the vCPUs of process %d (%s): %s",
+		foreign__errf(err, err_len, "cannot capture the vCPUs of process %d (%s): %s",
 		     (int)v->fp.pid, v->fp.comm, strerror(-r));
 		fvm__thaw(v);
 		return r;
