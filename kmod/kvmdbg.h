@@ -71,10 +71,12 @@ void kvmdbg_freeze_find_files(struct kvmdbg_world *w);
 
 bool kvmdbg_snapshot_selected(const struct kvmdbg_snapshot *snap, bool all,
 			      struct kvm_vcpu *vcpu);
+bool kvmdbg_snapshot_msr_captured(u32 index);
 int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec);
 long kvmdbg_snapshot_steps(struct file *file, u8 __user *rec);
-int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu, u64 addr,
-			  void *kbuf, unsigned int n);
+int kvmdbg_snapshot_ranges(struct kvmdbg_world *w,
+			   const struct kvmdbg_range *ranges,
+			   struct kvmdbg_snapshot *snap, u8 *kout);
 int kvmdbg_snapshot_args(struct kvmdbg_session *sess, void __user *argp,
 			 struct kvmdbg_snapshot *snap,
 			 struct kvmdbg_range **ranges);
@@ -88,6 +90,7 @@ void kvmdbg_foreign_release(struct kvmdbg_session *sess);
 long kvmdbg_foreign_freeze(struct kvmdbg_session *sess);
 long kvmdbg_foreign_thaw(struct kvmdbg_session *sess);
 long kvmdbg_foreign_snapshot(struct kvmdbg_session *sess, void __user *argp);
+long kvmdbg_foreign_set_state(struct kvmdbg_session *sess, void __user *argp);
 bool kvmdbg_foreign_vmm_gone(struct kvmdbg_session *sess);
 
 #endif /* _KVMDBG_H */

@@ -85,6 +85,7 @@ enum kvmdbg_foreign_op {
 	KVMDBG_FOREIGN_FREEZE,
 	KVMDBG_FOREIGN_THAW,
 	KVMDBG_FOREIGN_SNAPSHOT,
+	KVMDBG_FOREIGN_SET_STATE,
 };
 
 struct kvmdbg_foreign_req {
@@ -99,6 +100,26 @@ struct kvmdbg_foreign_req {
 	bool all;
 	struct kvmdbg_vcpu_state *recs;
 	u8 *rbuf;
+	const struct kvmdbg_set_vcpu_state *set;
+	unsigned int idx;		/* the vCPU index @set writes */
+};
+
+/* One class of KVMDBG_SET_VCPU_STATE: its flag, KVM's ioctl, its field. */
+struct kvmdbg_set_step {
+	u32 flag;
+	unsigned int cmd;
+	size_t offset;
+};
+
+static const struct kvmdbg_set_step kvmdbg_set_steps[] = {
+	{ KVMDBG_STATE_REGS, KVM_SET_REGS,
+	  offsetof(struct kvmdbg_set_vcpu_state, regs) },
+	{ KVMDBG_STATE_SREGS, KVM_SET_SREGS,
+	  offsetof(struct kvmdbg_set_vcpu_state, sregs) },
+	{ KVMDBG_STATE_FPU, KVM_SET_FPU,
+	  offsetof(struct kvmdbg_set_vcpu_state, fpu) },
+	{ KVMDBG_STATE_MSRS, KVM_SET_MSRS,
+	  offsetof(struct kvmdbg_set_vcpu_state, msrs) },
 };
 
 /**
@@ -348,6 +369,24 @@ err:
 	return r;
 }
 
+/* The debugger's file of vCPU @i, or NULL (logged): KVM's handlers need it. */
+static struct file *kvmdbg_foreign_file(struct kvmdbg_foreign *f,
+					struct kvmdbg_foreign_req *req,
+					unsigned int i)
+{
+	if (!req->files[i])
+		pr_info_ratelimited("vCPU %u: the caller holds no fd of it (take it with pidfd_getfd)\n",
+				    f->w.vcpus[i]->vcpu_id);
+	return req->files[i];
+}
+
+/* Lets KVM's handlers take vCPU @i's mutex; kvmdbg_foreign_wait() retakes it. */
+static void kvmdbg_foreign_let(struct kvmdbg_world *w, unsigned int i)
+{
+	__clear_bit(i, w->held);
+	mutex_unlock(&w->vcpus[i]->mutex);
+}
+
 /* Lets KVM's handlers take vCPU @i's mutex, captures, takes it back. */
 static int kvmdbg_foreign_vcpu(struct kvmdbg_foreign *f,
 			       struct kvmdbg_foreign_req *req, unsigned int i,
@@ -355,19 +394,15 @@ static int kvmdbg_foreign_vcpu(struct kvmdbg_foreign *f,
 			       struct kvmdbg_vcpu_state *rec)
 {
 	struct kvmdbg_world *w = &f->w;
-	struct file *file = req->files[i];
+	struct file *file = kvmdbg_foreign_file(f, req, i);
 	long r, r2;
 
-	if (!file) {
-		pr_info_ratelimited("vCPU %u: the caller holds no fd of it (take it with pidfd_getfd)\n",
-				    w->vcpus[i]->vcpu_id);
+	if (!file)
 		return -EIO;
-	}
 	r = kvmdbg_snapshot_prepare(w->vcpus[i], scratch);
 	if (r)
 		return r;
-	__clear_bit(i, w->held);
-	mutex_unlock(&w->vcpus[i]->mutex);
+	kvmdbg_foreign_let(w, i);
 	r = kvmdbg_snapshot_steps(file, scratch);
 	r2 = kvmdbg_foreign_wait(f, req);
 	if (r2)
@@ -395,42 +430,6 @@ static int kvmdbg_foreign_vcpus(struct kvmdbg_foreign *f,
 	return 0;
 }
 
-static int kvmdbg_foreign_ranges(struct kvmdbg_foreign *f,
-				 struct kvmdbg_foreign_req *req)
-{
-	struct kvmdbg_world *w = &f->w;
-	struct kvm *kvm = f->sess->kvm;
-	u8 *out = req->rbuf;
-	unsigned int i, n;
-	int r = 0;
-
-	for (i = 0; i < req->snap->nr_ranges && !r; i++) {
-		const struct kvmdbg_range *rg = &req->ranges[i];
-		struct kvm_vcpu *vcpu = NULL;
-		u64 addr = rg->addr, left = rg->len;
-
-		if (rg->flags & KVMDBG_RANGE_GVA) {
-			vcpu = kvm_get_vcpu_by_id(kvm, rg->vcpu_id);
-			if (!vcpu || vcpu->vcpu_idx >= w->nr ||
-			    !test_bit(vcpu->vcpu_idx, w->held))
-				return -EINVAL;
-			vcpu_load(vcpu);
-		}
-		while (left && !r) {
-			n = min_t(u64, left, PAGE_SIZE - offset_in_page(addr));
-			r = kvmdbg_snapshot_chunk(kvm, vcpu, addr, out, n);
-			addr += n;
-			out += n;
-			left -= n;
-		}
-		if (vcpu)
-			vcpu_put(vcpu);
-		if (r == -EFAULT)
-			req->snap->failed_range = i;
-	}
-	return r;
-}
-
 /* Captures until one capture saw no vCPU run, then the ranges. */
 static int kvmdbg_foreign_capture(struct kvmdbg_foreign *f,
 				  struct kvmdbg_foreign_req *req,
@@ -448,16 +447,84 @@ static int kvmdbg_foreign_capture(struct kvmdbg_foreign *f,
 		}
 		req->snap->nr_retries++;
 	}
-	return r ? r : kvmdbg_foreign_ranges(f, req);
+	return r ? r : kvmdbg_snapshot_ranges(&f->w, req->ranges, req->snap,
+						 req->rbuf);
 }
 
+/*
+ * Captures the world: held for this request alone unless frozen. A world
+ * left partly held by an aborted request is held again first.
+ */
 static long kvmdbg_foreign_take(struct kvmdbg_foreign *f,
-				struct kvmdbg_foreign_req *req)
+				struct kvmdbg_foreign_req *req,
+				u8 __user *scratch)
+{
+	bool temp = !f->frozen;
+	ktime_t since;
+	long r;
+
+	r = temp ? kvmdbg_foreign_hold(f, req, req->nr) :
+		   kvmdbg_foreign_wait(f, req);
+	if (r)
+		return r;
+	r = kvmdbg_foreign_capture(f, req, scratch);
+	since = temp ? f->w.start : f->sess->freeze_start;
+	req->snap->stopped_ns = ktime_to_ns(ktime_sub(ktime_get(), since));
+	if (temp)
+		kvmdbg_foreign_unhold(f);
+	return r;
+}
+
+/*
+ * Writes the classes of @req->set into frozen vCPU @req->idx through
+ * KVM's own KVM_SET_* handlers, from the scratch page: the same route as
+ * a capture, for the same reasons (the handlers want the VMM's mm, read
+ * user pointers of it and take vcpu->mutex themselves). The vCPU's
+ * thread stays parked meanwhile, so it cannot enter the guest between
+ * the writes or run with half of them.
+ */
+static long kvmdbg_foreign_set(struct kvmdbg_foreign *f,
+			       struct kvmdbg_foreign_req *req,
+			       u8 __user *scratch)
+{
+	const struct kvmdbg_set_vcpu_state *st = req->set;
+	const struct kvmdbg_set_step *step;
+	struct file *file = kvmdbg_foreign_file(f, req, req->idx);
+	long r, r2;
+
+	if (!file)
+		return -EIO;
+	if (copy_to_user(scratch, st, sizeof(*st)))
+		return -EFAULT;
+	r = kvmdbg_foreign_wait(f, req);
+	if (r)
+		return r;
+	kvmdbg_foreign_let(&f->w, req->idx);
+	for (step = kvmdbg_set_steps; !r && step < kvmdbg_set_steps +
+	     ARRAY_SIZE(kvmdbg_set_steps); step++) {
+		if (!(st->flags & step->flag))
+			continue;
+		r = file->f_op->unlocked_ioctl(file, step->cmd,
+				(unsigned long)(scratch + step->offset));
+		/* KVM_SET_MSRS returns how many it wrote before a refusal. */
+		if (step->cmd == KVM_SET_MSRS && r >= 0)
+			r = r == st->msrs.nmsrs ? 0 : -EINVAL;
+	}
+	r2 = kvmdbg_foreign_wait(f, req);
+	return r2 ? r2 : r;
+}
+
+typedef long (*kvmdbg_foreign_fn)(struct kvmdbg_foreign *f,
+				  struct kvmdbg_foreign_req *req,
+				  u8 __user *scratch);
+
+/* Runs @fn with the VMM's mm adopted and a scratch page mapped in it. */
+static long kvmdbg_foreign_in_vmm(struct kvmdbg_foreign *f,
+				  struct kvmdbg_foreign_req *req,
+				  kvmdbg_foreign_fn fn)
 {
 	struct mm_struct *mm = f->sess->kvm->mm;
-	bool temp = !f->frozen;
 	unsigned long scratch;
-	ktime_t since;
 	long r;
 
 	if (!mmget_not_zero(mm))
@@ -467,18 +534,10 @@ static long kvmdbg_foreign_take(struct kvmdbg_foreign *f,
 			  MAP_PRIVATE | MAP_ANONYMOUS, 0);
 	if (IS_ERR_VALUE(scratch)) {
 		r = (long)scratch;
-		goto out;
+	} else {
+		r = fn(f, req, (u8 __user *)scratch);
+		vm_munmap(scratch, PAGE_SIZE);
 	}
-	r = temp ? kvmdbg_foreign_hold(f, req, req->nr) : 0;
-	if (!r) {
-		r = kvmdbg_foreign_capture(f, req, (u8 __user *)scratch);
-		since = temp ? f->w.start : f->sess->freeze_start;
-		req->snap->stopped_ns = ktime_to_ns(ktime_sub(ktime_get(), since));
-		if (temp)
-			kvmdbg_foreign_unhold(f);
-	}
-	vm_munmap(scratch, PAGE_SIZE);
-out:
 	kthread_unuse_mm(mm);
 	mmput(mm);
 	return r;
@@ -499,7 +558,9 @@ static long kvmdbg_foreign_serve(struct kvmdbg_foreign *f,
 		f->frozen = false;
 		return 0;
 	case KVMDBG_FOREIGN_SNAPSHOT:
-		return kvmdbg_foreign_take(f, req);
+		return kvmdbg_foreign_in_vmm(f, req, kvmdbg_foreign_take);
+	case KVMDBG_FOREIGN_SET_STATE:
+		return kvmdbg_foreign_in_vmm(f, req, kvmdbg_foreign_set);
 	}
 	return -EINVAL;
 }
@@ -824,5 +885,78 @@ long kvmdbg_foreign_snapshot(struct kvmdbg_session *sess, void __user *argp)
 	    copy_to_user(argp, &snap, sizeof(snap)))
 		r = -EFAULT;
 	kfree(ranges);
+	return r;
+}
+
+static int kvmdbg_foreign_set_check(const struct kvmdbg_set_vcpu_state *st)
+{
+	const struct kvmdbg_msrs *m = &st->msrs;
+	unsigned int i;
+
+	if (!st->flags || (st->flags & ~KVMDBG_STATE_VALID_FLAGS) ||
+	    memchr_inv(st->reserved, 0, sizeof(st->reserved)))
+		return -EINVAL;
+	if (!(st->flags & KVMDBG_STATE_MSRS))
+		return 0;
+	if (!m->nmsrs || m->nmsrs > KVMDBG_NR_MSRS || m->pad)
+		return -EINVAL;
+	for (i = 0; i < m->nmsrs; i++)
+		if (m->entries[i].reserved ||
+		    !kvmdbg_snapshot_msr_captured(m->entries[i].index))
+			return -EINVAL;
+	return 0;
+}
+
+/**
+ * kvmdbg_foreign_set_state() - KVMDBG_SET_VCPU_STATE on a foreign session.
+ * @sess: the session.
+ * @argp: user pointer to struct kvmdbg_set_vcpu_state.
+ *
+ * Only while this session holds the VM frozen: the write then lands
+ * between two points where no vCPU runs, and the next capture (always
+ * taken while frozen, as every capture of a foreign VM) shows it.
+ *
+ * Context: @sess->lock held.
+ * Return: 0; -EFAULT; -EINVAL for bad flags, reserved fields or MSR
+ * entries, or what KVM refuses (e.g. invalid sregs); -EBUSY when the
+ * session is not frozen or the vCPU was created after the freeze (it is
+ * not held); -ENOENT for an unknown vcpu_id; -EIO when the caller holds
+ * no fd of that vCPU; -ESRCH when the VMM is gone; -EINTR when killed.
+ */
+long kvmdbg_foreign_set_state(struct kvmdbg_session *sess, void __user *argp)
+{
+	struct kvmdbg_foreign_req req = { .op = KVMDBG_FOREIGN_SET_STATE };
+	struct kvmdbg_set_vcpu_state *st;
+	struct kvm_vcpu **vcpus, *vcpu;
+	long r;
+
+	st = memdup_user(argp, sizeof(*st));
+	if (IS_ERR(st))
+		return PTR_ERR(st);
+	r = kvmdbg_foreign_set_check(st);
+	if (r)
+		goto out;
+	r = -EBUSY;
+	if (!sess->frozen)
+		goto out;
+	vcpu = kvm_get_vcpu_by_id(sess->kvm, st->vcpu_id);
+	r = -ENOENT;
+	if (!vcpu)
+		goto out;
+	r = -EBUSY;
+	req.nr = sess->foreign->w.nr;
+	if (vcpu->vcpu_idx >= req.nr)
+		goto out;
+	r = -ENOMEM;
+	req.files = kvmdbg_foreign_get_files(sess, req.nr, &vcpus);
+	if (!req.files)
+		goto out;
+	kfree(vcpus);
+	req.set = st;
+	req.idx = vcpu->vcpu_idx;
+	r = kvmdbg_foreign_run(sess->foreign, &req);
+	kvmdbg_foreign_put_files(req.files, req.nr);
+out:
+	kfree(st);
 	return r;
 }

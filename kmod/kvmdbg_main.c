@@ -26,6 +26,7 @@ static_assert(sizeof(struct kvmdbg_guest_debug) == 104);
 static_assert(sizeof(struct kvmdbg_vcpu_info) == 16);
 static_assert(sizeof(struct kvmdbg_memslot) == 32);
 static_assert(sizeof(struct kvmdbg_vm_info) == 72);
+static_assert(sizeof(struct kvmdbg_set_vcpu_state) == 992);
 
 static long kvmdbg_check_extension(unsigned long cap)
 {
@@ -39,6 +40,7 @@ static long kvmdbg_check_extension(unsigned long cap)
 	case KVMDBG_CAP_GUEST_DEBUG:
 	case KVMDBG_CAP_FOREIGN:
 	case KVMDBG_CAP_VM_INFO:
+	case KVMDBG_CAP_SET_STATE:
 		return 1;
 	default:
 		return 0;

@@ -11,6 +11,8 @@
  * A foreign session (KVMDBG_ATTACH_FOREIGN) does its freeze, thaw and
  * snapshot through its worker (kvmdbg_foreign.c); it refuses
  * KVMDBG_SET_GUEST_DEBUG: a foreign VMM does not expect KVM_EXIT_DEBUG.
+ * KVMDBG_SET_VCPU_STATE is the other way round: only a foreign session
+ * needs it (KVM refuses the debugger's own KVM_SET_*).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -106,6 +108,17 @@ static long kvmdbg_session_ioctl(struct file *file, unsigned int cmd,
 		break;
 	case KVMDBG_VM_INFO:
 		r = kvmdbg_vm_info_ioctl(sess, argp);
+		break;
+	case KVMDBG_SET_VCPU_STATE:
+		/*
+		 * The VMM's own session: the VMM holds its vCPU fds and KVM
+		 * takes its KVM_SET_* directly while frozen; a second way
+		 * to the same handlers would only diverge.
+		 */
+		if (sess->foreign)
+			r = kvmdbg_foreign_set_state(sess, argp);
+		else
+			r = -EOPNOTSUPP;
 		break;
 	default:
 		r = -ENOTTY;

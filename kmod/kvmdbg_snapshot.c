@@ -53,6 +53,17 @@ bool kvmdbg_snapshot_selected(const struct kvmdbg_snapshot *snap, bool all,
 	return snap->vcpu_mask[id / 64] & (1ULL << (id % 64));
 }
 
+/* Whether @index is one of the MSRs every record holds. */
+bool kvmdbg_snapshot_msr_captured(u32 index)
+{
+	unsigned int i;
+
+	for (i = 0; i < KVMDBG_NR_MSRS; i++)
+		if (kvmdbg_snapshot_msrs[i] == index)
+			return true;
+	return false;
+}
+
 /* Header and MSR indices first: KVM_GET_MSRS reads the indices from there. */
 int kvmdbg_snapshot_prepare(struct kvm_vcpu *vcpu, u8 __user *rec)
 {
@@ -126,8 +137,8 @@ static int kvmdbg_snapshot_vcpus(struct kvmdbg_world *w,
 }
 
 /* Reads one chunk within a guest page into @kbuf. */
-int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu, u64 addr,
-			  void *kbuf, unsigned int n)
+static int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu,
+				 u64 addr, void *kbuf, unsigned int n)
 {
 	/* struct x86_exception is private to arch/x86/kvm; 24 bytes in 6.1. */
 	u64 exc[8];
@@ -147,8 +158,13 @@ int kvmdbg_snapshot_chunk(struct kvm *kvm, struct kvm_vcpu *vcpu, u64 addr,
 	return r ? -EFAULT : 0;
 }
 
+/*
+ * Copies range @rg page by page: into @kout when it is set (rg->len
+ * bytes of kernel memory), else through the page @bounce into rg->buf.
+ */
 static int kvmdbg_snapshot_range(struct kvmdbg_world *w,
-				 const struct kvmdbg_range *rg, void *kbuf)
+				 const struct kvmdbg_range *rg, u8 *kout,
+				 void *bounce)
 {
 	struct kvm_vcpu *vcpu = NULL;
 	u8 __user *ubuf = u64_to_user_ptr(rg->buf);
@@ -166,10 +182,13 @@ static int kvmdbg_snapshot_range(struct kvmdbg_world *w,
 	}
 	while (left && !r) {
 		n = min_t(u64, left, PAGE_SIZE - offset_in_page(addr));
-		r = kvmdbg_snapshot_chunk(w->sess->kvm, vcpu, addr, kbuf, n);
-		if (!r && copy_to_user(ubuf, kbuf, n))
+		r = kvmdbg_snapshot_chunk(w->sess->kvm, vcpu, addr,
+					  kout ? kout : bounce, n);
+		if (!r && !kout && copy_to_user(ubuf, bounce, n))
 			r = -EFAULT;
 		addr += n;
+		if (kout)
+			kout += n;
 		ubuf += n;
 		left -= n;
 	}
@@ -178,25 +197,41 @@ static int kvmdbg_snapshot_range(struct kvmdbg_world *w,
 	return r;
 }
 
-static int kvmdbg_snapshot_ranges(struct kvmdbg_world *w,
-				  const struct kvmdbg_range *ranges,
-				  struct kvmdbg_snapshot *snap)
+/**
+ * kvmdbg_snapshot_ranges() - copy the guest ranges of a snapshot.
+ * @w: a held world.
+ * @ranges: the checked ranges, @snap->nr_ranges of them.
+ * @snap: the snapshot; failed_range is set on -EFAULT.
+ * @kout: NULL to copy to each range's user buffer (current's mm), or a
+ *	  kernel buffer of the ranges' total length, filled in order.
+ *
+ * Context: the vCPUs of GVA ranges held by @w.
+ * Return: 0, -EFAULT (unmapped, or a bad user buffer), -EINVAL (GVA
+ * through a vCPU @w does not hold) or -ENOMEM.
+ */
+int kvmdbg_snapshot_ranges(struct kvmdbg_world *w,
+			   const struct kvmdbg_range *ranges,
+			   struct kvmdbg_snapshot *snap, u8 *kout)
 {
-	void *kbuf;
+	void *bounce = NULL;
 	unsigned int i;
 	int r = 0;
 
 	if (!snap->nr_ranges)
 		return 0;
-	kbuf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!kbuf)
-		return -ENOMEM;
+	if (!kout) {
+		bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		if (!bounce)
+			return -ENOMEM;
+	}
 	for (i = 0; i < snap->nr_ranges && !r; i++) {
-		r = kvmdbg_snapshot_range(w, &ranges[i], kbuf);
+		r = kvmdbg_snapshot_range(w, &ranges[i], kout, bounce);
 		if (r == -EFAULT)
 			snap->failed_range = i;
+		if (kout)
+			kout += ranges[i].len;
 	}
-	kfree(kbuf);
+	kfree(bounce);
 	return r;
 }
 
@@ -268,7 +303,7 @@ static int kvmdbg_snapshot_take(struct kvmdbg_world *w,
 		snap->nr_retries++;
 	}
 	if (!r)
-		r = kvmdbg_snapshot_ranges(w, ranges, snap);
+		r = kvmdbg_snapshot_ranges(w, ranges, snap, NULL);
 	return r;
 }
 

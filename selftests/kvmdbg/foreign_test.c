@@ -7,6 +7,7 @@
  * captures and thaws it. Faults: bad flags, owner with FOREIGN, a kick
  * signal the VMM does not catch, two debuggers, the VMM killed while
  * frozen, the debugger killed while frozen, rmmod, guest debug refused.
+ * Register writes (KVMDBG_SET_VCPU_STATE) while frozen and their errors.
  */
 #include <sys/wait.h>
 
@@ -25,12 +26,14 @@ struct vmm_hello {
 };
 
 /*
- * A reply to 'm' (its own counters), 'r' (its own KVM_GET_REGS after
- * stopping its vCPUs) or 'a' (a vCPU added and started: its fd).
+ * A reply to 'm' (its own counters), 'r' (its own KVM_GET_REGS and the
+ * CR2 of KVM_GET_SREGS after stopping its vCPUs) or 'a' (a vCPU added
+ * and started: its fd).
  */
 struct vmm_report {
 	uint64_t counter[NR];
 	struct kvm_regs regs[NR];
+	uint64_t cr2[NR];
 	int error;
 	int new_fd;
 };
@@ -122,8 +125,12 @@ static void vmm_main(int cmd, int rep)
 		if (c == 'r') {
 			vmm_stop(&vm);
 			for (i = 0; i < NR; i++) {
-				if (ioctl(vm.vcpus[i].fd, KVM_GET_REGS, &r.regs[i]))
+				struct kvm_sregs sregs;
+
+				if (ioctl(vm.vcpus[i].fd, KVM_GET_REGS, &r.regs[i]) ||
+				    ioctl(vm.vcpus[i].fd, KVM_GET_SREGS, &sregs))
 					r.error = errno;
+				r.cr2[i] = sregs.cr2;
 				r.error |= vm.vcpus[i].error | vm.vcpus[i].bad_exit;
 			}
 		}
@@ -156,19 +163,7 @@ static int take_fd(int pidfd, int fd)
 /* A foreign session on the child's VM, kick signal SIGUSR1; fd or -1. */
 static int foreign_open(int dev, int vm_fd)
 {
-	struct kvmdbg_attach at = { .vm_fd = vm_fd,
-		.flags = KVMDBG_ATTACH_FOREIGN };
-	struct kvmdbg_kick_signal ks = { .signo = KICK_SIGNAL };
-	int s;
-
-	s = ioctl(dev, KVMDBG_ATTACH, &at);
-	if (s < 0)
-		return -1;
-	if (ioctl(s, KVMDBG_SET_KICK_SIGNAL, &ks)) {
-		close(s);
-		return -1;
-	}
-	return s;
+	return session_open_fd(dev, vm_fd, KVMDBG_ATTACH_FOREIGN);
 }
 
 FIXTURE_SETUP(foreign)
@@ -272,7 +267,8 @@ TEST(caps)
 	REQUIRE_KVMDBG(dev);
 	EXPECT_EQ(1, ioctl(dev, KVMDBG_CHECK_EXTENSION, KVMDBG_CAP_FOREIGN));
 	EXPECT_EQ(1, ioctl(dev, KVMDBG_CHECK_EXTENSION, KVMDBG_CAP_VM_INFO));
-	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 9));
+	EXPECT_EQ(1, ioctl(dev, KVMDBG_CHECK_EXTENSION, KVMDBG_CAP_SET_STATE));
+	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 10));
 	close(dev);
 }
 
@@ -460,6 +456,161 @@ TEST_F(foreign, unmapped_range)
 	EXPECT_TRUE(counter_consistent(&self->a[0], c0));
 	EXPECT_EQ(~0ULL, c1);
 	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+}
+
+#define SET_RAX		(1ULL << 40)	/* far above any count of the test */
+#define SET_CR2		0xdead000ULL	/* the guest takes no page fault */
+#define SET_KGS		0x1234000ULL	/* the guest never runs swapgs */
+
+/* A write of vCPU 1's state built from its capture @c. */
+static struct kvmdbg_set_vcpu_state set_from(const struct kvmdbg_vcpu_state *c)
+{
+	struct kvmdbg_set_vcpu_state st = { .vcpu_id = c->vcpu_id,
+		.flags = KVMDBG_STATE_VALID_FLAGS, .regs = c->regs,
+		.sregs = c->sregs, .fpu = c->fpu };
+
+	st.regs.rax = SET_RAX;
+	st.regs.rip = CODE_GPA;		/* the loop's first instruction */
+	st.sregs.cr2 = SET_CR2;
+	memset(st.fpu.xmm[0], 0x5a, sizeof(st.fpu.xmm[0]));
+	st.msrs.nmsrs = 1;
+	st.msrs.entries[0].index = 0xc0000102;	/* MSR_KERNEL_GS_BASE */
+	st.msrs.entries[0].data = SET_KGS;
+	return st;
+}
+
+/*
+ * Frozen: vCPU 1's RAX, RIP, CR2, XMM0 and KERNEL_GS_BASE written; the
+ * next capture shows them and nothing else changed (vCPU 0 untouched);
+ * thawed, the VMM's vCPU runs on from them (its own KVM_GET_REGS/SREGS).
+ */
+TEST_F(foreign, set_state)
+{
+	struct kvmdbg_set_vcpu_state st;
+	struct kvmdbg_vcpu_state want[NR];
+	struct vmm_report r;
+
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	ASSERT_EQ(0, fsnap(self->s, self->a, self->ca));
+	st = set_from(&self->a[1]);
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st))
+		TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, fsnap(self->s, self->b, self->cb));
+	memcpy(want, self->a, sizeof(want));
+	want[1].regs.rax = SET_RAX;
+	want[1].regs.rip = CODE_GPA;
+	want[1].sregs.cr2 = SET_CR2;
+	memset(want[1].fpu.xmm[0], 0x5a, sizeof(want[1].fpu.xmm[0]));
+	want[1].msrs.entries[KVMDBG_MSR_KERNEL_GS_BASE].data = SET_KGS;
+	EXPECT_EQ(0, memcmp(&want[0], &self->b[0], sizeof(want[0])));
+	EXPECT_EQ(0, memcmp(&want[1].regs, &self->b[1].regs, sizeof(want[1].regs)))
+		TH_LOG("rax %#llx rip %#llx", self->b[1].regs.rax, self->b[1].regs.rip);
+	EXPECT_EQ(0, memcmp(&want[1].sregs, &self->b[1].sregs, sizeof(want[1].sregs)))
+		TH_LOG("cr2 %#llx", self->b[1].sregs.cr2);
+	EXPECT_EQ(0, memcmp(&want[1].fpu, &self->b[1].fpu, sizeof(want[1].fpu)));
+	EXPECT_EQ(0, memcmp(&want[1].msrs, &self->b[1].msrs, sizeof(want[1].msrs)));
+	EXPECT_EQ(self->ca[1], self->cb[1]);	/* guest memory: untouched */
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+	ASSERT_TRUE(advanced(self->s, self->b));
+	r = ask(_metadata, self, 'r');
+	EXPECT_EQ(0, r.error);
+	EXPECT_LT(SET_RAX, r.regs[1].rax);
+	EXPECT_LT(SET_RAX, r.counter[1]);
+	EXPECT_EQ(COUNTER_GPA(1), r.regs[1].rbx);
+	EXPECT_EQ(SET_CR2, r.cr2[1]);
+	EXPECT_GT(SET_RAX, r.regs[0].rax);
+	EXPECT_NE(SET_CR2, r.cr2[0]);
+}
+
+/* Not frozen: -EBUSY; bad arguments: -EINVAL, whether frozen or not. */
+TEST_F(foreign, set_state_args)
+{
+	struct kvmdbg_set_vcpu_state st, bad;
+
+	ASSERT_EQ(0, fsnap(self->s, self->a, self->ca));
+	st = set_from(&self->a[1]);
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st));
+	EXPECT_EQ(EBUSY, errno);
+	bad = st;
+	bad.flags = 1u << 4;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	ASSERT_EQ(0, fsnap(self->s, self->a, self->ca));
+	bad.flags = 0;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.flags |= 1u << 31;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.reserved[2] = 1;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.msrs.nmsrs = 0;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad.msrs.nmsrs = KVMDBG_NR_MSRS + 1;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.msrs.entries[0].index = 0x10;	/* TSC: not in a record */
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.msrs.entries[0].reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.msrs.pad = 1;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	bad = st;
+	bad.vcpu_id = 77;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(ENOENT, errno);
+	/* KVM's own check: long mode paging without PAE is invalid. */
+	bad = st;
+	bad.flags = KVMDBG_STATE_SREGS;
+	bad.sregs.cr4 = 0;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	/* Nothing was written by any of them, and the VM is still held. */
+	ASSERT_EQ(0, fsnap(self->s, self->b, self->cb));
+	EXPECT_EQ(0, memcmp(self->a, self->b, sizeof(self->a)));
+	/* Without vCPU 1's fd: -EIO, vCPU 0 still writable. */
+	close(self->vcpu_fd[1]);
+	self->vcpu_fd[1] = -1;
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st));
+	EXPECT_EQ(EIO, errno);
+	bad = st;
+	bad.vcpu_id = 0;
+	bad.flags = KVMDBG_STATE_SREGS;
+	bad.sregs = self->a[0].sregs;
+	bad.sregs.cr2 = SET_CR2;
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &bad));
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+}
+
+/* A vCPU created while frozen is not held by that freeze: -EBUSY. */
+TEST_F(foreign, set_state_vcpu_added_while_frozen)
+{
+	struct kvmdbg_set_vcpu_state st = { .vcpu_id = NR,
+		.flags = KVMDBG_STATE_REGS };
+	struct vmm_report r;
+	int fd;
+
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	r = ask(_metadata, self, 'a');
+	ASSERT_LE(0, r.new_fd);
+	fd = take_fd(self->pidfd, r.new_fd);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+	close(fd);
 }
 
 /* A kick signal the VMM does not catch is refused; the VMM lives on. */

@@ -63,6 +63,7 @@ _Static_assert(sizeof(struct kvmdbg_guest_debug) == 104, "ABI");
 _Static_assert(sizeof(struct kvmdbg_vcpu_info) == 16, "ABI");
 _Static_assert(sizeof(struct kvmdbg_memslot) == 32, "ABI");
 _Static_assert(sizeof(struct kvmdbg_vm_info) == 72, "ABI");
+_Static_assert(sizeof(struct kvmdbg_set_vcpu_state) == 992, "ABI");
 
 struct vcpu {
 	int fd;
@@ -270,10 +271,13 @@ static inline void vm_destroy(struct vm *vm)
 	memset(vm, 0, sizeof(*vm));
 }
 
-/* Session on @vm with the kick signal registered; fd or -1. */
-static inline int session_open(int dev, struct vm *vm)
+/*
+ * Session on VM fd @vm_fd attached with @flags (KVMDBG_ATTACH_*), kick
+ * signal registered; fd or -1.
+ */
+static inline int session_open_fd(int dev, int vm_fd, uint32_t flags)
 {
-	struct kvmdbg_attach at = { .vm_fd = vm->vm_fd };
+	struct kvmdbg_attach at = { .vm_fd = vm_fd, .flags = flags };
 	struct kvmdbg_kick_signal ks = { .signo = KICK_SIGNAL };
 	int s;
 
@@ -285,6 +289,12 @@ static inline int session_open(int dev, struct vm *vm)
 		return -1;
 	}
 	return s;
+}
+
+/* The VMM's own session on @vm; fd or -1. */
+static inline int session_open(int dev, struct vm *vm)
+{
+	return session_open_fd(dev, vm->vm_fd, 0);
 }
 
 static inline int snapshot(int s, struct kvmdbg_snapshot *snap,

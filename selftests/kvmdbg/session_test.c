@@ -43,10 +43,10 @@ TEST(version_and_caps)
 	EXPECT_EQ(KVMDBG_API_VERSION, ioctl(dev, KVMDBG_GET_API_VERSION, 0));
 	EXPECT_EQ(-1, ioctl(dev, KVMDBG_GET_API_VERSION, 1));
 	EXPECT_EQ(EINVAL, errno);
-	for (cap = KVMDBG_CAP_VERSION; cap <= KVMDBG_CAP_VM_INFO; cap++)
+	for (cap = KVMDBG_CAP_VERSION; cap <= KVMDBG_CAP_SET_STATE; cap++)
 		EXPECT_EQ(1, ioctl(dev, KVMDBG_CHECK_EXTENSION, cap))
 			TH_LOG("cap %d", cap);
-	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 9));
+	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 10));
 	EXPECT_EQ(0, ioctl(dev, KVMDBG_CHECK_EXTENSION, 1000));
 	EXPECT_EQ(-1, ioctl(dev, _IO(KVMDBGIO, 0x7f), 0));
 	EXPECT_EQ(ENOTTY, errno);
@@ -251,6 +251,22 @@ TEST_F(session, guest_debug)
 	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_GUEST_DEBUG, &gd));
 	EXPECT_EQ(EINVAL, errno);
 	vm_stop(&self->vm);
+}
+
+/*
+ * KVMDBG_SET_VCPU_STATE is for foreign sessions: the VMM writes its own
+ * vCPUs with KVM_SET_REGS, frozen or not.
+ */
+TEST_F(session, set_state_refused)
+{
+	struct kvmdbg_set_vcpu_state st = { .flags = KVMDBG_STATE_REGS };
+
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	EXPECT_EQ(-1, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
 }
 
 /* VM_INFO on the VMM's own session: its fds, no thread yet, one slot. */

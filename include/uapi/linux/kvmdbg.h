@@ -67,6 +67,7 @@ struct kvmdbg_attach {
 #define KVMDBG_CAP_GUEST_DEBUG	6	/* KVMDBG_SET_GUEST_DEBUG */
 #define KVMDBG_CAP_FOREIGN	7	/* KVMDBG_ATTACH_FOREIGN */
 #define KVMDBG_CAP_VM_INFO	8	/* KVMDBG_VM_INFO */
+#define KVMDBG_CAP_SET_STATE	9	/* KVMDBG_SET_VCPU_STATE */
 
 /* ---- Session fd ioctls ---- */
 
@@ -223,5 +224,33 @@ struct kvmdbg_vm_info {
 };
 
 #define KVMDBG_VM_INFO		_IOWR(KVMDBGIO, 0x15, struct kvmdbg_vm_info)
+
+/* KVMDBG_SET_VCPU_STATE: which classes to write, each one KVM_SET_* ioctl. */
+#define KVMDBG_STATE_REGS	(1u << 0)	/* KVM_SET_REGS(regs) */
+#define KVMDBG_STATE_SREGS	(1u << 1)	/* KVM_SET_SREGS(sregs) */
+#define KVMDBG_STATE_FPU	(1u << 2)	/* KVM_SET_FPU(fpu) */
+#define KVMDBG_STATE_MSRS	(1u << 3)	/* KVM_SET_MSRS(msrs) */
+#define KVMDBG_STATE_VALID_FLAGS	(KVMDBG_STATE_REGS | KVMDBG_STATE_SREGS | \
+					 KVMDBG_STATE_FPU | KVMDBG_STATE_MSRS)
+
+/*
+ * KVMDBG_SET_VCPU_STATE: writes the classes named in flags (at least one)
+ * into one vCPU of a foreign session's frozen VM, in this order, through
+ * KVM's own KVM_SET_* handlers, as the VMM's KVM_SET_* would; stops at
+ * the first class KVM refuses. A class not in flags is ignored. With
+ * KVMDBG_STATE_MSRS, msrs.nmsrs is 1..KVMDBG_NR_MSRS and every entry's
+ * index one of the MSRs a snapshot captures. Only on foreign sessions.
+ */
+struct kvmdbg_set_vcpu_state {
+	__u32 vcpu_id;		/* in: KVM vCPU id */
+	__u32 flags;		/* in: KVMDBG_STATE_* */
+	__u64 reserved[3];	/* in: must be 0 */
+	struct kvm_regs regs;	/* in */
+	struct kvm_sregs sregs;	/* in */
+	struct kvm_fpu fpu;	/* in */
+	struct kvmdbg_msrs msrs;	/* in */
+};
+
+#define KVMDBG_SET_VCPU_STATE	_IOW(KVMDBGIO, 0x16, struct kvmdbg_set_vcpu_state)
 
 #endif /* _UAPI_LINUX_KVMDBG_H */
