@@ -16,7 +16,9 @@
  * space (vm_mmap(), unmapped before the request ends: the VMM can see it
  * in its maps meanwhile), lets KVM's handlers write there and bounces the
  * result through kernel memory; the debugger's context then copies it to
- * the debugger's buffers. The worker takes a reference on the mm
+ * the debugger's buffers. A register write (KVMDBG_SET_VCPU_STATE) takes
+ * the same route the other way: the state goes into the scratch page and
+ * KVM's KVM_SET_* handlers read it from there. The worker takes a reference on the mm
  * (mmget_not_zero()) only for the length of a capture: a VMM that exits
  * while frozen gets its memory freed, and later captures fail with -ESRCH.
  *

@@ -5,7 +5,9 @@
  * freezes the VM, continue thaws it, Ctrl-C freezes it again, and detach,
  * kill or a dropped connection thaw it and leave it as it was (its VMM
  * never learns of us). Registers come from the capture taken at the
- * freeze; memory from the VMM's address space, by guest-physical address
+ * freeze; a register write goes to KVM through kvmdbg.ko and is read back
+ * by a new capture (fvm__set_state), so gdb always sees what KVM holds.
+ * Memory comes from the VMM's address space, by guest-physical address
  * or through the vCPU's own page tables.
  *
  * What cannot be: breakpoints, watchpoints and single-steps end in a
@@ -13,7 +15,8 @@
  * not expect one crashes or hands the guest a #DB/#BP. So every Z packet
  * and every step is refused with an error (gdb then says it could not
  * insert the breakpoint, never falls back to writing an int3), and
- * `monitor info` says why.
+ * `monitor info` says why. MXCSR is refused too: the capture has no XSAVE
+ * area and KVM_SET_FPU drops MXCSR.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -78,10 +81,31 @@ static int read_regs(void *ctx, int thread, struct gdb_x86_regs *regs)
 static void ft__log(struct foreign_target *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* General-purpose, RIP, RFLAGS and control registers would go back (fvm__set_regs). */
+/* The KVMDBG_STATE_* classes of the X86_DIRTY_* ones. */
+static unsigned int state_flags(unsigned int dirty)
+{
+	return (dirty & X86_DIRTY_REGS ? KVMDBG_STATE_REGS : 0) |
+	       (dirty & X86_DIRTY_SREGS ? KVMDBG_STATE_SREGS : 0) |
+	       (dirty & X86_DIRTY_FPU ? KVMDBG_STATE_FPU : 0) |
+	       (dirty & X86_DIRTY_MSRS ? KVMDBG_STATE_MSRS : 0);
+}
+
+static void write_failed(struct foreign_target *t, int vcpu, int r)
+{
+	if (r == -ENOTTY)
+		ft__log(t, "register write refused: this kvmdbg.ko cannot write a foreign VM's registers (no KVMDBG_CAP_SET_STATE): load the module built with this kvmdbg-launch");
+	else if (r == -EIO)
+		ft__log(t, "register write of vCPU %d failed: no fd of that vCPU was taken from the VMM (or KVM refused it)", vcpu);
+	else
+		ft__log(t, "register write of vCPU %d failed: KVMDBG_SET_VCPU_STATE: %s", vcpu,
+			strerror(-r));
+}
+
+/* The changed classes go to KVM; the new capture is what gdb reads next. */
 static int write_regs(void *ctx, int thread, const struct gdb_x86_regs *regs)
 {
 	struct foreign_target *t = ctx;
+	struct kvmdbg_vcpu_state rec;
 	struct x86_kvm_state s;
 	unsigned int dirty;
 	int v = vcpu_of(t, thread), r;
@@ -91,13 +115,21 @@ static int write_regs(void *ctx, int thread, const struct gdb_x86_regs *regs)
 	r = kvm_state(t, v, &s);
 	if (r)
 		return r;
+	rec = *fvm__state(t->vm, v);
 	dirty = x86_regs__to_kvm(regs, &s);
 	if (!dirty)
 		return 0;
-	r = dirty & (X86_DIRTY_FPU | X86_DIRTY_MSRS) ? -EOPNOTSUPP :
-	    fvm__set_regs(t->vm, v, &s.regs, &s.sregs);
-	if (r == -EOPNOTSUPP)
-		ft__log(t, "register write refused: kvmdbg.ko cannot write the registers of a VM another VMM runs in this version");
+	if (s.fpu.mxcsr != rec.fpu.mxcsr) {
+		ft__log(t, "register write refused: mxcsr cannot be written on a VM another VMM runs (KVM_SET_FPU drops it)");
+		return -EOPNOTSUPP;
+	}
+	rec.regs = s.regs;
+	rec.sregs = s.sregs;
+	rec.fpu = s.fpu;
+	rec.msrs.entries[KVMDBG_MSR_KERNEL_GS_BASE].data = s.k_gs_base;
+	r = fvm__set_state(t->vm, v, &rec, state_flags(dirty));
+	if (r)
+		write_failed(t, v, r);
 	return r;
 }
 

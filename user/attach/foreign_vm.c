@@ -4,7 +4,8 @@
  * session is a KVMDBG_ATTACH with KVMDBG_ATTACH_FOREIGN on the VM fd that
  * pidfd_getfd(2) gave us; KVMDBG_VM_INFO names the vCPUs' threads and the
  * memslots; a freeze is KVMDBG_FREEZE and one KVMDBG_SNAPSHOT of every
- * vCPU, kept until the thaw.
+ * vCPU, kept until the thaw; a register write is one KVMDBG_SET_VCPU_STATE
+ * and a new KVMDBG_SNAPSHOT, so what is kept is always what KVM holds.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@ struct fvm {
 	int nr_slots;
 	struct fvm_slot *slots;
 	bool frozen;
+	bool stale;			/* a capture after a write failed */
 	struct kvmdbg_vcpu_state *st;	/* nr_vcpus records, at the freeze */
 	uint64_t stopped_ns;
 };
@@ -165,6 +167,7 @@ int fvm__thaw(struct fvm *v)
 	int r = v->frozen ? kvmdbg_sess__thaw(v->sess) : 0;
 
 	v->frozen = false;
+	v->stale = false;
 	return r;
 }
 
@@ -180,19 +183,50 @@ uint64_t fvm__stopped_ns(const struct fvm *v)
 
 const struct kvmdbg_vcpu_state *fvm__state(const struct fvm *v, int vcpu)
 {
-	return v->frozen && vcpu >= 0 && vcpu < v->nr_vcpus ? &v->st[vcpu] : NULL;
+	return v->frozen && !v->stale && vcpu >= 0 && vcpu < v->nr_vcpus ?
+	       &v->st[vcpu] : NULL;
 }
 
-/*
- * kvmdbg.ko has no way yet to put registers back into another process's
- * vCPU (KVM_SET_* need the VMM's mm, as KVM_GET_* do): refused.
- */
-int fvm__set_regs(struct fvm *v, int vcpu, const struct kvm_regs *regs,
-		  const struct kvm_sregs *sregs)
+/* The MSR entries of @st that differ from the capture @was; how many. */
+static __u32 fvm__changed_msrs(const struct kvmdbg_msrs *st,
+			       const struct kvmdbg_msrs *was,
+			       struct kvmdbg_msrs *out)
 {
-	(void)v;
-	(void)vcpu;
-	(void)regs;
-	(void)sregs;
-	return -EOPNOTSUPP;
+	out->nmsrs = 0;
+	for (int i = 0; i < KVMDBG_NR_MSRS; i++)
+		if (st->entries[i].data != was->entries[i].data)
+			out->entries[out->nmsrs++] = (struct kvm_msr_entry){
+				.index = was->entries[i].index,
+				.data = st->entries[i].data };
+	return out->nmsrs;
+}
+
+int fvm__set_state(struct fvm *v, int vcpu, const struct kvmdbg_vcpu_state *st,
+		   unsigned int flags)
+{
+	struct kvmdbg_set_vcpu_state set = { .flags = flags };
+	int r;
+
+	if (vcpu < 0 || vcpu >= v->nr_vcpus)
+		return -ESRCH;
+	if (!v->frozen)
+		return -EBUSY;
+	if (v->stale)
+		return -EIO;
+	set.vcpu_id = v->st[vcpu].vcpu_id;
+	set.regs = st->regs;
+	set.sregs = st->sregs;
+	set.fpu = st->fpu;
+	if ((flags & KVMDBG_STATE_MSRS) &&
+	    !fvm__changed_msrs(&st->msrs, &v->st[vcpu].msrs, &set.msrs))
+		set.flags &= ~KVMDBG_STATE_MSRS;
+	if (!set.flags)
+		return 0;
+	r = kvmdbg_sess__set_state(v->sess, &set);
+	if (r)
+		return r;
+	/* KVM may have adjusted what was written: keep what it holds now. */
+	r = kvmdbg_sess__snapshot(v->sess, v->st, v->nr_vcpus, NULL);
+	v->stale = r != 0;
+	return r;
 }

@@ -2,7 +2,8 @@
 /*
  * A VM another process runs, through a foreign kvmdbg.ko session
  * (docs/kvmdbg-abi.md, "Foreign VMs"): freeze and thaw it, read every
- * vCPU's state at the freeze, put registers back, and reach guest RAM in
+ * vCPU's state at the freeze, write registers back (KVMDBG_SET_VCPU_STATE,
+ * then a new capture), and reach guest RAM in
  * the VMM's address space through its memslots (process_vm_readv(2) and
  * process_vm_writev(2), which need the same ptrace right as --attach).
  */
@@ -43,11 +44,19 @@ int fvm__thaw(struct fvm *v);
 bool fvm__frozen(const struct fvm *v);
 /* How long the last freeze held the VM before the capture returned, ns. */
 uint64_t fvm__stopped_ns(const struct fvm *v);
-/* vCPU @vcpu as captured at the current freeze (NULL when thawed). */
+/*
+ * vCPU @vcpu as captured at the current freeze, or after the last
+ * fvm__set_state() (NULL when thawed, or when that capture failed).
+ */
 const struct kvmdbg_vcpu_state *fvm__state(const struct fvm *v, int vcpu);
-/* Frozen: KVM_SET_REGS / KVM_SET_SREGS on the vCPU, and the capture updated. */
-int fvm__set_regs(struct fvm *v, int vcpu, const struct kvm_regs *regs,
-		  const struct kvm_sregs *sregs);
+/*
+ * Frozen: write the classes @flags (KVMDBG_STATE_*) of @st, a changed
+ * copy of fvm__state(), into vCPU @vcpu through kvmdbg.ko (only the MSR
+ * entries that differ from the capture), then capture every vCPU again:
+ * fvm__state() then shows what KVM holds. 0 or -errno (-EBUSY: thawed).
+ */
+int fvm__set_state(struct fvm *v, int vcpu, const struct kvmdbg_vcpu_state *st,
+		   unsigned int flags);
 
 /* Guest-physical access: bytes done (short at the first byte no slot maps), or -EFAULT. */
 ssize_t fvm__read_phys(struct fvm *v, uint64_t gpa, void *buf, size_t len);

@@ -349,6 +349,12 @@ int kvmdbg_sess__guest_debug(struct kvmdbg_sess *s,
 	return ioctl(s->fd, KVMDBG_SET_GUEST_DEBUG, &gd) ? -errno : 0;
 }
 
+int kvmdbg_sess__set_state(struct kvmdbg_sess *s,
+			   const struct kvmdbg_set_vcpu_state *st)
+{
+	return ioctl(s->fd, KVMDBG_SET_VCPU_STATE, st) ? -errno : 0;
+}
+
 int kvmdbg_sess__snapshot(struct kvmdbg_sess *s, struct kvmdbg_vcpu_state *out,
 			  int nr, uint64_t *stopped_ns)
 {

@@ -66,6 +66,12 @@ int kvmdbg_sess__thaw(struct kvmdbg_sess *s);
 /* @dbg to every vCPU in one KVMDBG_SET_GUEST_DEBUG. */
 int kvmdbg_sess__guest_debug(struct kvmdbg_sess *s,
 			     const struct kvm_guest_debug *dbg);
+/*
+ * KVMDBG_SET_VCPU_STATE: the classes @st->flags names into one vCPU of a
+ * foreign session's frozen VM (docs/kvmdbg-abi.md); 0 or -errno.
+ */
+int kvmdbg_sess__set_state(struct kvmdbg_sess *s,
+			   const struct kvmdbg_set_vcpu_state *st);
 /* Every vCPU into out[0..nr) in one KVMDBG_SNAPSHOT; -E2BIG if nr is short. */
 int kvmdbg_sess__snapshot(struct kvmdbg_sess *s, struct kvmdbg_vcpu_state *out,
 			  int nr, uint64_t *stopped_ns);
