@@ -383,13 +383,23 @@ static void on_event(void *ctx)
 		gdb_stub_stopped(t->stub, &stop);
 }
 
-/* A client connected: all-stop, as for the launcher's own VMs. */
+/*
+ * A client connected: all-stop, as for the launcher's own VMs. After an
+ * earlier client detached the stub counts the VM as running: this
+ * freeze is the stop its '?' waits for.
+ */
 static void on_connect(void *ctx)
 {
 	struct foreign_target *t = ctx;
+	struct gdb_stop stop = { .reason = GDB_STOP_SIGNAL, .signal = GDB_SIGINT,
+				 .thread = 1 };
 
-	if (!fvm__frozen(t->vm) && freeze(t))
+	if (!fvm__frozen(t->vm) && freeze(t)) {
 		ft__log(t, "the VM could not be frozen for the new client");
+		return;
+	}
+	if (gdb_stub_running(t->stub))
+		gdb_stub_stopped(t->stub, &stop);
 }
 
 int foreign_target__init(struct foreign_target *t, struct fvm *vm,
