@@ -200,9 +200,20 @@ struct.pack_into('<I', h, 16, int(sys.argv[2])); struct.pack_into('<I', h, 44, 0
 struct.pack_into('<I', h, 44, crc32c(h)); f.seek(0); f.write(h)
 PY
 }
-cp "$S" "$T/flag2.snap"; set_hdr_flags "$T/flag2.snap" 2
+cp "$S" "$T/flag4.snap"; set_hdr_flags "$T/flag4.snap" 4
 expect_err "unknown header flag rejected" 1 \
-	"$P: $T/flag2.snap: header: unknown header size 64, flags 0x2 or reserved bytes set" -- --resume "$T/flag2.snap"
+	"$P: $T/flag4.snap: header: unknown header size 64, flags 0x4 or reserved bytes set" -- --resume "$T/flag4.snap"
+# FOREIGN (0x2) on an own VM's snapshot: it has no SLOTS and no --attach trigger.
+cp "$S" "$T/flag2.snap"; set_hdr_flags "$T/flag2.snap" 2
+expect_err "FOREIGN flag on an own VM's snapshot rejected" 1 \
+	"$P: $T/flag2.snap: section CONFIG: trigger 3 (--snapshot-at breakpoint) with the header's FOREIGN flag: only --attach PID --snapshot writes a foreign snapshot" -- --resume "$T/flag2.snap"
+# A foreign VM's snapshot (reader_test's, in the fuzz corpus) is for gdb only.
+F=selftests/snapshot/corpus/foreign-2cpu.snap
+WHY="it was taken from a VM another VMM runs (--attach), whose devices are not recreated: this snapshot is for inspection under gdb (--gdb or --gdb-session), not for running"
+expect_err "--resume of a foreign snapshot without gdb refused, with the reason" 1 \
+	"$P: --resume $F: refused: $WHY" -- --resume "$F"
+expect_err "--resume of a foreign snapshot with --snapshot refused (it would fake the state it lacks)" 2 \
+	"$P: --resume $F: --snapshot FILE: refused: $WHY" -- --resume "$F" --gdb 1234 --snapshot "$T/re.snap"
 cp "$S" "$T/irq.snap"; set_hdr_flags "$T/irq.snap" 1
 expect_err "IRQCHIP flag without LAPIC and device records rejected" 1 \
 	"$P: $T/irq.snap: section VCPU 0: incomplete: an in-kernel irqchip snapshot needs a LAPIC record" -- --resume "$T/irq.snap"
