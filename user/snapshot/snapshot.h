@@ -184,6 +184,13 @@ bool snapshot__foreign(const struct snapshot *s);
 /* SNAP_HDR_FOREIGN: the VM's memslots (else one slot, all of RAM). */
 int snapshot__nr_slots(const struct snapshot *s);
 const struct snap_slot *snapshot__slot(const struct snapshot *s, int i);
+/* vCPU @vcpu's state as stored (NULL outside 0..nr_vcpus-1). */
+const struct vcpu_state *snapshot__vcpu(const struct snapshot *s, int vcpu);
+/*
+ * Guest RAM as stored: [gpa, gpa + len) into buf, zero where no run is.
+ * 0, or -EIO (a read of the file failed) or -EINVAL (beyond mem_size).
+ */
+int snapshot__read_ram(const struct snapshot *s, uint64_t gpa, void *buf, uint64_t len);
 /* Why a foreign snapshot cannot run: one sentence for messages. */
 extern const char snapshot_foreign_why[];
 uint64_t snapshot__rip(const struct snapshot *s, int vcpu);

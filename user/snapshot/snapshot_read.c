@@ -1142,3 +1142,26 @@ const struct snap_slot *snapshot__slot(const struct snapshot *s, int i)
 {
 	return i >= 0 && (uint32_t)i < s->nr_slots ? &s->slots[i] : NULL;
 }
+
+const struct vcpu_state *snapshot__vcpu(const struct snapshot *s, int vcpu)
+{
+	return vcpu >= 0 && vcpu < s->st.nr_vcpus ? &s->st.vcpu[vcpu] : NULL;
+}
+
+int snapshot__read_ram(const struct snapshot *s, uint64_t gpa, void *buf, uint64_t len)
+{
+	uint8_t *out = buf;
+
+	if (gpa > s->cfg.mem_size || len > s->cfg.mem_size - gpa)
+		return -EINVAL;
+	memset(buf, 0, len);
+	for (uint64_t i = 0; i < s->nr_runs; i++) {
+		uint64_t a = s->runs[i].gpa, b = a + s->runs[i].nr_pages * SNAP_PAGE;
+		uint64_t lo = a > gpa ? a : gpa, hi = b < gpa + len ? b : gpa + len;
+
+		if (lo < hi && pread(s->fd, out + (lo - gpa), hi - lo,
+				     s->runs[i].offset + (lo - a)) != (ssize_t)(hi - lo))
+			return -EIO;
+	}
+	return 0;
+}
