@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writing a snapshot: hold the world, capture every vCPU, find the
- * non-zero pages of RAM, write them straight from guest RAM (no copy) at
- * page-aligned offsets and the metadata in front, then release. The file
+ * non-zero pages of RAM, write them at page-aligned offsets and the
+ * metadata in front, then release. Where the state and RAM come from is
+ * a source (struct snapshot_source): the launcher's own VM, whose RAM is
+ * written straight from guest memory (no copy), or a VM another VMM runs
+ * (user/attach/), whose RAM is copied in chunks. The file
  * appears atomically: temp file in the same directory, fsync, rename,
  * fsync of the directory; any failure removes the temp file and leaves an
  * earlier snapshot at the path untouched.
