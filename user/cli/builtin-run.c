@@ -575,6 +575,7 @@ static int run__open_snapshot(struct run_args *a)
 {
 	const struct snap_config *c;
 	char err[512];
+	int r;
 
 	if (!a->resume)
 		return 0;
@@ -589,7 +590,12 @@ static int run__open_snapshot(struct run_args *a)
 	a->cfg.restore = snapshot__restore;
 	a->cfg.restore_ctx = a->snap;
 	a->cfg.machine = snapshot__irqchip(a->snap) ? &linux_machine : NULL;
-	return run__check_foreign(a);
+	r = run__check_foreign(a);
+	if (r) {
+		snapshot__close(a->snap);
+		a->snap = NULL;
+	}
+	return r;
 }
 
 static void run__meta(struct run_args *a, struct vm *vm, struct snapshot_meta *m,
