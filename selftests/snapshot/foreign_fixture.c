@@ -6,7 +6,8 @@
  * that resuming a foreign snapshot under gdb is tested on a host without
  * kvmdbg.ko. The source gives what kvmdbg.ko's capture record would:
  * regs, sregs, FPU, debug registers, events and the record's 5 MSRs (the
- * own file's XSAVE, XCRS, MP state are dropped), and RAM in two slots
+ * own file's XSAVE, XCRS, MP state are dropped; the events carry
+ * KVM_VCPUEVENT_VALID_PAYLOAD, as a QEMU's do), and RAM in two slots
  * with a hole at [0xa0000, 0x100000) as QEMU lays low RAM out.
  *
  * Usage: foreign_fixture OWN.snap FOREIGN.snap   (status 0, or 1 and one line)
@@ -58,6 +59,8 @@ static int capture(void *ctx, struct vm_state *st)
 		st->vcpu[i].fpu = v->fpu;
 		st->vcpu[i].dregs = v->dregs;
 		st->vcpu[i].events = v->events;
+		/* As QEMU's events come: it enables exception payloads. */
+		st->vcpu[i].events.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
 		pick_msrs(v, &st->vcpu[i]);
 	}
 	return 0;
