@@ -381,11 +381,20 @@ run "--attach: not a process id" 2 "" \
 	"$L: --attach 12x: not a process id (PID, or PID:FD to pick one of its VM fds)
 " -- --attach 12x --info
 run "--attach: nothing to do" 2 "" \
-	"$L: --attach 1: say what to do: --info, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)
+	"$L: --attach 1: say what to do: --info, --snapshot FILE, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)
 " -- --attach 1
-run "--attach: --snapshot is not in this version, says so" 2 "" \
-	"$L: --attach 1: --snapshot FILE of a VM another VMM runs is not in this version; use --gdb or the gdb driver to inspect it
-" -- --attach 1 --snapshot "$TMP/f.snap"
+run "--attach: --snapshot with --gdb: pick one" 2 "" \
+	"$L: --attach 1: --snapshot FILE writes one snapshot and detaches; --info, --gdb and the gdb driver are separate runs: pick one
+" -- --attach 1 --snapshot "$TMP/f.snap" --gdb 1234
+run "--attach: --snapshot FILE checked before attaching (a directory)" 2 "" \
+	"$L: --snapshot $TMP: it exists and is a directory, not a regular file; refusing to replace it (give a new path or a regular file's)
+" -- --attach 1 --snapshot "$TMP"
+run "--attach: --snapshot FILE checked before attaching (no such directory)" 2 "" \
+	"$L: --snapshot $TMP/no/f.snap: directory $TMP/no: No such file or directory; create it first
+" -- --attach 1 --snapshot "$TMP/no/f.snap"
+run "--attach: --snapshot-at needs the VM's own VMM" 2 "" \
+	"$L: --attach PID: --snapshot-at and --snapshot-exit need the VM's own VMM; --snapshot FILE writes one snapshot and detaches
+" -- --attach 1 --snapshot "$TMP/f.snap" --snapshot-exit
 run "--attach: no IMAGE" 2 "" \
 	"$L: --attach PID takes no IMAGE (got $EX/hello.elf): the VM is the one PID runs
 " -- --attach 1 --info "$EX/hello.elf"
@@ -451,13 +460,24 @@ if $have_kvm; then
 		not_ok "--attach without kvmdbg.ko: one line, status 1"
 		echo "#   status $rc; stderr:"; sed 's/^/#     /' "$TMP/err"
 	fi
+	"$LAUNCH" --attach "$vmm" --snapshot "$TMP/fs.snap" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = 1 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" = 1 ] &&
+		grep -q "^$L: --attach $vmm: kvmdbg.ko is not usable" "$TMP/err" &&
+		[ -z "$(ls -A "$TMP" | grep 'fs\.snap')" ]; then
+		ok "--attach --snapshot without kvmdbg.ko: one line, status 1, no file (nor temp file)"
+	else
+		not_ok "--attach --snapshot without kvmdbg.ko: one line, status 1, no file (nor temp file)"
+		echo "#   status $rc; stderr:"; sed 's/^/#     /' "$TMP/err"
+	fi
 	kill "$vmm" "$xvmm"; wait "$vmm" "$xvmm" 2>/dev/null
 else
 	for d in "--attach: a kick signal the VMM does not catch" \
 		"--attach: a VMM kvmdbg does not know needs --kick-signal" \
 		"--attach PID:FD: an fd that is not its VM" \
 		"--attach as another user: ptrace permission needed" \
-		"--attach without kvmdbg.ko: one line, status 1"; do
+		"--attach without kvmdbg.ko: one line, status 1" \
+		"--attach --snapshot without kvmdbg.ko: one line, status 1, no file (nor temp file)"; do
 		skip "$d"
 	done
 fi

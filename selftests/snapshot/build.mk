@@ -20,6 +20,18 @@ $(SNAP_READER_TEST): selftests/snapshot/reader_test.c selftests/snapshot/snapfix
 
 -include $(SNAP_READER_TEST).d
 
+# A foreign VM's snapshot made from an own one by the real writer, for
+# snapshot.sh's resume-under-gdb tests (no kvmdbg.ko on the host).
+SNAP_FOREIGN_FIXTURE := $(O)/asan/selftests/snapshot/foreign_fixture
+ALL		+= $(SNAP_FOREIGN_FIXTURE)
+
+$(SNAP_FOREIGN_FIXTURE): selftests/snapshot/foreign_fixture.c $(USER_ASAN_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_CFLAGS) -MMD -MP -MF $@.d -o $@ \
+		$(filter %.c %.a,$^) $(LDLIBS) $(USER_LDLIBS)
+
+-include $(SNAP_FOREIGN_FIXTURE).d
+
 # The fuzz target: clang compiles the VMM library itself (coverage for
 # libFuzzer, its own ASan/UBSan), as gdbstub/build.mk does for the stub.
 # The reader pulls in the rest of the library it links against (restore

@@ -5,7 +5,9 @@
 # snapshot__open() (selftests/snapshot/fuzz_snapshot.c) for a bounded time
 # and print one TAP result. No /dev/kvm needed. Usage (from the tree top):
 #   selftests/snapshot/fuzz.sh [SECONDS]      default 25
-# The seeds are the real snapshot files in selftests/snapshot/corpus/,
+# The seeds are the real snapshot files in selftests/snapshot/corpus/ (and
+# foreign-2cpu.snap, a foreign VM's as reader_test builds it: the SLOTS
+# section and its rules),
 # plus two fresh ones where /dev/kvm is there (each gets the harness's
 # flags byte, 0, in front); new corpus entries
 # accumulate in build/fuzz/snapshot-corpus. A crash leaves

@@ -31,7 +31,8 @@
  * a refused file gets one line "<file>: <where>: <what>" naming a known
  * place; an accepted one has its header, table, sections and run data
  * each in their own bytes of the file, runs inside guest RAM, in order
- * and apart, RAM above what the VMM reserves for the vCPUs and, for a
+ * and apart, each inside one memslot (a foreign VM's SLOTS, sorted and
+ * apart, or all of RAM), RAM above what the VMM reserves for the vCPUs and, for a
  * Linux guest, below the IOAPIC. Any breach traps.
  */
 #include <errno.h>
@@ -90,7 +91,8 @@ static void check_refusal(int r, const char *err)
 {
 	static const char *const where[] = {
 		"file: ", "header: ", "section table: ", "section CONFIG: ",
-		"section DEVICES: ", "section MEMORY: ", "section VCPU ",
+		"section DEVICES: ", "section MEMORY: ", "section SLOTS: ",
+		"section VCPU ",
 	};
 	size_t n = strlen(path);
 	const char *p = err + n + 2;
@@ -133,6 +135,38 @@ static void print_nothing(void *out, const char *fmt, ...)
 	*(size_t *)out += strlen(line);
 }
 
+/* [gpa, gpa + len) inside one slot (an own VM's one slot is all of RAM). */
+static int in_a_slot(struct snapshot *s, uint64_t gpa, uint64_t len)
+{
+	for (int i = 0; i < snapshot__nr_slots(s); i++) {
+		const struct snap_slot *sl = snapshot__slot(s, i);
+
+		if (gpa >= sl->gpa && gpa + len <= sl->gpa + sl->size)
+			return 1;
+	}
+	return 0;
+}
+
+/* The slots: sorted, apart, page-aligned, inside guest RAM. */
+static void check_slots(struct snapshot *s, const struct snap_config *c)
+{
+	uint64_t prev_end = 0;
+
+	expect(snapshot__nr_slots(s) >= 1 && snapshot__nr_slots(s) <= SNAP_MAX_SLOTS);
+	expect(snapshot__foreign(s) || snapshot__nr_slots(s) == 1);
+	for (int i = 0; i < snapshot__nr_slots(s); i++) {
+		const struct snap_slot *sl = snapshot__slot(s, i);
+
+		expect(sl->size && !(sl->gpa % SNAP_PAGE) && !(sl->size % SNAP_PAGE));
+		expect(sl->gpa >= prev_end && sl->gpa + sl->size <= c->mem_size);
+		prev_end = sl->gpa + sl->size;
+	}
+	expect(!snapshot__slot(s, snapshot__nr_slots(s)));
+	if (snapshot__foreign(s))
+		expect(!snapshot__irqchip(s) && c->trigger == SNAP_TRIG_ATTACH &&
+		       c->capture_path == 1);
+}
+
 /* An accepted file, judged from its bytes, apart from the reader's code. */
 static void check_accepted(const uint8_t *f, size_t len, struct snapshot *s)
 {
@@ -146,6 +180,7 @@ static void check_accepted(const uint8_t *f, size_t len, struct snapshot *s)
 	uint32_t idlen;
 
 	memcpy(&h, f, sizeof(h));
+	check_slots(s, c);
 	expect(snapfix__section(f, len, h.nr_sections - 1, &mem));
 	memcpy(&m, f + mem.offset, sizeof(m));
 	e = calloc(2 + h.nr_sections + m.nr_runs, sizeof(*e));
@@ -166,6 +201,7 @@ static void check_accepted(const uint8_t *f, size_t len, struct snapshot *s)
 		       r.nr_pages <= (c->mem_size - r.gpa) / SNAP_PAGE);
 		expect(snapfix__in(len, r.offset, r.nr_pages * SNAP_PAGE));
 		expect(snapshot__maps(s, r.gpa, SNAP_PAGE));
+		expect(in_a_slot(s, r.gpa, r.nr_pages * SNAP_PAGE));
 		prev_end = r.gpa + r.nr_pages * SNAP_PAGE;
 		pages += r.nr_pages;
 		e[n++] = (struct extent){ r.offset, r.offset + r.nr_pages * SNAP_PAGE };

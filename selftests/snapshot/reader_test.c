@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "user/snapshot/snapshot.h"
 
 #define MAX_RUNS	4
+#define MAX_SLOTS	4
 #define PATH_LEN	256
 
 struct spec {
@@ -33,6 +35,12 @@ struct spec {
 	uint32_t gap_section;	/* > 0: gap bytes before this section */
 	uint64_t gap;
 	uint32_t capture_path;	/* snap_config.capture_path */
+	bool foreign;		/* SNAP_HDR_FOREIGN: SLOTS section, trigger ATTACH */
+	uint32_t trigger;	/* snap_config.trigger */
+	bool no_slots;		/* foreign, but the SLOTS section left out */
+	bool halted0;		/* vCPU 0's halted byte set */
+	uint32_t nr_slots;
+	struct snap_slot slot[MAX_SLOTS];
 };
 
 struct file {
@@ -104,6 +112,7 @@ static void put_devices(struct file *f, const struct spec *sp)
 	uint8_t uart[SNAP_UART_SIZE] = { 0 };
 	uint8_t *halted = calloc(sp->nr_vcpus, 1);
 
+	halted[0] = sp->halted0;
 	put(f, &d, sizeof(d));
 	put(f, halted, sp->nr_vcpus);
 	free(halted);
@@ -122,15 +131,19 @@ static void put_devices(struct file *f, const struct spec *sp)
 /* A valid file for @sp, laid out as the writer lays one out. */
 static struct file build(const struct spec *sp)
 {
-	uint32_t nsec = sp->nr_vcpus + 3;
+	bool slots = sp->foreign && !sp->no_slots;
+	uint32_t nsec = sp->nr_vcpus + 3 + slots;
 	struct snap_section *tab = calloc(nsec, sizeof(*tab));
 	struct snap_header h = { .version = SNAP_VERSION, .header_size = sizeof(h),
-				 .flags = sp->irqchip ? SNAP_HDR_IRQCHIP : 0,
+				 .flags = (sp->irqchip ? SNAP_HDR_IRQCHIP : 0) |
+					  (sp->foreign ? SNAP_HDR_FOREIGN : 0),
 				 .nr_sections = nsec, .table_offset = sizeof(h) + sp->table_gap };
 	const char image[] = "/srv/guests/snapguest.elf";
 	struct snap_config c = { .mem_size = sp->mem_size, .nr_vcpus = sp->nr_vcpus,
 				 .entry = 0x100000, .image_len = sizeof(image) - 1,
-				 .build_id_len = 20, .capture_path = sp->capture_path };
+				 .build_id_len = 20, .capture_path = sp->capture_path,
+				 .trigger = sp->trigger };
+	struct snap_slots sh = { .nr_slots = sp->nr_slots };
 	uint8_t build_id[20];
 	struct snap_memory m = { .nr_runs = sp->nr_runs, .page_size = SNAP_PAGE };
 	struct snap_run runs[MAX_RUNS] = { 0 };
@@ -157,6 +170,10 @@ static struct file build(const struct spec *sp)
 		} else if (i == sp->nr_vcpus + 1) {
 			tab[i].type = SNAP_SEC_DEVICES;
 			put_devices(&f, sp);
+		} else if (i == sp->nr_vcpus + 2 && slots) {
+			tab[i].type = SNAP_SEC_SLOTS;
+			put(&f, &sh, sizeof(sh));
+			put(&f, sp->slot, sp->nr_slots * sizeof(sp->slot[0]));
 		} else {
 			tab[i].type = SNAP_SEC_MEMORY;
 			put(&f, &m, sizeof(m));
@@ -184,6 +201,20 @@ static struct file build(const struct spec *sp)
 static const struct spec two_vcpus = {
 	.nr_vcpus = 2, .mem_size = 64 << 20, .xsave = true, .nr_runs = 3,
 	.run = { { 0x1000, 4 }, { 0x6000, 1 }, { 0x100000, 5 } },
+};
+
+/*
+ * A QEMU-like foreign VM's: 2 vCPUs (FPU records, as kvmdbg.ko captures
+ * them), low RAM, RAM above 1M and the BIOS ROM below 4G, holes between.
+ */
+static const struct spec foreign_vm = {
+	.nr_vcpus = 2, .mem_size = 1ULL << 32, .nr_runs = 3,
+	.run = { { 0x1000, 4 }, { 0x100000, 5 }, { 0xfffc0000, 2 } },
+	.capture_path = 1, .foreign = true, .trigger = SNAP_TRIG_ATTACH,
+	.nr_slots = 3,
+	.slot = { { .gpa = 0, .size = 0xa0000, .id = 0 },
+		  { .gpa = 0x100000, .size = 0x7f00000, .id = 1 },
+		  { .gpa = 0xfffc0000, .size = 0x40000, .id = 2, .flags = KVM_MEM_READONLY } },
 };
 
 static struct snap_section *section(struct file *f, uint32_t i)
@@ -425,6 +456,198 @@ TEST(capture_path_module_opens_and_unknown_refused)
 	sp.capture_path = 2;
 	f = build(&sp);
 	EXPECT_REFUSED(f, "section CONFIG: capture path 2 is unknown (0: userspace, 1: kvmdbg.ko)");
+}
+
+static void print_buf(void *out, const char *fmt, ...)
+{
+	char *b = out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(b + strlen(b), 4096 - strlen(b), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A foreign snapshot opens with its memslots; KVMDBG_SNAP_SEED=FILE also
+ * leaves it there (how selftests/snapshot/corpus/foreign-2cpu.snap was made).
+ */
+TEST(foreign_file_opens_with_its_slots)
+{
+	char path[PATH_LEN], err[1024], text[4096] = "";
+	struct snapshot *s;
+	struct file f = build(&foreign_vm);
+	const char *seed = getenv("KVMDBG_SNAP_SEED");
+
+	if (seed) {
+		FILE *out = fopen(seed, "wb");
+
+		ASSERT_TRUE(out && fwrite(f.p, 1, f.len, out) == f.len);
+		fclose(out);
+	}
+	ASSERT_EQ(0, try_open(&f, path, err, sizeof(err), &s)) TH_LOG("%s", err);
+	EXPECT_TRUE(snapshot__foreign(s));
+	EXPECT_FALSE(snapshot__irqchip(s));
+	EXPECT_EQ(11, snapshot__nr_pages(s));
+	EXPECT_EQ(3, snapshot__nr_slots(s));
+	EXPECT_EQ(0xfffc0000, snapshot__slot(s, 2)->gpa);
+	EXPECT_EQ(KVM_MEM_READONLY, snapshot__slot(s, 2)->flags);
+	EXPECT_EQ(NULL, snapshot__slot(s, 3));
+	EXPECT_EQ(0x100001, snapshot__rip(s, 1));
+	snapshot__describe(s, print_buf, text);
+	EXPECT_NE(NULL, strstr(text, "by --attach PID --snapshot; kvmdbg.ko capture"));
+	EXPECT_NE(NULL, strstr(text, "foreign:   another VMM's VM: its devices, XSAVE, MP state, LAPIC and the MSRs beyond kvmdbg.ko's 5 are not in the snapshot; for inspection only\n"));
+	EXPECT_NE(NULL, strstr(text, "  memslot 2: gpa 0xfffc0000-0x100000000 (read-only)\n"));
+	snapshot__close(s);
+	free(f.p);
+}
+
+/* An own VM's snapshot is one slot: all of RAM. */
+TEST(own_file_is_one_slot)
+{
+	char path[PATH_LEN], err[1024];
+	struct snapshot *s;
+	struct file f = build(&two_vcpus);
+
+	ASSERT_EQ(0, try_open(&f, path, err, sizeof(err), &s)) TH_LOG("%s", err);
+	EXPECT_FALSE(snapshot__foreign(s));
+	EXPECT_EQ(1, snapshot__nr_slots(s));
+	EXPECT_EQ(0, snapshot__slot(s, 0)->gpa);
+	EXPECT_EQ(64 << 20, snapshot__slot(s, 0)->size);
+	snapshot__close(s);
+	free(f.p);
+}
+
+TEST(foreign_run_across_a_hole_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.run[0].gpa = 0x9f000;
+	sp.run[0].pages = 2;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section MEMORY: run 0: gpa 0x9f000-0xa1000 does not lie inside one memslot (section SLOTS)");
+}
+
+TEST(foreign_run_in_no_slot_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.run[2].gpa = 0xf0000000;
+	sp.run[2].pages = 1;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section MEMORY: run 2: gpa 0xf0000000-0xf0001000 does not lie inside one memslot (section SLOTS)");
+}
+
+TEST(foreign_xsave_record_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.xsave = true;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section VCPU 0: record XSAVE in a foreign snapshot (kvmdbg.ko's capture record holds no XSAVE)");
+}
+
+TEST(foreign_with_irqchip_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.irqchip = true;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "header: flags 0x3: a snapshot of another VMM's VM (FOREIGN) records no in-kernel devices (IRQCHIP)");
+}
+
+TEST(foreign_halted_vcpu_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.halted0 = true;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section DEVICES: vCPU 0 is marked halted in a foreign snapshot (its VMM's halted state is not recorded: must be 0)");
+}
+
+TEST(foreign_without_slots_section_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.no_slots = true;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section table: 5 sections for 2 vCPUs (should be 6)");
+}
+
+TEST(foreign_overlapping_slots_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.slot[1].gpa = 0x90000;
+	sp.run[1].gpa = 0x200000;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section SLOTS: memslot 1: gpa 0x90000-0x7f90000 overlaps the previous one or lies outside guest RAM (0x100000000 bytes)");
+}
+
+TEST(foreign_slot_beyond_mem_size_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.mem_size = 0xfffc0000;
+	sp.nr_runs = 2;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section SLOTS: memslot 2: gpa 0xfffc0000-0x100000000 overlaps the previous one or lies outside guest RAM (0xfffc0000 bytes)");
+}
+
+TEST(foreign_slot_unknown_flags_or_unaligned_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.slot[2].flags = 0x4;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section SLOTS: memslot 2: unaligned or empty (gpa 0xfffc0000, 0x40000 bytes) or unknown flags 0x4");
+	sp = foreign_vm;
+	sp.slot[0].size = 0xa0800;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section SLOTS: memslot 0: unaligned or empty (gpa 0, 0xa0800 bytes) or unknown flags 0");
+}
+
+TEST(foreign_slots_count_refused)
+{
+	struct spec sp = foreign_vm;
+	struct file f;
+
+	sp.nr_slots = 0;
+	sp.nr_runs = 0;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section SLOTS: 0 memslots in 8 bytes (1 to 4096, 24 bytes each, reserved 0)");
+}
+
+/* Trigger ATTACH and the FOREIGN flag come together, and from kvmdbg.ko. */
+TEST(foreign_trigger_and_capture_path_refused)
+{
+	struct spec sp = two_vcpus;
+	struct file f;
+
+	sp.trigger = SNAP_TRIG_ATTACH;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section CONFIG: trigger 5 (--attach PID --snapshot) without the header's FOREIGN flag: only --attach PID --snapshot writes a foreign snapshot");
+	sp = foreign_vm;
+	sp.trigger = SNAP_TRIG_API;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section CONFIG: trigger 0 (API call) with the header's FOREIGN flag: only --attach PID --snapshot writes a foreign snapshot");
+	sp = foreign_vm;
+	sp.capture_path = 0;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section CONFIG: capture path 0: a foreign VM's vCPUs are captured by kvmdbg.ko only (1)");
+	sp = two_vcpus;
+	sp.trigger = 6;
+	f = build(&sp);
+	EXPECT_REFUSED(f, "section CONFIG: trigger 6 is unknown");
 }
 
 TEST_HARNESS_MAIN

@@ -8,7 +8,9 @@
 # byte-equal memory and equal registers under gdb for 1 and 2 vCPUs,
 # rejection of damaged files with their exact message, a failed write
 # that keeps the old snapshot, the batch driver's status, symbol lookup
-# precedence and the bundled macros. Prints TAP.
+# precedence and the bundled macros; a foreign VM's snapshot (FOREIGN,
+# from the writer's foreign path) resumed only for inspection under gdb.
+# Prints TAP.
 #
 # Usage: selftests/snapshot/snapshot.sh [LAUNCHER]   (from the top of the tree)
 set -u
@@ -200,9 +202,74 @@ struct.pack_into('<I', h, 16, int(sys.argv[2])); struct.pack_into('<I', h, 44, 0
 struct.pack_into('<I', h, 44, crc32c(h)); f.seek(0); f.write(h)
 PY
 }
-cp "$S" "$T/flag2.snap"; set_hdr_flags "$T/flag2.snap" 2
+cp "$S" "$T/flag4.snap"; set_hdr_flags "$T/flag4.snap" 4
 expect_err "unknown header flag rejected" 1 \
-	"$P: $T/flag2.snap: header: unknown header size 64, flags 0x2 or reserved bytes set" -- --resume "$T/flag2.snap"
+	"$P: $T/flag4.snap: header: unknown header size 64, flags 0x4 or reserved bytes set" -- --resume "$T/flag4.snap"
+# FOREIGN (0x2) on an own VM's snapshot: it has no SLOTS and no --attach trigger.
+cp "$S" "$T/flag2.snap"; set_hdr_flags "$T/flag2.snap" 2
+expect_err "FOREIGN flag on an own VM's snapshot rejected" 1 \
+	"$P: $T/flag2.snap: section CONFIG: trigger 3 (--snapshot-at breakpoint) with the header's FOREIGN flag: only --attach PID --snapshot writes a foreign snapshot" -- --resume "$T/flag2.snap"
+# A foreign VM's snapshot (reader_test's, in the fuzz corpus) is for gdb only.
+F=selftests/snapshot/corpus/foreign-2cpu.snap
+WHY="it was taken from a VM another VMM runs (--attach), whose devices are not recreated: this snapshot is for inspection under gdb (--gdb or --gdb-session), not for running"
+expect_err "--resume of a foreign snapshot without gdb refused, with the reason" 1 \
+	"$P: --resume $F: refused: $WHY" -- --resume "$F"
+expect_err "--resume of a foreign snapshot with --snapshot refused (it would fake the state it lacks)" 2 \
+	"$P: --resume $F: --snapshot FILE: refused: $WHY" -- --resume "$F" --gdb 1234 --snapshot "$T/re.snap"
+# The same writer's FOREIGN file from a real 2-vCPU snapshot (what kvmdbg.ko's
+# capture record holds, RAM in two slots around a hole at 0xa0000-0x100000):
+# resumed under gdb it holds the own snapshot's registers and memory, and
+# refuses to run or to be snapshotted.
+FF=build/asan/selftests/snapshot/foreign_fixture
+g=$T/gdb2
+if "$FF" "$g.snap" "$T/f2.snap" 2>"$T/e"; then
+	ok "foreign fixture: the writer makes a FOREIGN snapshot of a 2-vCPU one"
+else
+	not_ok "foreign fixture: the writer makes a FOREIGN snapshot of a 2-vCPU one" "$(cat "$T/e")"
+fi
+for which in own foreign; do
+	snap=$g.snap
+	[ $which = foreign ] && snap=$T/f2.snap
+	cat >"$T/f.gdb" <<-EOF2
+	set logging file $T/$which-regs.txt
+	set logging overwrite on
+	set logging redirect on
+	set logging enabled on
+	thread apply all info registers
+	set logging enabled off
+	monitor phys on
+	dump binary memory $T/$which-mem.bin 0 0x200000
+	monitor phys off
+	EOF2
+	[ $which = foreign ] && cat >>"$T/f.gdb" <<-EOF2
+	printf "pc before: %#lx\n", \$pc
+	continue
+	printf "pc after: %#lx\n", \$pc
+	monitor snapshot $T/again.snap
+	EOF2
+	"$LAUNCH" --resume "$snap" --symbols "$GUEST" --gdb-script "$T/f.gdb" >"$T/$which.o" 2>"$T/$which.e"
+	echo $? >"$T/$which.rc"
+done
+# Thread lines differ on purpose: the own file knows vCPU 1 halted, a
+# foreign one records no halted state.
+check "foreign resume under gdb: general, segment and control registers of both vCPUs equal the own snapshot's" \
+	cmp -s <(grep -v '^Thread ' "$T/own-regs.txt") <(grep -v '^Thread ' "$T/foreign-regs.txt")
+check "foreign resume under gdb: the own vCPU 1 is halted, the foreign one just stopped (no halted state recorded)" \
+	bash -c "grep -qx 'Thread 2 (Thread 2 (vCPU 1 halted)):' '$T/own-regs.txt' &&
+		 grep -qx 'Thread 2 (Thread 2 (vCPU 1 stopped)):' '$T/foreign-regs.txt'"
+check "foreign resume under gdb: 2 threads in the register dump" \
+	[ "$(grep -c '^Thread ' "$T/foreign-regs.txt")" = 2 ]
+check "foreign resume under gdb: guest memory 0-2M (two slots, the hole zero) byte-equal to the own snapshot's" \
+	cmp -s "$T/own-mem.bin" "$T/foreign-mem.bin"
+check "foreign resume under gdb: continue refused with the reason, the vCPU did not move" \
+	bash -c "grep -qx 'gdb: continue refused: $WHY' '$T/foreign.e' &&
+		 [ \"\$(sed -n 's/^pc before: //p' '$T/foreign.o')\" = \"\$(sed -n 's/^pc after: //p' '$T/foreign.o')\" ] &&
+		 grep -q '^pc after: 0x' '$T/foreign.o'"
+check "foreign resume under gdb: monitor snapshot refused (it would fake the state the file lacks), no file" \
+	bash -c "grep -qx \"snapshot $T/again.snap: refused: the VM is a resumed snapshot of another VMM's VM, without the state KVM refuses to another process and without that VMM's devices\" '$T/foreign.e' &&
+		 [ ! -e '$T/again.snap' ]"
+check "foreign resume under gdb: no guest output, the session ends (gdb's status 1: the refused monitor command)" \
+	bash -c "! grep -q phase '$T/foreign.o' && [ \"\$(cat '$T/foreign.rc')\" = 1 ]"
 cp "$S" "$T/irq.snap"; set_hdr_flags "$T/irq.snap" 1
 expect_err "IRQCHIP flag without LAPIC and device records rejected" 1 \
 	"$P: $T/irq.snap: section VCPU 0: incomplete: an in-kernel irqchip snapshot needs a LAPIC record" -- --resume "$T/irq.snap"

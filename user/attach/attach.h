@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -58,5 +59,23 @@ void foreign__errf(char *err, size_t len, const char *fmt, ...)
 const char *foreign__signame(int sig, char *buf, size_t len);
 /* "SIGUSR1", "USR1", "SIGRTMIN+2", "10": 0 and *sig, or -EINVAL. */
 int foreign__parse_signal(const char *s, int *sig);
+
+/*
+ * --attach PID --snapshot FILE (user/attach/foreign_snapshot.c): freeze
+ * the VM, write a snapshot of every vCPU (what kvmdbg.ko captures) and
+ * all guest RAM of its memslots to @path atomically, as
+ * snapshot__write() does for the launcher's own VM, thaw. 0, or -errno
+ * with one line in err; the VM runs on either way.
+ */
+struct fvm;
+
+struct foreign_snap_result {
+	int nr_vcpus, nr_slots;
+	uint64_t bytes;		/* the file's size */
+	uint64_t pause_ns;	/* freeze to thaw: the pause the guest saw */
+};
+
+int foreign__snapshot(struct fvm *v, const char *path, struct foreign_snap_result *res,
+		      char *err, size_t err_len);
 
 #endif /* KVMDBG_USER_ATTACH_H */

@@ -76,8 +76,9 @@ static const struct run_opt run_opts[] = {
 	{ "verbose", 0, OPT_VERBOSE, NULL, "report ignored port I/O, and each snapshot's size and\n"
 	  "                         write time, on stderr" },
 	{ "attach", 1, OPT_ATTACH, "PID", "debug the VM that process PID (QEMU, Firecracker, ...) runs,\n"
-	  "                         through kvmdbg.ko: with --gdb, --gdb-session/-exec/-script\n"
-	  "                         or --info; PID:FD picks one of several VM fds" },
+	  "                         through kvmdbg.ko: with --gdb, --gdb-session/-exec/-script,\n"
+	  "                         --info, or --snapshot FILE (one snapshot for inspection:\n"
+	  "                         --resume FILE --gdb-session); PID:FD picks one of several VM fds" },
 	{ "kick-signal", 1, OPT_KICK_SIGNAL, "SIG", "with --attach: the signal that kicks the VMM's vCPU\n"
 	  "                         threads (default: known per VMM, e.g. QEMU's SIGUSR1)" },
 	{ "info", 0, OPT_INFO, NULL, "with --attach: the VMM, its vCPUs and memslots" },
@@ -547,10 +548,34 @@ static int run__resolve_at(struct run_args *a)
 	return 0;
 }
 
+/*
+ * A snapshot of a VM another VMM ran (--attach PID --snapshot): RAM and
+ * vCPUs come back for gdb to inspect, but not its VMM's devices, so it
+ * must never run: no resume without gdb, no continue under it
+ * (vm_config.inspect_only), and no --snapshot of it (the new file would
+ * pass the recreated VM's defaults off as the state it lacks).
+ */
+static int run__check_foreign(struct run_args *a)
+{
+	if (!snapshot__foreign(a->snap))
+		return 0;
+	if (!a->gdb && !run__driver(a)) {
+		cli_error("--resume %s: refused: %s", a->resume, snapshot_foreign_why);
+		return EXIT_SETUP;
+	}
+	if (a->snapshot) {
+		cli_error("--resume %s: --snapshot FILE: refused: %s", a->resume, snapshot_foreign_why);
+		return EXIT_USAGE;
+	}
+	a->cfg.inspect_only = snapshot_foreign_why;
+	return 0;
+}
+
 static int run__open_snapshot(struct run_args *a)
 {
 	const struct snap_config *c;
 	char err[512];
+	int r;
 
 	if (!a->resume)
 		return 0;
@@ -565,7 +590,12 @@ static int run__open_snapshot(struct run_args *a)
 	a->cfg.restore = snapshot__restore;
 	a->cfg.restore_ctx = a->snap;
 	a->cfg.machine = snapshot__irqchip(a->snap) ? &linux_machine : NULL;
-	return 0;
+	r = run__check_foreign(a);
+	if (r) {
+		snapshot__close(a->snap);
+		a->snap = NULL;
+	}
+	return r;
 }
 
 static void run__meta(struct run_args *a, struct vm *vm, struct snapshot_meta *m,

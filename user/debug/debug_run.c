@@ -219,6 +219,11 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 
 	if (!run)
 		return -ENOMEM;
+	if (vm__inspect_only(d->vm)) {
+		debug__log(d, "continue refused: %s", vm__inspect_only(d->vm));
+		free(run);
+		return -EPERM;
+	}
 	if (debug_exit__end_crash(d, true))
 		goto out;	/* a crashed guest does not run again */
 	pthread_mutex_lock(&d->lock);
@@ -327,7 +332,10 @@ void debug_run__detach(void *ctx)
 	bool over = vm__pause(d->vm) < 0;
 
 	release(d, true);
-	if (!over && !debug_exit__end_crash(d, false))
+	/* A VM that must not run ends instead of running on. */
+	if (!over && vm__inspect_only(d->vm))
+		vm__kill(d->vm, 0);
+	else if (!over && !debug_exit__end_crash(d, false))
 		vm__resume(d->vm, NULL);
 }
 

@@ -102,6 +102,56 @@ int snapshot__write(struct vm *vm, const char *path,
 		    const struct snapshot_meta *m, char *err, size_t err_len);
 
 /*
+ * Where a snapshot's vCPU state and RAM come from: the launcher's own VM
+ * (snapshot__write()) or a VM another process runs (user/attach/). The
+ * writer calls hold, then held(fn) and, inside fn, capture and ram, then
+ * release; the file is laid out and written the same way for every
+ * source.
+ */
+#define SNAP_CHUNK		(512 * SNAP_PAGE)	/* RAM read per ram() call */
+
+struct snapshot_source_ops {
+	/* Stop every vCPU and keep it stopped: 0, or -errno. */
+	int (*hold)(void *ctx);
+	/* After hold, whether it succeeded or not. */
+	void (*release)(void *ctx);
+	/* Held: fn(arg), guest memory as the guest wrote it meanwhile. */
+	int (*held)(void *ctx, int (*fn)(void *arg), void *arg);
+	/* Held: every vCPU's state (freed with vm_state__free()). */
+	int (*capture)(void *ctx, struct vm_state *st);
+	/*
+	 * Held: guest RAM [gpa, gpa + len) inside one slot, len <= SNAP_CHUNK:
+	 * a pointer to it where the source maps it, else a copy in @buf; NULL
+	 * and *err = -errno when it cannot be read.
+	 */
+	const uint8_t *(*ram)(void *ctx, uint64_t gpa, uint64_t len, uint8_t *buf,
+			      int *err);
+	/*
+	 * Optional (NULL: every page is read): for n <= SNAP_CHUNK pages from
+	 * gpa, maybe[i] false where the page was never touched (zero for sure).
+	 */
+	void (*touched)(void *ctx, uint64_t gpa, uint64_t n, bool *maybe);
+};
+
+struct snapshot_source {
+	const struct snapshot_source_ops *ops;
+	void *ctx;
+	/* SNAP_HDR_FOREIGN: the slots go into a SLOTS section, no devices. */
+	bool foreign;
+	uint64_t mem_size;		/* CONFIG's mem_size: every slot below it */
+	int nr_slots;			/* RAM, in gpa order, apart */
+	const struct snap_slot *slots;
+};
+
+/*
+ * snapshot__write() for any source: the same target checks, atomic
+ * write and messages. *size (may be NULL): the file's bytes.
+ */
+int snapshot__write_from(const struct snapshot_source *src, const char *path,
+			 const struct snapshot_meta *m, uint64_t *size, char *err,
+			 size_t err_len);
+
+/*
  * May a snapshot be written to @path? Its directory must exist and be
  * writable; an existing @path must be a regular file (a symlink is not
  * followed or replaced) with a write bit the caller may use. 0, or -errno
@@ -125,6 +175,24 @@ const uint8_t *snapshot__build_id(const struct snapshot *s, uint32_t *len);
 uint64_t snapshot__nr_pages(const struct snapshot *s);
 /* A Linux guest's snapshot: resume needs the in-kernel irqchip, PIT, UART. */
 bool snapshot__irqchip(const struct snapshot *s);
+/*
+ * A snapshot of a VM another process ran (SNAP_HDR_FOREIGN): its VMM's
+ * devices and the vCPU state KVM refuses to another process are not in
+ * it, so resume is for inspection under gdb only.
+ */
+bool snapshot__foreign(const struct snapshot *s);
+/* SNAP_HDR_FOREIGN: the VM's memslots (else one slot, all of RAM). */
+int snapshot__nr_slots(const struct snapshot *s);
+const struct snap_slot *snapshot__slot(const struct snapshot *s, int i);
+/* vCPU @vcpu's state as stored (NULL outside 0..nr_vcpus-1). */
+const struct vcpu_state *snapshot__vcpu(const struct snapshot *s, int vcpu);
+/*
+ * Guest RAM as stored: [gpa, gpa + len) into buf, zero where no run is.
+ * 0, or -EIO (a read of the file failed) or -EINVAL (beyond mem_size).
+ */
+int snapshot__read_ram(const struct snapshot *s, uint64_t gpa, void *buf, uint64_t len);
+/* Why a foreign snapshot cannot run: one sentence for messages. */
+extern const char snapshot_foreign_why[];
 uint64_t snapshot__rip(const struct snapshot *s, int vcpu);
 /* True when [gpa, gpa+len) overlaps a run stored in @s. */
 bool snapshot__maps(const struct snapshot *s, uint64_t gpa, uint64_t len);

@@ -44,13 +44,25 @@ static_assert(sizeof(struct snap_header) == 64, "snap_header");
  * what version 1 always was and older readers refuse these cleanly.
  */
 #define SNAP_HDR_IRQCHIP	0x1u
-#define SNAP_HDR_KNOWN		SNAP_HDR_IRQCHIP
+/*
+ * Captured from a VM another process runs (kvmdbg-launch --attach PID
+ * --snapshot FILE): each VCPU holds exactly what kvmdbg.ko's capture
+ * record holds (REGS, SREGS, FPU, DEBUGREGS, EVENTS, its MSRS), since KVM
+ * refuses the rest to a foreign process; DEVICES records no halted state
+ * and no devices; a SLOTS section before MEMORY gives the VM's memslot
+ * layout, and every run lies in one slot. Resume recreates RAM and vCPUs
+ * for inspection under gdb only: the foreign VMM's devices are not
+ * recreated. A flag, as IRQCHIP is: older readers refuse it at the header.
+ */
+#define SNAP_HDR_FOREIGN	0x2u
+#define SNAP_HDR_KNOWN		(SNAP_HDR_IRQCHIP | SNAP_HDR_FOREIGN)
 
 enum snap_section_type {
 	SNAP_SEC_CONFIG = 1,
 	SNAP_SEC_VCPU = 2,	/* one per vCPU, in index order */
 	SNAP_SEC_DEVICES = 3,
 	SNAP_SEC_MEMORY = 4,
+	SNAP_SEC_SLOTS = 5,	/* SNAP_HDR_FOREIGN only, before MEMORY */
 };
 
 struct snap_section {
@@ -66,6 +78,7 @@ static_assert(sizeof(struct snap_section) == 32, "snap_section");
 enum snap_trigger {
 	SNAP_TRIG_API = 0, SNAP_TRIG_SIGUSR1 = 1, SNAP_TRIG_PORT = 2,
 	SNAP_TRIG_ADDR = 3, SNAP_TRIG_MONITOR = 4,
+	SNAP_TRIG_ATTACH = 5,	/* --attach PID --snapshot FILE (SNAP_HDR_FOREIGN) */
 };
 
 /* CONFIG: followed by image_len bytes of image path, build_id_len bytes. */
@@ -149,5 +162,25 @@ struct snap_run {
 	uint32_t reserved;	/* 0 */
 };
 static_assert(sizeof(struct snap_run) == 32, "snap_run");
+
+/*
+ * SLOTS (SNAP_HDR_FOREIGN): this, then nr_slots struct snap_slot, sorted
+ * by gpa and apart. Guest-physical address space 0 only (an SMM address
+ * space is not stored).
+ */
+#define SNAP_MAX_SLOTS		4096
+
+struct snap_slots {
+	uint32_t nr_slots;	/* 1 .. SNAP_MAX_SLOTS */
+	uint32_t reserved;	/* 0 */
+};
+
+struct snap_slot {
+	uint64_t gpa;		/* page-aligned */
+	uint64_t size;		/* page-aligned, > 0; gpa + size <= mem_size */
+	uint32_t id;		/* KVM's slot number in the foreign VM */
+	uint32_t flags;		/* KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY */
+};
+static_assert(sizeof(struct snap_slot) == 24, "snap_slot");
 
 #endif /* KVMDBG_USER_SNAPSHOT_FORMAT_H */

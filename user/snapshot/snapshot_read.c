@@ -22,9 +22,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uapi/linux/kvmdbg.h>
+
 #include "user/snapshot/snapshot.h"
 
+const char snapshot_foreign_why[] =
+	"it was taken from a VM another VMM runs (--attach), whose devices are not recreated: this snapshot is for inspection under gdb (--gdb or --gdb-session), not for running";
+
 struct guard;
+
 
 struct snapshot {
 	char *path;
@@ -38,11 +44,19 @@ struct snapshot {
 	struct vm_state st;
 	struct snap_run *runs;
 	uint64_t nr_runs, nr_pages;
+	struct snap_slot *slots;	/* SNAP_HDR_FOREIGN; else ram */
+	uint32_t nr_slots;
+	struct snap_slot ram;	/* all of RAM, one slot */
 	uint64_t meta_end;	/* end of the table, then of each section read */
 	char *err;
 	size_t err_len;
 	char where[32];		/* section being checked, for messages */
 };
+
+static bool foreign(const struct snapshot *s)
+{
+	return s->hdr.flags & SNAP_HDR_FOREIGN;
+}
 
 __attribute__((format(printf, 2, 3)))
 static int bad(struct snapshot *s, const char *fmt, ...)
@@ -124,6 +138,9 @@ static int check_header(struct snapshot *s)
 	    !all_zero(h->reserved, sizeof(h->reserved)))
 		return bad(s, "unknown header size %u, flags %#x or reserved bytes set",
 			   h->header_size, h->flags);
+	if ((h->flags & SNAP_HDR_FOREIGN) && (h->flags & SNAP_HDR_IRQCHIP))
+		return bad(s, "flags %#x: a snapshot of another VMM's VM (FOREIGN) records no in-kernel devices (IRQCHIP)",
+			   h->flags);
 	if (h->file_size != s->size)
 		return bad(s, "file is %" PRIu64 " bytes but was written as %" PRIu64 " (%s)",
 			   s->size, h->file_size, s->size < h->file_size ? "truncated" : "extended");
@@ -194,6 +211,14 @@ static int parse_config(struct snapshot *s, const uint8_t *p, uint64_t len)
 	if (c->capture_path > 1)
 		return bad(s, "capture path %u is unknown (0: userspace, 1: kvmdbg.ko)",
 			   c->capture_path);
+	if (c->trigger > SNAP_TRIG_ATTACH)
+		return bad(s, "trigger %u is unknown", c->trigger);
+	if ((c->trigger == SNAP_TRIG_ATTACH) != foreign(s))
+		return bad(s, "trigger %u (%s) with%s the header's FOREIGN flag: only --attach PID --snapshot writes a foreign snapshot",
+			   c->trigger, snapshot__trigger_name(c->trigger), foreign(s) ? "" : "out");
+	if (foreign(s) && c->capture_path != 1)
+		return bad(s, "capture path %u: a foreign VM's vCPUs are captured by kvmdbg.ko only (1)",
+			   c->capture_path);
 	memcpy(s->image, p + sizeof(*c), c->image_len);
 	s->image[c->image_len] = 0;
 	if (memchr(s->image, 0, c->image_len))
@@ -231,6 +256,11 @@ static int parse_record(struct snapshot *s, struct vcpu_state *v, uint32_t type,
 	if (rec_sizes[i].size && size != rec_sizes[i].size)
 		return bad(s, "record %s is %u bytes (should be %u)", rec_sizes[i].name,
 			   size, rec_sizes[i].size);
+	/* KVM gives another process's vCPUs only what the module captures. */
+	if (foreign(s) && (type == SNAP_REC_XSAVE || type == SNAP_REC_XCRS ||
+			   type == SNAP_REC_MP_STATE || type == SNAP_REC_LAPIC))
+		return bad(s, "record %s in a foreign snapshot (kvmdbg.ko's capture record holds no %s)",
+			   rec_sizes[i].name, rec_sizes[i].name);
 	switch (type) {
 	case SNAP_REC_REGS: memcpy(&v->regs, p, size); break;
 	case SNAP_REC_SREGS: memcpy(&v->sregs, p, size); break;
@@ -264,6 +294,9 @@ static int parse_record(struct snapshot *s, struct vcpu_state *v, uint32_t type,
 		if (n > SNAP_MAX_MSRS || size != 8 + n * sizeof(struct kvm_msr_entry))
 			return bad(s, "record MSRS: %u MSRs in %u bytes (at most %u MSRs, 16 bytes each)",
 				   n, size, SNAP_MAX_MSRS);
+		if (foreign(s) && n > KVMDBG_NR_MSRS)
+			return bad(s, "record MSRS: %u MSRs in a foreign snapshot (kvmdbg.ko's capture record has %u)",
+				   n, KVMDBG_NR_MSRS);
 		v->nr_msrs = n;
 		memcpy(v->msrs, p + 8, n * sizeof(struct kvm_msr_entry));
 		break;
@@ -420,8 +453,12 @@ static int parse_devices(struct snapshot *s, const uint8_t *p, uint64_t len)
 	if (d.irqchip != irqchip)
 		return bad(s, "irqchip is %u but the header says %s in-kernel irqchip",
 			   d.irqchip, irqchip ? "an" : "no");
-	for (uint32_t i = 0; i < d.nr_vcpus; i++)
+	for (uint32_t i = 0; i < d.nr_vcpus; i++) {
 		s->st.vcpu[i].halted = p[sizeof(d) + i] != 0;
+		if (foreign(s) && s->st.vcpu[i].halted)
+			return bad(s, "vCPU %u is marked halted in a foreign snapshot (its VMM's halted state is not recorded: must be 0)",
+				   i);
+	}
 	/* The writer pads the halted bytes to 8; nr_vcpus <= 1024 here. */
 	off = sizeof(d) + (((uint64_t)d.nr_vcpus + 7) & ~7ULL);
 	if (!irqchip && off != len)
@@ -432,6 +469,49 @@ static int parse_devices(struct snapshot *s, const uint8_t *p, uint64_t len)
 	if (off > len)
 		return bad(s, "in-kernel device records missing");
 	return parse_devrecs(s, p + off, len - off);
+}
+
+static bool in_one_slot(const struct snapshot *s, uint64_t gpa, uint64_t len)
+{
+	for (uint32_t k = 0; k < s->nr_slots; k++)
+		if (gpa >= s->slots[k].gpa && len <= s->slots[k].size &&
+		    gpa - s->slots[k].gpa <= s->slots[k].size - len)
+			return true;
+	return false;
+}
+
+/* SLOTS: the foreign VM's memslots, sorted, apart, page-aligned, in RAM. */
+static int parse_slots(struct snapshot *s, const uint8_t *p, uint64_t len)
+{
+	const uint32_t known = KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY;
+	struct snap_slots h;
+	uint64_t prev_end = 0;
+
+	if (len < sizeof(h))
+		return bad(s, "%" PRIu64 " bytes, too short", len);
+	memcpy(&h, p, sizeof(h));
+	if (h.reserved || h.nr_slots < 1 || h.nr_slots > SNAP_MAX_SLOTS ||
+	    len != sizeof(h) + (uint64_t)h.nr_slots * sizeof(struct snap_slot))
+		return bad(s, "%u memslots in %" PRIu64 " bytes (1 to %u, 24 bytes each, reserved 0)",
+			   h.nr_slots, len, SNAP_MAX_SLOTS);
+	s->slots = malloc(h.nr_slots * sizeof(*s->slots));
+	if (!s->slots)
+		return bad(s, "out of memory"), -ENOMEM;
+	memcpy(s->slots, p + sizeof(h), h.nr_slots * sizeof(*s->slots));
+	s->nr_slots = h.nr_slots;
+	for (uint32_t i = 0; i < h.nr_slots; i++) {
+		const struct snap_slot *sl = &s->slots[i];
+
+		if (sl->gpa % SNAP_PAGE || sl->size % SNAP_PAGE || !sl->size || (sl->flags & ~known))
+			return bad(s, "memslot %u: unaligned or empty (gpa %#" PRIx64 ", %#" PRIx64 " bytes) or unknown flags %#x",
+				   i, sl->gpa, sl->size, sl->flags);
+		if (sl->gpa < prev_end || sl->gpa > s->cfg.mem_size ||
+		    sl->size > s->cfg.mem_size - sl->gpa)
+			return bad(s, "memslot %u: gpa %#" PRIx64 "-%#" PRIx64 " overlaps the previous one or lies outside guest RAM (%#" PRIx64 " bytes)",
+				   i, sl->gpa, sl->gpa + sl->size, s->cfg.mem_size);
+		prev_end = sl->gpa + sl->size;
+	}
+	return 0;
 }
 
 static int check_run(struct snapshot *s, uint64_t i, const struct snap_run *r,
@@ -446,6 +526,9 @@ static int check_run(struct snapshot *s, uint64_t i, const struct snap_run *r,
 	if (r->gpa < prev_end || r->gpa > s->cfg.mem_size || len > s->cfg.mem_size - r->gpa)
 		return bad(s, "run %" PRIu64 ": gpa %#" PRIx64 "-%#" PRIx64 " overlaps the previous run or lies outside guest RAM (%#" PRIx64 " bytes)",
 			   i, r->gpa, r->gpa + len, s->cfg.mem_size);
+	if (foreign(s) && !in_one_slot(s, r->gpa, len))
+		return bad(s, "run %" PRIu64 ": gpa %#" PRIx64 "-%#" PRIx64 " does not lie inside one memslot (section SLOTS)",
+			   i, r->gpa, r->gpa + len);
 	/* Data after the metadata: resume maps it, so no byte may be both. */
 	if (r->offset < s->meta_end)
 		return bad(s, "run %" PRIu64 ": data at offset %#" PRIx64 " overlaps the metadata (header, table and sections: bytes 0-%#" PRIx64 ")",
@@ -540,6 +623,8 @@ static int expected_type(const struct snapshot *s, uint32_t i)
 {
 	uint32_t n = s->cfg.nr_vcpus;
 
+	if (i == n + 2 && foreign(s))
+		return SNAP_SEC_SLOTS;
 	return i == 0 ? SNAP_SEC_CONFIG : i <= n ? SNAP_SEC_VCPU :
 	       i == n + 1 ? SNAP_SEC_DEVICES : SNAP_SEC_MEMORY;
 }
@@ -550,6 +635,7 @@ static void name_section(struct snapshot *s, uint32_t i)
 	case SNAP_SEC_CONFIG: where(s, "section CONFIG"); break;
 	case SNAP_SEC_VCPU: where(s, "section VCPU %u", i - 1); break;
 	case SNAP_SEC_DEVICES: where(s, "section DEVICES"); break;
+	case SNAP_SEC_SLOTS: where(s, "section SLOTS"); break;
 	default: where(s, "section MEMORY"); break;
 	}
 }
@@ -574,6 +660,7 @@ static int parse_section(struct snapshot *s, uint32_t i, const struct snap_secti
 		case SNAP_SEC_CONFIG: r = parse_config(s, body, sec->size); break;
 		case SNAP_SEC_VCPU: r = parse_vcpu(s, i - 1, body, sec->size); break;
 		case SNAP_SEC_DEVICES: r = parse_devices(s, body, sec->size); break;
+		case SNAP_SEC_SLOTS: r = parse_slots(s, body, sec->size); break;
 		default: r = parse_memory(s, body, sec->size); break;
 		}
 	}
@@ -583,7 +670,7 @@ static int parse_section(struct snapshot *s, uint32_t i, const struct snap_secti
 
 static int parse_table(struct snapshot *s)
 {
-	uint32_t n = s->hdr.nr_sections, crc;
+	uint32_t n = s->hdr.nr_sections, crc, extra = foreign(s);
 	struct snap_section *tab;
 	int r = 0;
 
@@ -608,10 +695,10 @@ static int parse_table(struct snapshot *s)
 		s->cfg.nr_vcpus = 1;
 		r = parse_section(s, 0, &tab[0]);
 	}
-	if (!r && n != s->cfg.nr_vcpus + 3) {
+	if (!r && n != s->cfg.nr_vcpus + 3 + extra) {
 		where(s, "section table");
 		r = bad(s, "%u sections for %u vCPUs (should be %u)", n, s->cfg.nr_vcpus,
-			s->cfg.nr_vcpus + 3);
+			s->cfg.nr_vcpus + 3 + extra);
 	}
 	if (!r) {
 		s->st.nr_vcpus = s->cfg.nr_vcpus;
@@ -874,6 +961,11 @@ int snapshot__open(const char *path, struct snapshot **out, char *err, size_t er
 		r = check_runnable(s);
 	if (r)
 		goto fail;
+	if (!foreign(s)) {
+		s->ram = (struct snap_slot){ .gpa = 0, .size = s->cfg.mem_size };
+		s->slots = &s->ram;
+		s->nr_slots = 1;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -890,6 +982,8 @@ void snapshot__close(struct snapshot *s)
 		close(s->fd);
 	vm_state__free(&s->st);
 	free(s->runs);
+	if (s->slots != &s->ram)
+		free(s->slots);
 	free(s->path);
 	free(s);
 }
@@ -988,6 +1082,7 @@ const char *snapshot__trigger_name(uint32_t t)
 	case SNAP_TRIG_PORT: return "guest write to port 0xf5";
 	case SNAP_TRIG_ADDR: return "--snapshot-at breakpoint";
 	case SNAP_TRIG_MONITOR: return "gdb monitor snapshot";
+	case SNAP_TRIG_ATTACH: return "--attach PID --snapshot";
 	default: return "unknown";
 	}
 }
@@ -1013,15 +1108,60 @@ void snapshot__describe(const struct snapshot *s,
 	print(out, "image:     %s (build-id %s)\n", *s->image ? s->image : "unknown", id);
 	if (s->st.dev.irqchip)
 		print(out, "devices:   in-kernel irqchip, PIT, kvmclock, COM1 UART (Linux guest)\n");
+	if (foreign(s))
+		print(out, "foreign:   another VMM's VM: its devices, XSAVE, MP state, LAPIC and the MSRs beyond kvmdbg.ko's %u are not in the snapshot; for inspection only\n",
+		      KVMDBG_NR_MSRS);
 	print(out, "vCPUs:     %u\n", c->nr_vcpus);
 	for (int i = 0; i < s->st.nr_vcpus; i++)
 		print(out, "  vCPU %d:  rip %#llx%s\n", i, (unsigned long long)s->st.vcpu[i].regs.rip,
 		      s->st.vcpu[i].halted ? " (halted)" : "");
 	print(out, "memory:    %" PRIu64 " MiB, %" PRIu64 " non-zero pages in %" PRIu64 " runs\n",
 	      c->mem_size >> 20, s->nr_pages, s->nr_runs);
+	for (uint32_t i = 0; foreign(s) && i < s->nr_slots; i++)
+		print(out, "  memslot %u: gpa %#" PRIx64 "-%#" PRIx64 "%s\n", s->slots[i].id,
+		      s->slots[i].gpa, s->slots[i].gpa + s->slots[i].size,
+		      s->slots[i].flags & KVM_MEM_READONLY ? " (read-only)" : "");
 }
 
 bool snapshot__irqchip(const struct snapshot *s)
 {
 	return s->st.dev.irqchip;
+}
+
+bool snapshot__foreign(const struct snapshot *s)
+{
+	return foreign(s);
+}
+
+int snapshot__nr_slots(const struct snapshot *s)
+{
+	return (int)s->nr_slots;
+}
+
+const struct snap_slot *snapshot__slot(const struct snapshot *s, int i)
+{
+	return i >= 0 && (uint32_t)i < s->nr_slots ? &s->slots[i] : NULL;
+}
+
+const struct vcpu_state *snapshot__vcpu(const struct snapshot *s, int vcpu)
+{
+	return vcpu >= 0 && vcpu < s->st.nr_vcpus ? &s->st.vcpu[vcpu] : NULL;
+}
+
+int snapshot__read_ram(const struct snapshot *s, uint64_t gpa, void *buf, uint64_t len)
+{
+	uint8_t *out = buf;
+
+	if (gpa > s->cfg.mem_size || len > s->cfg.mem_size - gpa)
+		return -EINVAL;
+	memset(buf, 0, len);
+	for (uint64_t i = 0; i < s->nr_runs; i++) {
+		uint64_t a = s->runs[i].gpa, b = a + s->runs[i].nr_pages * SNAP_PAGE;
+		uint64_t lo = a > gpa ? a : gpa, hi = b < gpa + len ? b : gpa + len;
+
+		if (lo < hi && pread(s->fd, out + (lo - gpa), hi - lo,
+				     s->runs[i].offset + (lo - a)) != (ssize_t)(hi - lo))
+			return -EIO;
+	}
+	return 0;
 }

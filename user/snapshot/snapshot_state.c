@@ -188,6 +188,28 @@ static void vm__errf_snap(char *err, size_t len, int i, const char *what, int r)
 		snprintf(err, len, "vCPU %d: %s failed: %s", i, what, strerror(-r));
 }
 
+/*
+ * A VMM that enabled exception payloads or triple-fault events (QEMU
+ * does) gets vCPU events with those flags; KVM takes such events back
+ * only on a VM that has them enabled too. Our own VMs never do, so only
+ * a foreign snapshot's events turn them on, on the VM that resumes it.
+ */
+static int state__events_caps(struct vm *vm, const struct kvm_vcpu_events *ev)
+{
+	static const struct { uint32_t flag, cap; } caps[] = {
+		{ KVM_VCPUEVENT_VALID_PAYLOAD, KVM_CAP_EXCEPTION_PAYLOAD },
+		{ KVM_VCPUEVENT_VALID_TRIPLE_FAULT, KVM_CAP_X86_TRIPLE_FAULT_EVENT },
+	};
+
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct kvm_enable_cap c = { .cap = caps[k].cap, .args = { 1 } };
+
+		if ((ev->flags & caps[k].flag) && ioctl(vm__vm_fd(vm), KVM_ENABLE_CAP, &c))
+			return -errno;
+	}
+	return 0;
+}
+
 int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 		     char *err, size_t err_len)
 {
@@ -219,6 +241,11 @@ int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 	}
 	/* What GET reported as valid, plus the fields QEMU also restores. */
 	ev.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	r = state__events_caps(vm, &ev);
+	if (r) {
+		vm__errf_snap(err, err_len, i, "KVM_ENABLE_CAP for the events' exception payload or triple fault", r);
+		return r;
+	}
 	SET(KVM_SET_VCPU_EVENTS, &ev, "KVM_SET_VCPU_EVENTS");
 	if (s->has_mp_state)
 		SET(KVM_SET_MP_STATE, &s->mp, "KVM_SET_MP_STATE");

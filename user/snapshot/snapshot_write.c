@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writing a snapshot: hold the world, capture every vCPU, find the
- * non-zero pages of RAM, write them straight from guest RAM (no copy) at
- * page-aligned offsets and the metadata in front, then release. The file
+ * non-zero pages of RAM, write them at page-aligned offsets and the
+ * metadata in front, then release. Where the state and RAM come from is
+ * a source (struct snapshot_source): the launcher's own VM, whose RAM is
+ * written straight from guest memory (no copy), or a VM another VMM runs
+ * (user/attach/), whose RAM is copied in chunks. The file
  * appears atomically: temp file in the same directory, fsync, rename,
  * fsync of the directory; any failure removes the temp file and leaves an
  * earlier snapshot at the path untouched.
@@ -24,6 +27,7 @@
 struct runs {
 	struct snap_run *v;
 	size_t n, cap;
+	bool split;		/* the next page starts a run (a new slot) */
 };
 
 struct buf {
@@ -65,10 +69,11 @@ static int runs__add(struct runs *rs, uint64_t gpa)
 {
 	struct snap_run *last = rs->n ? &rs->v[rs->n - 1] : NULL;
 
-	if (last && last->gpa + last->nr_pages * SNAP_PAGE == gpa) {
+	if (last && !rs->split && last->gpa + last->nr_pages * SNAP_PAGE == gpa) {
 		last->nr_pages++;
 		return 0;
 	}
+	rs->split = false;
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 64;
 		struct snap_run *v = realloc(rs->v, cap * sizeof(*v));
@@ -96,56 +101,120 @@ static bool page__zero(const uint8_t *p)
 	return true;
 }
 
+#define CHUNK_PAGES	(SNAP_CHUNK / SNAP_PAGE)
+
+/* n <= CHUNK_PAGES pages from gpa, inside one slot: the non-zero ones join the runs. */
+static int scan__chunk(const struct snapshot_source *src, uint64_t gpa, uint64_t n,
+		       uint8_t *buf, struct runs *rs)
+{
+	bool maybe[CHUNK_PAGES];
+	const uint8_t *p = NULL;
+	int r = 0;
+
+	memset(maybe, 1, sizeof(maybe));
+	if (src->ops->touched)
+		src->ops->touched(src->ctx, gpa, n, maybe);
+	for (uint64_t i = 0; i < n && !r; i++) {
+		if (!maybe[i])
+			continue;
+		if (!p)
+			p = src->ops->ram(src->ctx, gpa, n * SNAP_PAGE, buf, &r);
+		if (!p)
+			return r ? r : -EFAULT;
+		if (!page__zero(p + i * SNAP_PAGE))
+			r = runs__add(rs, gpa + i * SNAP_PAGE);
+	}
+	return r;
+}
+
+static int scan__ram(const struct snapshot_source *src, uint8_t *buf, struct runs *rs)
+{
+	int r = 0;
+
+	for (int k = 0; k < src->nr_slots && !r; k++) {
+		const struct snap_slot *sl = &src->slots[k];
+
+		rs->split = true;
+		for (uint64_t off = 0; off < sl->size && !r; off += SNAP_CHUNK) {
+			uint64_t n = (sl->size - off) / SNAP_PAGE;
+
+			r = scan__chunk(src, sl->gpa + off, n < CHUNK_PAGES ? n : CHUNK_PAGES,
+					buf, rs);
+		}
+	}
+	return r;
+}
+
 /*
- * /proc/self/pagemap says which pages of our anonymous RAM were never
- * touched (neither present nor swapped): those are zero and need not be
- * read, which keeps a 64 GiB guest that touched little cheap to scan.
- * Pages still mapped from a snapshot file are always read.
+ * The launcher's own VM as a source. /proc/self/pagemap says which pages
+ * of our anonymous RAM were never touched (neither present nor swapped):
+ * those are zero and need not be read, which keeps a 64 GiB guest that
+ * touched little cheap to scan. Pages still mapped from a snapshot file
+ * are always read.
  */
 #define PM_PRESENT	(1ULL << 63)
 #define PM_SWAPPED	(1ULL << 62)
-#define SCAN_CHUNK	512
 
-static int scan__chunk(int pm, const uint8_t *mem, uint64_t gpa, uint64_t n,
-		       const struct snapshot *from, struct runs *rs)
+struct vm_source {
+	struct vm *vm;
+	const struct snapshot *from;
+	int pm;			/* /proc/self/pagemap, or -1: read every page */
+	struct snap_slot ram;
+};
+
+static int vm_source__hold(void *ctx)
 {
-	uint64_t ent[SCAN_CHUNK];
-	bool all = pm < 0 || (from && snapshot__maps(from, gpa, n * SNAP_PAGE));
-	int r;
-
-	if (!all && pread(pm, ent, n * 8, ((uintptr_t)mem + gpa) / SNAP_PAGE * 8) !=
-		    (ssize_t)(n * 8))
-		all = true;
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t g = gpa + i * SNAP_PAGE;
-
-		if (!all && !(ent[i] & (PM_PRESENT | PM_SWAPPED)))
-			continue;
-		if (page__zero(mem + g))
-			continue;
-		r = runs__add(rs, g);
-		if (r)
-			return r;
-	}
-	return 0;
+	return vm__hold(((struct vm_source *)ctx)->vm);
 }
 
-static int scan__ram(struct vm *vm, const struct snapshot *from, struct runs *rs)
+static void vm_source__release(void *ctx)
 {
-	uint64_t size = vm__mem_size(vm);
-	const uint8_t *mem = vm__gpa_to_hva(vm, 0, size);
-	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	int r = 0;
-
-	for (uint64_t gpa = 0; gpa < size && !r; gpa += SCAN_CHUNK * SNAP_PAGE) {
-		uint64_t n = (size - gpa) / SNAP_PAGE;
-
-		r = scan__chunk(pm, mem, gpa, n < SCAN_CHUNK ? n : SCAN_CHUNK, from, rs);
-	}
-	if (pm >= 0)
-		close(pm);
-	return r;
+	vm__release(((struct vm_source *)ctx)->vm);
 }
+
+/* The debugger's int3s are out meanwhile (vm__capture_held). */
+static int vm_source__held(void *ctx, int (*fn)(void *arg), void *arg)
+{
+	return vm__capture_held(((struct vm_source *)ctx)->vm, fn, arg);
+}
+
+static int vm_source__capture(void *ctx, struct vm_state *st)
+{
+	return vm__capture_state(((struct vm_source *)ctx)->vm, st);
+}
+
+/* RAM is ours: no copy. */
+static const uint8_t *vm_source__ram(void *ctx, uint64_t gpa, uint64_t len,
+				     uint8_t *buf, int *err)
+{
+	const uint8_t *p = vm__gpa_to_hva(((struct vm_source *)ctx)->vm, gpa, len);
+
+	(void)buf;
+	*err = p ? 0 : -EFAULT;
+	return p;
+}
+
+static void vm_source__touched(void *ctx, uint64_t gpa, uint64_t n, bool *maybe)
+{
+	struct vm_source *vs = ctx;
+	uint64_t ent[CHUNK_PAGES];
+	uintptr_t hva = (uintptr_t)vm__gpa_to_hva(vs->vm, gpa, n * SNAP_PAGE);
+
+	if (vs->pm < 0 || !hva || (vs->from && snapshot__maps(vs->from, gpa, n * SNAP_PAGE)) ||
+	    pread(vs->pm, ent, n * 8, hva / SNAP_PAGE * 8) != (ssize_t)(n * 8))
+		return;
+	for (uint64_t i = 0; i < n; i++)
+		maybe[i] = ent[i] & (PM_PRESENT | PM_SWAPPED);
+}
+
+static const struct snapshot_source_ops vm_source_ops = {
+	.hold = vm_source__hold,
+	.release = vm_source__release,
+	.held = vm_source__held,
+	.capture = vm_source__capture,
+	.ram = vm_source__ram,
+	.touched = vm_source__touched,
+};
 
 static int put_record(struct buf *b, uint32_t type, const void *data, uint32_t size)
 {
@@ -200,10 +269,12 @@ static int put_devrecs(struct buf *b, const struct vm_state *st)
 }
 
 struct capture {
+	const struct snapshot_source *src;
 	struct vm_state st;
 	struct runs runs;
 	struct snap_config cfg;
 	const struct snapshot_meta *meta;
+	uint8_t *buf;		/* SNAP_CHUNK bytes: RAM a source copies */
 };
 
 /* Append one section to the metadata; its table entry is filled in later. */
@@ -233,6 +304,13 @@ static int build_body(struct capture *c, int which, struct buf *body)
 	}
 	if (which <= c->st.nr_vcpus)
 		return put_vcpu(body, which - 1, &c->st.vcpu[which - 1]);
+	if (which == c->st.nr_vcpus + 2 && c->src->foreign) {
+		struct snap_slots h = { .nr_slots = c->src->nr_slots };
+
+		r = buf__put(body, &h, sizeof(h));
+		return r ? r : buf__put(body, c->src->slots,
+					c->src->nr_slots * sizeof(*c->src->slots));
+	}
 	if (which == c->st.nr_vcpus + 1) {
 		struct snap_devices d = { .nr_vcpus = c->st.nr_vcpus,
 					  .irqchip = c->st.dev.irqchip };
@@ -254,18 +332,32 @@ static int build_body(struct capture *c, int which, struct buf *body)
 	}
 }
 
+static uint32_t section_type(const struct capture *c, int i)
+{
+	int n = c->st.nr_vcpus;
+
+	if (i == 0)
+		return SNAP_SEC_CONFIG;
+	if (i <= n)
+		return SNAP_SEC_VCPU;
+	if (i == n + 1)
+		return SNAP_SEC_DEVICES;
+	return i == n + 2 && c->src->foreign ? SNAP_SEC_SLOTS : SNAP_SEC_MEMORY;
+}
+
 /*
- * Metadata: header, table, CONFIG, VCPU x n, DEVICES, MEMORY. Run offsets
+ * Metadata: header, table, CONFIG, VCPU x n, DEVICES, [SLOTS,] MEMORY. Run offsets
  * depend on the metadata size, which does not depend on them: lay out
  * once with offsets 0 to learn the size, then for real.
  */
 static int build_meta(struct capture *c, struct buf *b)
 {
-	int nsec = c->st.nr_vcpus + 3;
+	int nsec = c->st.nr_vcpus + 3 + c->src->foreign;
 	struct snap_section *tab = calloc(nsec, sizeof(*tab));
 	struct snap_header h = { .version = SNAP_VERSION, .header_size = sizeof(h),
 				 .nr_sections = nsec, .table_offset = sizeof(h),
-				 .flags = c->st.dev.irqchip ? SNAP_HDR_IRQCHIP : 0 };
+				 .flags = (c->st.dev.irqchip ? SNAP_HDR_IRQCHIP : 0) |
+					  (c->src->foreign ? SNAP_HDR_FOREIGN : 0) };
 	struct buf body = { 0 };
 	int r = tab ? 0 : -ENOMEM;
 
@@ -278,10 +370,7 @@ static int build_meta(struct capture *c, struct buf *b)
 	for (int i = 0; i < nsec && !r; i++) {
 		r = build_body(c, i, &body);
 		if (!r)
-			r = put_section(b, &tab[i], i == 0 ? SNAP_SEC_CONFIG :
-					i <= c->st.nr_vcpus ? SNAP_SEC_VCPU :
-					i == c->st.nr_vcpus + 1 ? SNAP_SEC_DEVICES :
-					SNAP_SEC_MEMORY, &body);
+			r = put_section(b, &tab[i], section_type(c, i), &body);
 	}
 	if (!r) {
 		memcpy(b->p + sizeof(h), tab, nsec * sizeof(*tab));
@@ -294,17 +383,13 @@ static int build_meta(struct capture *c, struct buf *b)
 }
 
 /* Assign page-aligned file offsets after the metadata; returns the file size. */
-static uint64_t layout_runs(struct capture *c, uint64_t meta_len, struct vm *vm)
+static uint64_t layout_runs(struct capture *c, uint64_t meta_len)
 {
 	uint64_t off = (meta_len + SNAP_PAGE - 1) & ~(SNAP_PAGE - 1);
-	const uint8_t *mem = vm__gpa_to_hva(vm, 0, vm__mem_size(vm));
 
 	for (size_t i = 0; i < c->runs.n; i++) {
-		struct snap_run *run = &c->runs.v[i];
-
-		run->offset = off;
-		run->crc = snapshot__crc32c(0, mem + run->gpa, run->nr_pages * SNAP_PAGE);
-		off += run->nr_pages * SNAP_PAGE;
+		c->runs.v[i].offset = off;
+		off += c->runs.v[i].nr_pages * SNAP_PAGE;
 	}
 	return c->runs.n ? off : meta_len;
 }
@@ -329,24 +414,47 @@ static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
 	return 0;
 }
 
-static int write_runs(int fd, struct capture *c, struct vm *vm)
+/*
+ * Each run in chunks, straight from RAM where the source maps it. The CRC
+ * is of the bytes written: a foreign VMM's own threads (its devices) may
+ * still write guest RAM while its vCPUs are frozen.
+ */
+static int write_run(int fd, struct capture *c, struct snap_run *run)
 {
-	const uint8_t *mem = vm__gpa_to_hva(vm, 0, vm__mem_size(vm));
+	const struct snapshot_source *src = c->src;
+	uint64_t len = run->nr_pages * SNAP_PAGE;
+	uint32_t crc = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < c->runs.n && !r; i++)
-		r = write_all(fd, mem + c->runs.v[i].gpa,
-			      c->runs.v[i].nr_pages * SNAP_PAGE, c->runs.v[i].offset);
+	for (uint64_t off = 0; off < len && !r; off += SNAP_CHUNK) {
+		uint64_t n = len - off < SNAP_CHUNK ? len - off : SNAP_CHUNK;
+		const uint8_t *p = src->ops->ram(src->ctx, run->gpa + off, n, c->buf, &r);
+
+		if (!p)
+			return r ? r : -EFAULT;
+		crc = snapshot__crc32c(crc, p, n);
+		r = write_all(fd, p, n, run->offset + off);
+	}
+	run->crc = crc;
 	return r;
 }
 
-static void fill_config(struct capture *c, struct vm *vm)
+static int write_runs(int fd, struct capture *c)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < c->runs.n && !r; i++)
+		r = write_run(fd, c, &c->runs.v[i]);
+	return r;
+}
+
+static void fill_config(struct capture *c)
 {
 	const struct snapshot_meta *m = c->meta;
 	size_t ilen = m->image ? strlen(m->image) : 0;
 
 	c->cfg = (struct snap_config){
-		.mem_size = vm__mem_size(vm), .nr_vcpus = vm__nr_vcpus(vm),
+		.mem_size = c->src->mem_size, .nr_vcpus = c->st.nr_vcpus,
 		.entry = m->entry, .created_ns = now_ns(CLOCK_REALTIME),
 		.trigger = m->trigger, .trigger_addr = m->trigger_addr,
 		.capture_path = c->st.capture_path,
@@ -356,28 +464,30 @@ static void fill_config(struct capture *c, struct vm *vm)
 }
 
 /* World held: capture, lay out, write data and metadata. */
-static int write_held(struct vm *vm, int fd, struct capture *c, uint64_t t0,
+static int write_held(int fd, struct capture *c, uint64_t t0, uint64_t *size_out,
 		      const char **step)
 {
+	const struct snapshot_source *src = c->src;
 	struct buf meta = { 0 };
 	uint64_t size;
 	int r;
 
 	*step = "capture of the vCPU state";
-	r = vm__capture_state(vm, &c->st);
+	r = src->ops->capture(src->ctx, &c->st);
 	if (r)
 		return r;
 	*step = "scan of guest memory";
-	r = scan__ram(vm, c->meta->from, &c->runs);
+	r = scan__ram(src, c->buf, &c->runs);
 	if (r)
 		return r;
-	fill_config(c, vm);
+	fill_config(c);
 	r = build_meta(c, &meta);
 	if (r)
 		goto out;
-	size = layout_runs(c, meta.len, vm);
+	size = layout_runs(c, meta.len);
+	*size_out = size;
 	*step = "write";
-	r = write_runs(fd, c, vm);
+	r = write_runs(fd, c);
 	if (r)
 		goto out;
 	c->cfg.stopped_ns = now_ns(CLOCK_MONOTONIC) - t0;
@@ -396,10 +506,9 @@ out:
 }
 
 struct held {
-	struct vm *vm;
 	int fd;
 	struct capture *c;
-	uint64_t t0;
+	uint64_t t0, *size;
 	const char **step;
 };
 
@@ -407,7 +516,7 @@ static int held__write(void *arg)
 {
 	struct held *h = arg;
 
-	return write_held(h->vm, h->fd, h->c, h->t0, h->step);
+	return write_held(h->fd, h->c, h->t0, h->size, h->step);
 }
 
 static int sync_dir(const char *path)
@@ -613,23 +722,24 @@ static void target__discard(struct target *t)
  * Hold, capture and write; fsync, then name it. *step says what failed
  * (NULL: a refused target, why says it).
  */
-static int write_target(struct vm *vm, const char *path, struct capture *c,
+static int write_target(const char *path, struct capture *c, uint64_t *size,
 			struct target *t, const char **step, char *why, size_t why_len)
 {
+	const struct snapshot_source *src = c->src;
 	int r;
 
 	*step = "creation of a temp file";
 	r = target__open(path, t);
 	if (r)
 		return r;
-	r = vm__hold(vm);
+	*step = "stop of the vCPUs";
+	r = src->ops->hold(src->ctx);
 	if (!r) {
-		struct held h = { vm, t->fd, c, now_ns(CLOCK_MONOTONIC), step };
+		struct held h = { t->fd, c, now_ns(CLOCK_MONOTONIC), size, step };
 
-		/* The debugger's int3s are out meanwhile (vm__capture_held). */
-		r = vm__capture_held(vm, held__write, &h);
+		r = src->ops->held(src->ctx, held__write, &h);
 	}
-	vm__release(vm);
+	src->ops->release(src->ctx);
 	if (r)
 		return r;
 	*step = "fsync";
@@ -652,18 +762,25 @@ static int write_target(struct vm *vm, const char *path, struct capture *c,
 	return sync_dir(path);
 }
 
-int snapshot__write(struct vm *vm, const char *path,
-		    const struct snapshot_meta *m, char *err, size_t err_len)
+int snapshot__write_from(const struct snapshot_source *src, const char *path,
+			 const struct snapshot_meta *m, uint64_t *size, char *err,
+			 size_t err_len)
 {
-	struct capture c = { .meta = m };
+	struct capture c = { .src = src, .meta = m };
 	struct target t = { .fd = -1 };
 	const char *step = NULL;
+	uint64_t dummy;
 	char why[512];
 	int r;
 
 	r = snapshot__check_target(path, why, sizeof(why));
+	if (!r) {
+		step = "allocation of the copy buffer";
+		c.buf = malloc(SNAP_CHUNK);
+		r = c.buf ? 0 : -ENOMEM;
+	}
 	if (!r)
-		r = write_target(vm, path, &c, &t, &step, why, sizeof(why));
+		r = write_target(path, &c, size ? size : &dummy, &t, &step, why, sizeof(why));
 	if (r && err && !step)
 		snprintf(err, err_len, "%s", why);
 	else if (r && err)
@@ -673,5 +790,35 @@ int snapshot__write(struct vm *vm, const char *path,
 	target__discard(&t);
 	vm_state__free(&c.st);
 	free(c.runs.v);
+	free(c.buf);
+	return r;
+}
+
+int snapshot__write(struct vm *vm, const char *path,
+		    const struct snapshot_meta *m, char *err, size_t err_len)
+{
+	struct vm_source vs = {
+		.vm = vm, .from = m->from,
+		.pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC),
+		.ram = { .gpa = 0, .size = vm__mem_size(vm) },
+	};
+	struct snapshot_source src = {
+		.ops = &vm_source_ops, .ctx = &vs, .mem_size = vm__mem_size(vm),
+		.nr_slots = 1, .slots = &vs.ram,
+	};
+	int r;
+
+	/* A resumed foreign snapshot lacks state: a new file would fake it. */
+	if (vm__inspect_only(vm)) {
+		if (err)
+			snprintf(err, err_len, "snapshot %s: refused: the VM is %s", path,
+				 "a resumed snapshot of another VMM's VM, without the state KVM refuses to another process and without that VMM's devices");
+		if (vs.pm >= 0)
+			close(vs.pm);
+		return -EPERM;
+	}
+	r = snapshot__write_from(&src, path, m, NULL, err, err_len);
+	if (vs.pm >= 0)
+		close(vs.pm);
 	return r;
 }

@@ -370,8 +370,8 @@ int vm__start(struct vm *vm)
 
 	pthread_once(&kick_once, vcpu__install_kick);
 	pthread_mutex_lock(&vm->lock);
-	if (vm->started) {
-		r = -EBUSY;
+	if (vm->started || (vm->inspect_only && !vm->paused)) {
+		r = vm->started ? -EBUSY : -EPERM;
 		goto unlock;
 	}
 	vm->started = true;
@@ -452,8 +452,8 @@ int vm__resume(struct vm *vm, const bool *run)
 	int r = 0;
 
 	pthread_mutex_lock(&vm->lock);
-	if (vm->exiting) {
-		r = -ESRCH;
+	if (vm->exiting || vm->inspect_only) {
+		r = vm->exiting ? -ESRCH : -EPERM;
 		goto unlock;
 	}
 	for (int i = 0; i < vm->nr_vcpus; i++)

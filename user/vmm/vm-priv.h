@@ -62,6 +62,7 @@ struct vm {
 	size_t run_size;
 	int console_fd;
 	bool verbose;
+	const char *inspect_only;	/* vm_config's: never enters the guest */
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fetched once */
 

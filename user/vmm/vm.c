@@ -115,6 +115,7 @@ static struct vm *vm__alloc(const struct vm_config *cfg, int nr_cpus)
 	vm->console_fd = cfg->console_fd;
 	vm->verbose = cfg->verbose;
 	vm->paused = cfg->start_paused;
+	vm->inspect_only = cfg->inspect_only;
 	vm->machine = cfg->machine ? cfg->machine : &vm_machine_elf;
 	for (int i = 0; i < nr_cpus; i++) {
 		vm->vcpus[i].vm = vm;
@@ -310,6 +311,7 @@ int vm__nr_vcpus(struct vm *vm) { return vm->nr_vcpus; }
 int vm__vm_fd(struct vm *vm) { return vm->vm_fd; }
 uint64_t vm__entry(struct vm *vm) { return vm->entry; }
 uint64_t vm__mem_size(struct vm *vm) { return vm->mem_size; }
+const char *vm__inspect_only(struct vm *vm) { return vm->inspect_only; }
 
 int vm__vcpu_fd(struct vm *vm, int i)
 {

@@ -113,6 +113,12 @@ struct vm_config {
 	 * a reboot or poweroff ends it with status 0, HLT does not.
 	 */
 	const char *kernel, *initrd, *cmdline;
+	/*
+	 * Optional: why this VM must never enter the guest (a resumed
+	 * snapshot of another VMM's VM, for inspection). It then needs
+	 * start_paused, and vm__resume() refuses with -EPERM.
+	 */
+	const char *inspect_only;
 };
 
 /* Build a VM: open KVM, check capabilities, allocate RAM, load the image,
@@ -157,6 +163,8 @@ int vm__vcpu_fd(struct vm *vm, int i);
  */
 void vm__vcpu_set_cr8(struct vm *vm, int i, uint64_t cr8);
 uint64_t vm__entry(struct vm *vm);	/* RIP every vCPU starts at */
+/* vm_config.inspect_only: why the VM never runs, or NULL. */
+const char *vm__inspect_only(struct vm *vm);
 
 /*
  * Stop the world from userspace: sets run->immediate_exit and sends the
