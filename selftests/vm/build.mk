@@ -27,4 +27,4 @@ $(O)/asan/selftests/vm-bin/qmp: selftests/vm/qmp.c
 
 $(VM_BIN)/foreign_bench: selftests/vm/foreign_bench.c $(USER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -o $@ $^ $(LDLIBS) $(USER_LDLIBS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -o $@ $(filter %.c %.a,$^) $(LDLIBS) $(USER_LDLIBS)

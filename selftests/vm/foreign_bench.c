@@ -12,7 +12,12 @@
  * the freeze to after the thaw, and prints one line in the shape of
  * `qmp --bench`:
  *   rounds=N cpus=K median_us=X p99_us=Y min_us=A max_us=B
- * where K is the number of vCPUs every round captured. Exits 1 with one
+ * where K is the number of vCPUs every round captured, then where the
+ * time goes, as medians:
+ *   freeze_us=F thaw_us=W held_us=H
+ * F: KVMDBG_FREEZE + KVMDBG_SNAPSHOT (fvm__freeze), W: KVMDBG_THAW, H: how
+ * long the module reports the VM held before the capture returned
+ * (fvm__stopped_ns). Exits 1 with one
  * line on stderr on bad arguments or when the session cannot be opened or
  * a round fails; the VM is left running in every case.
  */
@@ -52,7 +57,8 @@ static double rank(const double *sorted, int n, int pct)
 
 static int bench(struct fvm *vm, int rounds)
 {
-	double *us = calloc(rounds, sizeof(*us)), t0;
+	double *us = calloc(4 * (size_t)rounds, sizeof(*us)), t0, t1;
+	double *fr = us + rounds, *th = fr + rounds, *held = th + rounds;
 	int cpus = fvm__nr_vcpus(vm), r;
 	char err[512];
 
@@ -67,6 +73,8 @@ static int bench(struct fvm *vm, int rounds)
 			free(us);
 			return 1;
 		}
+		t1 = now_us();
+		held[i] = fvm__stopped_ns(vm) / 1e3;
 		for (int c = 0; c < cpus; c++)
 			if (!fvm__state(vm, c)) {
 				fprintf(stderr, "foreign_bench: round %d: vCPU %d was not captured\n",
@@ -82,10 +90,14 @@ static int bench(struct fvm *vm, int rounds)
 			return 1;
 		}
 		us[i] = now_us() - t0;
+		fr[i] = t1 - t0;
+		th[i] = t0 + us[i] - t1;
 	}
-	qsort(us, rounds, sizeof(*us), cmp_double);
-	printf("rounds=%d cpus=%d median_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f\n",
-	       rounds, cpus, rank(us, rounds, 50), rank(us, rounds, 99), us[0], us[rounds - 1]);
+	for (int k = 0; k < 4; k++)
+		qsort(us + (size_t)k * rounds, rounds, sizeof(*us), cmp_double);
+	printf("rounds=%d cpus=%d median_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f freeze_us=%.0f thaw_us=%.0f held_us=%.0f\n",
+	       rounds, cpus, rank(us, rounds, 50), rank(us, rounds, 99), us[0], us[rounds - 1],
+	       rank(fr, rounds, 50), rank(th, rounds, 50), rank(held, rounds, 50));
 	free(us);
 	return 0;
 }
