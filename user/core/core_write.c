@@ -159,10 +159,13 @@ static int job__notes(struct core_job *j)
 	else
 		snprintf(j->l->what, sizeof(j->l->what), "none (the %s kind has no core layout)",
 			 m->name);
-	r = notes__prstatus(&j->notes, first, &j->st[first], j->o->crash_vcpu == first);
+	/* Every note of a crash core names the signal, as Linux's do: gdb
+	 * (bfd) takes the last one's as the core's.
+	 */
+	r = notes__prstatus(&j->notes, first, &j->st[first], j->o->crash_vcpu >= 0);
 	for (int i = 0; i < n && !r; i++)
 		if (i != first)
-			r = notes__prstatus(&j->notes, i, &j->st[i], false);
+			r = notes__prstatus(&j->notes, i, &j->st[i], j->o->crash_vcpu >= 0);
 	r = r ? r : notes__prpsinfo(&j->notes, j->o->image);
 	if (!r && j->l->note_len)
 		r = notes__put(&j->notes, j->l->note, j->l->note_len);
