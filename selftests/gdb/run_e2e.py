@@ -1639,6 +1639,20 @@ def core_resume_dump_equals_live():
 
 
 @test
+def core_monitor_dump_gdb_driver():
+    """--gdb-exec 'monitor dump FILE': the gdb driver has the command too; the core's bt is c b a main"""
+    core = f"{TMP}/driver.core"
+    args = [LAUNCH] + [a for c in ["break c", "continue", f"monitor dump {core}", "continue"]
+                       for a in ("--gdb-exec", c)] + [guest("callchain")]
+    out = run_client(args, "launcher", CLIENT_DEADLINE)
+    has(out, dump_line(core, 1, core) + "\n", "summary line")
+    has(out, "callchain: a(10) = 79\n", "the guest ran on")
+    _, res = core_gdb(guest("callchain"), core, ["bt"])
+    eq(re.findall(r"^#\d+ +(?:0x[0-9a-f]+ in )?(\w+) \(", res, re.M), ["c", "b", "a", "main"],
+       "backtrace from the core")
+
+
+@test
 def core_monitor_dump_refusals():
     """monitor dump: a relative path, a device, a directory, a missing directory: one line each, guest runs on"""
     vm = Launcher("callchain")

@@ -681,7 +681,7 @@ static int run__driver_session(struct run_args *a, struct vm *vm)
 	struct driver_cfg dc = {
 		.image = a->cfg.image, .snap = a->snap, .symbols = a->symbols,
 		.exec = a->exec, .nr_exec = a->nr_exec, .script = a->script,
-		.verbose = a->cfg.verbose, .service = a->service,
+		.verbose = a->cfg.verbose, .service = a->service, .core = a->core,
 	};
 	char err[512];
 	int r = driver__run(vm, &dc, err, sizeof(err));
