@@ -567,5 +567,40 @@ else
 	done
 fi
 
+# The Linux kind's core layout, from a stand-in "vmlinux" (it cannot
+# boot Linux here) that keeps a VMCOREINFO note as the kernel does.
+# core_linux DESC WANT-VADDR WANT-HOW -- ARGS: one summary line, the
+# note copied, the PT_LOAD's p_vaddr.
+core_linux() {
+	local desc=$1 vaddr=$2 how=$3 core=$TMP/cores/linux.core rc
+	shift 4
+	rm -f "$core"
+	"$LAUNCH" --resume "$TMP/cores/linux.snap" --dump "$core" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	readelf -n -l -W "$core" >"$TMP/readelf" 2>&1
+	if [ "$rc" = 0 ] && [ ! -s "$TMP/out" ] &&
+		grep -qx "$L: core written to $core: 1 vCPU, $((4096 + (256 << 20))) bytes ([0-9]* sparse), VMCOREINFO found at $note_gpa (by $how)" "$TMP/err" &&
+		grep -q "^  VMCOREINFO  *0x00000039	" "$TMP/readelf" &&
+		grep -q "^  LOAD  *0x0*1000 $vaddr 0x0* 0x0*10000000 0x0*10000000 RWE 0x1000$" "$TMP/readelf"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "#   status $rc; stderr:"; sed 's/^/#     /' "$TMP/err"
+		grep -E "LOAD|VMCOREINFO" "$TMP/readelf" | sed 's/^/#   /'
+	fi
+}
+if $have_kvm; then
+	"$LAUNCH" --kernel $EX/vmcoreinfo.elf --snapshot "$TMP/cores/linux.snap" --snapshot-exit \
+		</dev/null >/dev/null 2>&1
+	note_gpa=0x$(nm $EX/vmcoreinfo.elf | sed -n 's/^0*\([0-9a-f]*\) R vmcoreinfo$/\1/p')
+	core_linux "Linux kind, no symbols: VMCOREINFO by a scan of RAM, p_vaddr 0 (no direct map mapped)" \
+		0x0000000000000000 "a scan of guest RAM" --
+	core_linux "Linux kind, --symbols: VMCOREINFO by vmcoreinfo_note, p_vaddr page_offset_base" \
+		0xffff888000000000 vmcoreinfo_note -- --symbols $EX/vmcoreinfo.elf
+else
+	skip "Linux kind, no symbols: VMCOREINFO by a scan of RAM, p_vaddr 0 (no direct map mapped)"
+	skip "Linux kind, --symbols: VMCOREINFO by vmcoreinfo_note, p_vaddr page_offset_base"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
