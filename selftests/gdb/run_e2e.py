@@ -1653,6 +1653,26 @@ def core_monitor_dump_gdb_driver():
 
 
 @test
+def core_linux_kind_vmcoreinfo():
+    """Linux kind (a stand-in vmlinux): monitor dump finds its VMCOREINFO note; once gdb clears it, says not found"""
+    found, gone = f"{TMP}/vmcoreinfo.core", f"{TMP}/novmcoreinfo.core"
+    vm = Launcher("vmcoreinfo", opts=["--kernel"])
+    note = Elf(vm.elf).sym("vmcoreinfo")
+    out = gdb(vm, ["break main", "continue", f"monitor dump {found}",
+                   "set var *(unsigned int *)&vmcoreinfo = 0", f"monitor dump {gone}", "kill"])
+    size = 4096 + (256 << 20)
+    match(rf"^core written to {found}: 1 vCPU, {size} bytes \(\d+ sparse\), VMCOREINFO found at "
+          rf"{note:#x} \(by a scan of guest RAM\)$", out, "summary with the note")
+    match(rf"^core written to {gone}: 1 vCPU, {size} bytes \(\d+ sparse\), VMCOREINFO not found "
+          r"\(no note in guest RAM: the kernel has not booted that far, or lacks CONFIG_CRASH_CORE\)$",
+          out, "summary without it")
+    eq(Core(found).notes, [("CORE", 1), ("CORE", 3), ("VMCOREINFO", 0)], "notes with it")
+    eq(Core(gone).notes, [("CORE", 1), ("CORE", 3)], "notes without it")
+    vm.finish()
+    vm.check_asan()
+
+
+@test
 def core_monitor_dump_refusals():
     """monitor dump: a relative path, a device, a directory, a missing directory: one line each, guest runs on"""
     vm = Launcher("callchain")
@@ -1705,7 +1725,7 @@ def unit_tests():
 def missing_prerequisite():
     for path in [LAUNCH, os.path.join(BUILD, "selftests/gdb/int3.elf"), CRASH_ELF,
                  os.path.join(BUILD, "selftests/gdb/badfetch.elf")] + \
-            [guest(g) for g in ("hello", "callchain", "mempattern", "smp")]:
+            [guest(g) for g in ("hello", "callchain", "mempattern", "smp", "vmcoreinfo")]:
         if not os.path.exists(path):
             return f"{path} missing: run make"
     for tool in (GDB, LLDB):
