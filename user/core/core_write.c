@@ -288,6 +288,7 @@ static int core__held(struct core_job *j)
 {
 	int r = 0;
 
+	*j->step = "hold of the vCPUs";
 	if (!j->o->stopped)
 		r = vm__hold(j->vm);
 	/* The debugger's int3s are out meanwhile (vm__capture_held). */

@@ -92,7 +92,8 @@ void linux__core_layout(struct vm *vm, const struct kvm_sregs *sregs,
 	int64_t gpa = note_by_symbol(vm, sregs, l);
 	const char *how = "vmcoreinfo_note";
 
-	if (gpa < 0 || !core__vmcoreinfo_len(mem + gpa, size - gpa)) {
+	if (gpa < 0 || (uint64_t)gpa >= size ||
+	    !core__vmcoreinfo_len(mem + gpa, size - gpa)) {
 		gpa = core__find_vmcoreinfo(mem, size);
 		how = "a scan of guest RAM";
 	}
