@@ -481,6 +481,9 @@ run "--dump to a directory" 2 "" \
 run "--dump-on-crash to a device" 2 "" \
 	"$L: --dump-on-crash: core /dev/full: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)
 " -- --dump-on-crash /dev/full $EX/hello.elf
+run "--dump-on-crash --symbols: a missing file" 2 "" \
+	"$L: --symbols /nonexistent/vmlinux: No such file or directory
+" -- --dump-on-crash "$TMP/c.core" --symbols /nonexistent/vmlinux $EX/hello.elf
 run "--dump-on-crash into a missing directory" 2 "" \
 	"$L: --dump-on-crash: core $TMP/no/c.core: directory $TMP/no: No such file or directory; create it first
 " -- --dump-on-crash "$TMP/no/c.core" $EX/hello.elf

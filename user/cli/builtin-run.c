@@ -559,6 +559,8 @@ static int run__check_core(struct run_args *a)
 	if (a->dump_on_crash && a->attach.target)
 		return cli_error("--dump-on-crash needs the VM's own VMM; with --attach PID it is not available"),
 		       EXIT_USAGE;
+	if (a->symbols && (a->dump || a->dump_on_crash) && access(a->symbols, R_OK))
+		return cli_error("--symbols %s: %s", a->symbols, strerror(errno)), EXIT_USAGE;
 	if (a->dump && core__check_target(a->dump, err, sizeof(err)))
 		return cli_error("--dump: %s", err), EXIT_USAGE;
 	if (a->dump_on_crash && core__check_target(a->dump_on_crash, err, sizeof(err)))
