@@ -4,7 +4,7 @@
 # guest (<name>.c + the shared start.S and lib.c), linked at 1 MiB by
 # guest.ld, with symbols (-g) for gdb. Outputs: $(O)/examples/<name>.elf
 
-GUEST_NAMES	:= hello counters callchain mempattern smp snapguest attachee
+GUEST_NAMES	:= hello counters callchain mempattern smp snapguest attachee vmcoreinfo
 GUESTS		:= $(patsubst %,$(O)/examples/%.elf,$(GUEST_NAMES))
 GUEST_COMMON	:= $(O)/examples/start.o $(O)/examples/lib.o
 

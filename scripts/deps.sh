@@ -15,6 +15,7 @@ PKGS=(
 	lz4			# fetch-vmlinux.sh: build-id of a bzImage's kernel
 	clang libclang-rt-14-dev	# libFuzzer target
 	python3			# end-to-end test drivers
+	crash python3-drgn	# read Linux guests' cores (issue 12's VM-side tests)
 )
 
 missing=()

@@ -4,8 +4,8 @@
 #
 #   $(O)/libkvmdbg-vmm.a        every user/*/*.c except the command layer
 #                               (user/cli/): the VMM core, the machines, the
-#                               debug back end and snapshots, so tests can
-#                               link the VMM alone
+#                               debug back end, snapshots and guest cores
+#                               (user/core/), so tests can link the VMM alone
 #   $(O)/kvmdbg-launch          the command: user/cli/*.c + the libraries
 #   $(O)/asan/...               the same, built with $(SAN_CFLAGS)
 

@@ -1492,6 +1492,206 @@ def lldb_process_kill():
     eq((status, stdout), (137, ""), "status and output")
 
 
+# ---- guest cores (issue 12) ----------------------------------------------
+
+class Core:
+    """An ELF core as kvmdbg writes it: threads' registers, PT_LOADs."""
+    REGS = ("r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx rdx rsi rdi orig_rax "
+            "rip cs eflags rsp ss fs_base gs_base ds es fs gs").split()
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            self.data = d = f.read()
+        eq((d[:4], d[4], struct.unpack_from("<HH", d, 16)), (b"\x7fELF", 2, (4, 62)),
+           f"{path}: ELF64 ET_CORE EM_X86_64")
+        phoff, = struct.unpack_from("<Q", d, 0x20)
+        phnum, = struct.unpack_from("<H", d, 0x38)
+        self.loads, self.threads, self.notes = [], [], []
+        for i in range(phnum):
+            p_type, _, off, vaddr, paddr, filesz, memsz, _ = struct.unpack_from(
+                "<IIQQQQQQ", d, phoff + i * 56)
+            if p_type == 1:
+                self.loads.append((paddr, vaddr, off, filesz, memsz))
+            elif p_type == 4:
+                self.parse_notes(off, filesz)
+
+    def parse_notes(self, off, size):
+        end = off + size
+        while off + 12 <= end:
+            namesz, descsz, ntype = struct.unpack_from("<III", self.data, off)
+            name = self.data[off + 12:off + 12 + namesz].rstrip(b"\0").decode()
+            desc_off = off + 12 + (namesz + 3) // 4 * 4
+            desc = self.data[desc_off:desc_off + descsz]
+            self.notes.append((name, ntype))
+            if name == "CORE" and ntype == 1:	# NT_PRSTATUS
+                pid, = struct.unpack_from("<i", desc, 32)
+                regs = dict(zip(self.REGS, struct.unpack_from("<27Q", desc, 112)))
+                self.threads.append((pid, regs))
+            off = desc_off + (descsz + 3) // 4 * 4
+
+    def ram(self):
+        eq(len(self.loads), 1, "PT_LOADs")
+        paddr, _, off, filesz, _ = self.loads[0]
+        return self.data[off:off + filesz]
+
+
+def core_gdb(elf, core, cmds):
+    """gdb on a core: (what it printed opening it, what @cmds printed)."""
+    args = [GDB, "-batch", "-nx", "-ex", "set pagination off", elf, core,
+            "-ex", "echo ----\\n"]
+    for c in cmds:
+        args += ["-ex", c]
+    return tuple(run_client(args, "gdb", CLIENT_DEADLINE).split("----\n", 1))
+
+
+def dump_line(path, cpus, core):
+    """The one summary line of a written core of an ELF guest (64 MiB)."""
+    st = os.stat(path)
+    ram = Core(path).ram()
+    zero = sum(4096 for i in range(0, len(ram), 4096) if not any(ram[i:i + 4096]))
+    return (f"core written to {path}: {cpus} vCPU{'s' if cpus > 1 else ''}, "
+            f"{st.st_size} bytes ({zero} sparse), VMCOREINFO none (not a Linux guest)")
+
+
+@test
+def core_monitor_dump_callchain():
+    """monitor dump at c() with 2 vCPUs: gdb opens the core: bt c b a main, 2 threads, x &input, original bytes"""
+    core = f"{TMP}/callchain.core"
+    vm = Launcher("callchain", cpus=2)
+    elf = Elf(vm.elf)
+    out = gdb(vm, ["break c", "continue", "x/1xg &input", "info registers rip",
+                   f"monitor dump {core}", "continue"])
+    live_rip = rip_of(out)
+    eq(live_rip, elf.sym("c"), "live stop at c")
+    live = match(r"^0x[0-9a-f]+ <input>:\t(0x[0-9a-f]+)$", out, "live x").group(1)
+    has(out, dump_line(core, 2, core) + "\n", "monitor dump's summary line")
+    finishes_like_reference(vm, "callchain", cpus=2)
+    st = os.stat(core)
+    eq((st.st_size, st.st_blocks * 512 < st.st_size // 100), (4096 + (64 << 20), True),
+       "size (headers page + 64 MiB RAM) and sparse (under 1% allocated)")
+    c = Core(core)
+    eq([(pid, r["rip"] if pid == 1 else None) for pid, r in c.threads],
+       [(1, elf.sym("c")), (2, None)], "NT_PRSTATUS: vCPU 0 (pid 1, at c), vCPU 1 (pid 2)")
+    eq(c.notes, [("CORE", 1), ("CORE", 1), ("CORE", 3)], "notes: 2 NT_PRSTATUS, NT_PRPSINFO")
+    eq([(p, v, fs, ms) for p, v, _, fs, ms in c.loads], [(0, 0, 64 << 20, 64 << 20)],
+       "one PT_LOAD: p_paddr 0, identity p_vaddr, all RAM")
+    eq(c.ram()[elf.sym("c"):elf.sym("c") + 4], elf.bytes_at(elf.sym("c"), 4),
+       "c's bytes in the core are the image's (gdb's int3 is not in it)")
+    _, res = core_gdb(vm.elf, core, ["bt", "info threads", "x/1xg &input"])
+    eq(re.findall(r"^#\d+ +(?:0x[0-9a-f]+ in )?(\w+) \(", res, re.M), ["c", "b", "a", "main"],
+       "backtrace from the core")
+    eq(re.findall(r"^[* ] +(\d+) +LWP (\d+) ", res, re.M), [("1", "1"), ("2", "2")],
+       "info threads: one thread per vCPU")
+    eq(match(r"^0x[0-9a-f]+ <input>:\t(0x[0-9a-f]+)$", res, "core x").group(1), live,
+       "x/1xg &input from the core equals the live read")
+    out = subprocess.run(["readelf", "-n", "-l", "-W", core], stdout=subprocess.PIPE,
+                         timeout=60, check=True).stdout.decode()
+    eq(out.count("NT_PRSTATUS"), 2, "readelf -n: NT_PRSTATUS per vCPU")
+    eq(re.findall(r"^\s+LOAD\s+0x0*1000 0x0+ (0x0+) 0x0*4000000 0x0*4000000 RWE 0x1000$",
+                  out, re.M), ["0x0000000000000000"], "readelf -l: the PT_LOAD, p_paddr 0")
+
+
+@test
+def core_dump_on_crash():
+    """--dump-on-crash: a triple fault leaves a core whose rip is the ud2; memory and status as without it"""
+    core = f"{TMP}/crash.core"
+    vm = Launcher("crash", gdb=False, elf=CRASH_ELF, cpus=2,
+                  opts=["--dump-on-crash", core])
+    status, out, err = vm.finish()
+    vm.check_asan()
+    eq((status, out), (136, "crash: about to execute ud2\n"), "status and output")
+    eq(err, crash_line(vm) + f"{os.path.basename(LAUNCH)}: --dump-on-crash: "
+       f"{dump_line(core, 2, core)}\n", "stderr: the crash line, then the core's")
+    elf = Elf(vm.elf)
+    c = Core(core)
+    eq([pid for pid, _ in c.threads], [1, 2], "a thread per vCPU, the crashed one first")
+    eq(c.threads[0][1]["rip"], elf.sym("crash_here"), "crashed vCPU's rip: the ud2")
+    opening, res = core_gdb(vm.elf, core, ["info registers rip", "x/1xg &marker", "bt"])
+    has(opening, "Program terminated with signal SIGSEGV, Segmentation fault.", "gdb")
+    eq(rip_of(res), elf.sym("crash_here"), "gdb's rip")
+    has(res, f"{elf.sym('marker'):#x} <marker>:\t0x1122334455667788\n", "marker")
+    eq(re.findall(r"^#\d+ +(?:0x[0-9a-f]+ in )?(\w+) \(", res, re.M), ["crash_here", "main"],
+       "backtrace")
+
+
+@test
+def core_resume_dump_equals_live():
+    """--resume SNAP --dump of a snapshot taken at c() equals monitor dump there (registers, RAM); nothing runs"""
+    snap, live, conv = f"{TMP}/c.snap", f"{TMP}/live.core", f"{TMP}/conv.core"
+    vm = Launcher("callchain", cpus=2)
+    out = gdb(vm, ["break c", "continue", f"monitor snapshot {snap}",
+                   f"monitor dump {live}", "continue"])
+    has(out, f"snapshot written to {snap}\n", "monitor snapshot")
+    has(out, f"core written to {live}: ", "monitor dump")
+    finishes_like_reference(vm, "callchain", cpus=2)
+    p = ResumeLauncher(snap, vm.elf, gdb=False, opts=["--dump", conv])
+    status, out, err = p.finish()
+    p.check_asan()
+    eq((status, out, err), (0, "", f"{os.path.basename(LAUNCH)}: {dump_line(conv, 2, conv)}\n"),
+       "--resume --dump: status, no guest output, one line")
+    a, b = Core(live), Core(conv)
+    eq(b.threads, a.threads, "every vCPU's registers")
+    eq(b.loads, a.loads, "PT_LOAD headers")
+    if a.ram() != b.ram():
+        diff = next(i for i in range(0, len(a.ram()), 4096)
+                    if a.ram()[i:i + 4096] != b.ram()[i:i + 4096])
+        raise Fail(f"RAM differs, first in the page at {diff:#x}")
+
+
+@test
+def core_monitor_dump_gdb_driver():
+    """--gdb-exec 'monitor dump FILE': the gdb driver has the command too; the core's bt is c b a main"""
+    core = f"{TMP}/driver.core"
+    args = [LAUNCH] + [a for c in ["break c", "continue", f"monitor dump {core}", "continue"]
+                       for a in ("--gdb-exec", c)] + [guest("callchain")]
+    out = run_client(args, "launcher", CLIENT_DEADLINE)
+    has(out, dump_line(core, 1, core) + "\n", "summary line")
+    has(out, "callchain: a(10) = 79\n", "the guest ran on")
+    _, res = core_gdb(guest("callchain"), core, ["bt"])
+    eq(re.findall(r"^#\d+ +(?:0x[0-9a-f]+ in )?(\w+) \(", res, re.M), ["c", "b", "a", "main"],
+       "backtrace from the core")
+
+
+@test
+def core_linux_kind_vmcoreinfo():
+    """Linux kind (a stand-in vmlinux): monitor dump finds its VMCOREINFO note; once gdb clears it, says not found"""
+    found, gone = f"{TMP}/vmcoreinfo.core", f"{TMP}/novmcoreinfo.core"
+    vm = Launcher("vmcoreinfo", opts=["--kernel"])
+    note = Elf(vm.elf).sym("vmcoreinfo")
+    out = gdb(vm, ["break main", "continue", f"monitor dump {found}",
+                   "set var *(unsigned int *)&vmcoreinfo = 0", f"monitor dump {gone}", "kill"])
+    size = 4096 + (256 << 20)
+    match(rf"^core written to {found}: 1 vCPU, {size} bytes \(\d+ sparse\), VMCOREINFO found at "
+          rf"{note:#x} \(by a scan of guest RAM\)$", out, "summary with the note")
+    match(rf"^core written to {gone}: 1 vCPU, {size} bytes \(\d+ sparse\), VMCOREINFO not found "
+          r"\(no note in guest RAM: the kernel has not booted that far, or lacks CONFIG_CRASH_CORE\)$",
+          out, "summary without it")
+    eq(Core(found).notes, [("CORE", 1), ("CORE", 3), ("VMCOREINFO", 0)], "notes with it")
+    eq(Core(gone).notes, [("CORE", 1), ("CORE", 3)], "notes without it")
+    vm.finish()
+    vm.check_asan()
+
+
+@test
+def core_monitor_dump_refusals():
+    """monitor dump: a relative path, a device, a directory, a missing directory: one line each, guest runs on"""
+    vm = Launcher("callchain")
+    out = gdb(vm, ["monitor dump x.core", "monitor dump /dev/full", f"monitor dump {TMP}",
+                   f"monitor dump {TMP}/no/x.core", "monitor dump", "continue"])
+    for line in ["core x.core: give an absolute path (a relative one would land in the "
+                 "launcher's working directory)",
+                 "core /dev/full: it exists and is a character device, not a regular file; "
+                 "refusing to replace it (give a new path or a regular file's)",
+                 f"core {TMP}: it exists and is a directory, not a regular file; refusing "
+                 "to replace it (give a new path or a regular file's)",
+                 f"core {TMP}/no/x.core: directory {TMP}/no: No such file or directory; "
+                 "create it first",
+                 "usage: dump FILE"]:
+        eq(out.count(line + "\n"), 1, f"gdb shows {line!r} once:\n{out}")
+    eq(os.path.exists(f"{TMP}/no"), False, "nothing created")
+    finishes_like_reference(vm, "callchain")
+
+
 # ---- TAP ------------------------------------------------------------------
 
 def kselftest(path, prefix):
@@ -1525,7 +1725,7 @@ def unit_tests():
 def missing_prerequisite():
     for path in [LAUNCH, os.path.join(BUILD, "selftests/gdb/int3.elf"), CRASH_ELF,
                  os.path.join(BUILD, "selftests/gdb/badfetch.elf")] + \
-            [guest(g) for g in ("hello", "callchain", "mempattern", "smp")]:
+            [guest(g) for g in ("hello", "callchain", "mempattern", "smp", "vmcoreinfo")]:
         if not os.path.exists(path):
             return f"{path} missing: run make"
     for tool in (GDB, LLDB):

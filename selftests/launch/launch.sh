@@ -264,7 +264,7 @@ run "--mem not a multiple of 4K" 2 "" "$L: --mem 2049K: must be a multiple of 4K
 run "--cpus not a number" 2 "" "$L: --cpus two: not a number of vCPUs (e.g. --cpus 4)
 " -- --cpus two $EX/hello.elf
 run "--symbols without gdb" 2 "" \
-	"$L: --symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script)
+	"$L: --symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script) and cores (--dump, --dump-on-crash)
 " -- --symbols $EX/hello.elf $EX/hello.elf
 run "--symbols with --gdb: missing file" 2 "" \
 	"$L: --symbols /nonexistent/vmlinux: No such file or directory
@@ -480,6 +480,149 @@ else
 		"--attach --snapshot without kvmdbg.ko: one line, status 1, no file (nor temp file)"; do
 		skip "$d"
 	done
+fi
+
+# ---- guest cores (--dump, --dump-on-crash; issue 12) ----
+run "--dump without --resume" 2 "" \
+	"$L: --dump FILE converts a snapshot: add --resume SNAP (from gdb: monitor dump FILE; on a crash: --dump-on-crash FILE)
+" -- --dump "$TMP/x.core" $EX/hello.elf
+run "--dump with --gdb runs no guest" 2 "" \
+	"$L: --resume SNAP --dump FILE runs no guest: drop --gdb, --gdb-session/-exec/-script, --snapshot and --dump-on-crash
+" -- --resume "$TMP/none.snap" --dump "$TMP/x.core" --gdb 1
+run "--attach --dump: not there yet, says what to do" 2 "" \
+	"$L: --attach PID --dump FILE: not there yet; take --snapshot FILE and convert it with --resume FILE --dump CORE
+" -- --attach 1 --dump "$TMP/x.core"
+run "--dump to a device" 2 "" \
+	"$L: --dump: core /dev/full: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)
+" -- --resume "$TMP/none.snap" --dump /dev/full
+run "--dump to a directory" 2 "" \
+	"$L: --dump: core $TMP: it exists and is a directory, not a regular file; refusing to replace it (give a new path or a regular file's)
+" -- --resume "$TMP/none.snap" --dump "$TMP"
+run "--dump-on-crash to a device" 2 "" \
+	"$L: --dump-on-crash: core /dev/full: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)
+" -- --dump-on-crash /dev/full $EX/hello.elf
+run "--dump-on-crash --symbols: a missing file" 2 "" \
+	"$L: --symbols /nonexistent/vmlinux: No such file or directory
+" -- --dump-on-crash "$TMP/c.core" --symbols /nonexistent/vmlinux $EX/hello.elf
+run "--dump-on-crash into a missing directory" 2 "" \
+	"$L: --dump-on-crash: core $TMP/no/c.core: directory $TMP/no: No such file or directory; create it first
+" -- --dump-on-crash "$TMP/no/c.core" $EX/hello.elf
+# A guest that does not crash leaves no core.
+krun "--dump-on-crash: no crash, no core" 0 "$HELLO" "" -- --dump-on-crash "$TMP/none.core" $EX/hello.elf
+[ -e "$TMP/none.core" ] && not_ok "--dump-on-crash: no core file without a crash" ||
+	ok "--dump-on-crash: no core file without a crash"
+
+# no_leftovers DIR DESC: nothing but what DIR held before (no temp file).
+no_leftovers() {
+	local left
+	left=$(ls -A "$1" | grep -v -x -e s.snap -e bad.snap -e flip.snap)
+	if [ -z "$left" ]; then ok "$2"; else not_ok "$2"; echo "#   left: $left"; fi
+}
+if $have_kvm; then
+	mkdir -p "$TMP/cores"
+	"$LAUNCH" --snapshot "$TMP/cores/s.snap" --snapshot-at snap_point --snapshot-exit \
+		$EX/snapguest.elf >/dev/null 2>&1
+	head -c 8192 "$TMP/cores/s.snap" >"$TMP/cores/bad.snap"
+	size=$(stat -c %s "$TMP/cores/s.snap")
+	run "--resume of a damaged (truncated) snapshot --dump: one line" 1 "" \
+		"$L: $TMP/cores/bad.snap: header: file is 8192 bytes but was written as $size (truncated)
+" -- --resume "$TMP/cores/bad.snap" --dump "$TMP/cores/bad.core"
+	cp "$TMP/cores/s.snap" "$TMP/cores/flip.snap"
+	# One byte of vCPU 0's section (after header and table) flipped.
+	printf '\xff' | dd of="$TMP/cores/flip.snap" bs=1 seek=300 conv=notrunc 2>/dev/null
+	"$LAUNCH" --resume "$TMP/cores/flip.snap" --dump "$TMP/cores/flip.core" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" = 1 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" = 1 ] &&
+		grep -q "^$L: $TMP/cores/flip.snap: .*checksum" "$TMP/err"; then
+		ok "--resume of a damaged (flipped byte) snapshot --dump: one line naming the checksum"
+	else
+		not_ok "--resume of a damaged (flipped byte) snapshot --dump: one line naming the checksum"
+		echo "#   status $rc; stderr:"; sed 's/^/#     /' "$TMP/err"
+	fi
+	no_leftovers "$TMP/cores" "damaged snapshots: no core or temp file left"
+	"$LAUNCH" --resume "$TMP/cores/s.snap" --dump "$TMP/cores/s.core" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	st=$(stat -c '%s %b' "$TMP/cores/s.core" 2>/dev/null)
+	if [ "$rc" = 0 ] && [ ! -s "$TMP/out" ] && [ "${st% *}" = $((4096 + (64 << 20))) ] &&
+		[ $((${st#* } * 512)) -lt "${st% *}" ] &&
+		grep -qx "$L: core written to $TMP/cores/s.core: 1 vCPU, $((4096 + (64 << 20))) bytes ([0-9]* sparse), VMCOREINFO none (not a Linux guest)" "$TMP/err"; then
+		ok "--resume --dump: status 0, one line, a sparse core (st_blocks * 512 < st_size)"
+	else
+		not_ok "--resume --dump: status 0, one line, a sparse core (st_blocks * 512 < st_size)"
+		echo "#   status $rc, size and blocks: $st; stderr:"; sed 's/^/#     /' "$TMP/err"
+	fi
+	# A core file there already is replaced only by a complete one.
+	readelf -n -l -W "$TMP/cores/s.core" >"$TMP/readelf" 2>&1
+	if [ "$(grep -c NT_PRSTATUS "$TMP/readelf")" = 1 ] &&
+		[ "$(grep -c '^  LOAD ' "$TMP/readelf")" = 1 ] &&
+		grep -q '^  LOAD  *0x0*1000 0x0* 0x0* 0x0*4000000 0x0*4000000 RWE 0x1000$' "$TMP/readelf"; then
+		ok "readelf: one NT_PRSTATUS, one PT_LOAD of all RAM at p_paddr 0"
+	else
+		not_ok "readelf: one NT_PRSTATUS, one PT_LOAD of all RAM at p_paddr 0"
+		sed 's/^/#   /' "$TMP/readelf"
+	fi
+	if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/full" &&
+		mount -t tmpfs -o size=16k kvmdbg-core-test "$TMP/full" 2>/dev/null; then
+		echo old >"$TMP/full/s.core"
+		run "--dump on a full disk (16k tmpfs): one line" 1 "" \
+			"$L: --dump: core $TMP/full/s.core: write failed: No space left on device; the file there is untouched
+" -- --resume "$TMP/cores/s.snap" --dump "$TMP/full/s.core"
+		if [ "$(ls -A "$TMP/full")" = s.core ] && [ "$(cat "$TMP/full/s.core")" = old ]; then
+			ok "full disk: the old file untouched, no temp file left"
+		else
+			not_ok "full disk: the old file untouched, no temp file left"
+			ls -la "$TMP/full" | sed 's/^/#   /'
+		fi
+		umount "$TMP/full"
+	else
+		ok "--dump on a full disk (16k tmpfs): one line # SKIP not root (cannot mount a tmpfs)"
+		ok "full disk: the old file untouched, no temp file left # SKIP not root"
+	fi
+else
+	for d in "--resume of a damaged (truncated) snapshot --dump: one line" \
+		"--resume of a damaged (flipped byte) snapshot --dump: one line naming the checksum" \
+		"damaged snapshots: no core or temp file left" \
+		"--resume --dump: status 0, one line, a sparse core (st_blocks * 512 < st_size)" \
+		"readelf: one NT_PRSTATUS, one PT_LOAD of all RAM at p_paddr 0" \
+		"--dump on a full disk (16k tmpfs): one line" \
+		"full disk: the old file untouched, no temp file left"; do
+		skip "$d"
+	done
+fi
+
+# The Linux kind's core layout, from a stand-in "vmlinux" (it cannot
+# boot Linux here) that keeps a VMCOREINFO note as the kernel does.
+# core_linux DESC WANT-VADDR WANT-HOW -- ARGS: one summary line, the
+# note copied, the PT_LOAD's p_vaddr.
+core_linux() {
+	local desc=$1 vaddr=$2 how=$3 core=$TMP/cores/linux.core rc
+	shift 4
+	rm -f "$core"
+	"$LAUNCH" --resume "$TMP/cores/linux.snap" --dump "$core" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	readelf -n -l -W "$core" >"$TMP/readelf" 2>&1
+	if [ "$rc" = 0 ] && [ ! -s "$TMP/out" ] &&
+		grep -qx "$L: core written to $core: 1 vCPU, $((4096 + (256 << 20))) bytes ([0-9]* sparse), VMCOREINFO found at $note_gpa (by $how)" "$TMP/err" &&
+		grep -q "^  VMCOREINFO  *0x00000039	" "$TMP/readelf" &&
+		grep -q "^  LOAD  *0x0*1000 $vaddr 0x0* 0x0*10000000 0x0*10000000 RWE 0x1000$" "$TMP/readelf"; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "#   status $rc; stderr:"; sed 's/^/#     /' "$TMP/err"
+		grep -E "LOAD|VMCOREINFO" "$TMP/readelf" | sed 's/^/#   /'
+	fi
+}
+if $have_kvm; then
+	"$LAUNCH" --kernel $EX/vmcoreinfo.elf --snapshot "$TMP/cores/linux.snap" --snapshot-exit \
+		</dev/null >/dev/null 2>&1
+	note_gpa=0x$(nm $EX/vmcoreinfo.elf | sed -n 's/^0*\([0-9a-f]*\) R vmcoreinfo$/\1/p')
+	core_linux "Linux kind, no symbols: VMCOREINFO by a scan of RAM, p_vaddr 0 (no direct map mapped)" \
+		0x0000000000000000 "a scan of guest RAM" --
+	core_linux "Linux kind, --symbols: VMCOREINFO by vmcoreinfo_note, p_vaddr page_offset_base" \
+		0xffff888000000000 vmcoreinfo_note -- --symbols $EX/vmcoreinfo.elf
+else
+	skip "Linux kind, no symbols: VMCOREINFO by a scan of RAM, p_vaddr 0 (no direct map mapped)"
+	skip "Linux kind, --symbols: VMCOREINFO by vmcoreinfo_note, p_vaddr page_offset_base"
 fi
 
 echo "1..$n"

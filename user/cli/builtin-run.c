@@ -18,6 +18,7 @@
 
 #include "user/cli/builtin.h"
 #include "user/cli/driver.h"
+#include "user/core/core.h"
 #include "user/lib/elf.h"
 #include "user/linux/linux.h"
 #include "user/vmm/kvmdbg_mod.h"
@@ -32,6 +33,7 @@ enum {
 	OPT_SNAPSHOT, OPT_SNAPSHOT_AT, OPT_SNAPSHOT_EXIT, OPT_RESUME,
 	OPT_SYMBOLS, OPT_GDB_SESSION, OPT_GDB_EXEC, OPT_GDB_SCRIPT,
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_ATTACH, OPT_KICK_SIGNAL, OPT_INFO,
+	OPT_DUMP, OPT_DUMP_ON_CRASH,
 };
 
 #define MAX_GDB_EXEC	64
@@ -66,6 +68,10 @@ static const struct run_opt run_opts[] = {
 	{ "resume", 1, OPT_RESUME, "FILE", "resume the snapshot FILE instead of booting an IMAGE; RAM\n"
 	  "                         is mapped from FILE copy-on-write; with --gdb every vCPU\n"
 	  "                         is held at the resume point for the client" },
+	{ "dump", 1, OPT_DUMP, "FILE", "with --resume SNAP: write SNAP's guest as an ELF core to FILE\n"
+	  "                         (for gdb, crash, drgn) and exit; no guest instruction runs" },
+	{ "dump-on-crash", 1, OPT_DUMP_ON_CRASH, "FILE", "when the guest crashes (triple fault, KVM internal error,\n"
+	  "                         unhandled exit) write its ELF core to FILE before it ends" },
 	{ "gdb-session", 0, OPT_GDB_SESSION, NULL, "run gdb on the guest, interactive (see docs/gdb-driver.md)" },
 	{ "gdb-exec", 1, OPT_GDB_EXEC, "CMD", "run gdb in batch mode with CMD (repeatable); exit with gdb's status" },
 	{ "gdb-script", 1, OPT_GDB_SCRIPT, "FILE", "run gdb in batch mode on the script FILE" },
@@ -100,6 +106,8 @@ struct run_args {
 	uint64_t at_addr;
 	struct snap_service *service;	/* every run has one */
 	struct attach_args attach;	/* --attach PID, target NULL otherwise */
+	const char *dump, *dump_on_crash;
+	struct core_service *core;	/* every run has one */
 };
 
 static bool run__driver(const struct run_args *a)
@@ -250,6 +258,15 @@ static int run__check_script(const char *path)
 	return 0;
 }
 
+static int run__parse_core_opt(struct run_args *a, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_DUMP: a->dump = arg; return 0;
+	case OPT_DUMP_ON_CRASH: a->dump_on_crash = arg; return 0;
+	}
+	return -1;
+}
+
 static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 {
 	switch (c) {
@@ -282,7 +299,7 @@ static int run__parse_snap_opt(struct run_args *a, int c, const char *arg)
 		a->exec[a->nr_exec++] = arg;
 		return 0;
 	}
-	return -1;
+	return run__parse_core_opt(a, c, arg);
 }
 
 static int run__parse_attach_opt(struct run_args *a, int c, const char *arg)
@@ -511,8 +528,8 @@ static int run__check_snap(struct run_args *a)
 	if (a->session && (a->nr_exec || a->script))
 		return cli_error("--gdb-session is interactive; --gdb-exec and --gdb-script are batch: pick one"),
 		       EXIT_USAGE;
-	if (a->symbols && !a->gdb && !run__driver(a))
-		return cli_error("--symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script)"),
+	if (a->symbols && !a->gdb && !run__driver(a) && !a->dump && !a->dump_on_crash)
+		return cli_error("--symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script) and cores (--dump, --dump-on-crash)"),
 		       EXIT_USAGE;
 	if (a->symbols && a->gdb && access(a->symbols, R_OK))
 		return cli_error("--symbols %s: %s", a->symbols, strerror(errno)), EXIT_USAGE;
@@ -524,6 +541,63 @@ static int run__check_snap(struct run_args *a)
 	if (a->snapshot && snapshot__check_target(a->snapshot, err, sizeof(err)))
 		return cli_error("--%s", err), EXIT_USAGE;
 	return 0;
+}
+
+/* --dump and --dump-on-crash: what they go with, and their targets. */
+static int run__check_core(struct run_args *a)
+{
+	char err[512];
+
+	if (a->dump && a->attach.target)
+		return cli_error("--attach PID --dump FILE: not there yet; take --snapshot FILE and convert it with --resume FILE --dump CORE"),
+		       EXIT_USAGE;
+	if (a->dump && !a->resume)
+		return cli_error("--dump FILE converts a snapshot: add --resume SNAP (from gdb: monitor dump FILE; on a crash: --dump-on-crash FILE)"),
+		       EXIT_USAGE;
+	if (a->dump && (a->gdb || run__driver(a) || a->snapshot || a->dump_on_crash))
+		return cli_error("--resume SNAP --dump FILE runs no guest: drop --gdb, --gdb-session/-exec/-script, --snapshot and --dump-on-crash"),
+		       EXIT_USAGE;
+	if (a->dump_on_crash && a->attach.target)
+		return cli_error("--dump-on-crash needs the VM's own VMM; with --attach PID it is not available"),
+		       EXIT_USAGE;
+	if (a->symbols && (a->dump || a->dump_on_crash) && access(a->symbols, R_OK))
+		return cli_error("--symbols %s: %s", a->symbols, strerror(errno)), EXIT_USAGE;
+	if (a->dump && core__check_target(a->dump, err, sizeof(err)))
+		return cli_error("--dump: %s", err), EXIT_USAGE;
+	if (a->dump_on_crash && core__check_target(a->dump_on_crash, err, sizeof(err)))
+		return cli_error("--dump-on-crash: %s", err), EXIT_USAGE;
+	return 0;
+}
+
+/* --resume SNAP --dump FILE: the restored VM, never started, as a core. */
+static int run__dump(struct run_args *a, struct vm *vm)
+{
+	struct core_opts o = { .image = *snapshot__image(a->snap) ? snapshot__image(a->snap) : NULL,
+			       .symbols = a->symbols, .stopped = true, .crash_vcpu = -1 };
+	struct core_result res;
+	char msg[768];
+
+	if (core__write(vm, a->dump, &o, &res, msg, sizeof(msg))) {
+		cli_error("--dump: %s", msg);
+		return EXIT_SETUP;
+	}
+	core__summary(a->dump, &res, msg, sizeof(msg));
+	fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+	return 0;
+}
+
+/* The core triggers: --dump-on-crash and gdb's monitor dump. */
+static int run__start_core(struct run_args *a, struct vm *vm)
+{
+	const char *image = !a->snap ? a->cfg.image :
+			    *snapshot__image(a->snap) ? snapshot__image(a->snap) : NULL;
+	struct core_service_cfg cc = { .crash_path = a->dump_on_crash, .image = image,
+				       .symbols = a->symbols };
+	int r = core_service__start(vm, &cc, &a->core);
+
+	if (r)
+		cli_error("cannot set up --dump-on-crash: %s", strerror(-r));
+	return r;
 }
 
 /* --snapshot-at ADDR, or SYMBOL from the symbols, the image or the snapshot's image. */
@@ -639,7 +713,7 @@ static int run__driver_session(struct run_args *a, struct vm *vm)
 	struct driver_cfg dc = {
 		.image = a->cfg.image, .snap = a->snap, .symbols = a->symbols,
 		.exec = a->exec, .nr_exec = a->nr_exec, .script = a->script,
-		.verbose = a->cfg.verbose, .service = a->service,
+		.verbose = a->cfg.verbose, .service = a->service, .core = a->core,
 	};
 	char err[512];
 	int r = driver__run(vm, &dc, err, sizeof(err));
@@ -692,6 +766,8 @@ static int run__plain(struct run_args *a, struct vm *vm)
 		debug__set_kernel_symbols(dbg, a->symbols);
 	if (dbg)
 		debug__add_monitor(dbg, snapshot_service__monitor, a->service);
+	if (dbg)
+		debug__add_monitor(dbg, core_service__monitor, a->core);
 	r = vm__start(vm);
 	if (r == 0)
 		r = vm__wait(vm, &status);
@@ -723,12 +799,16 @@ static int run__guest(struct run_args *a)
 		r = EXIT_SETUP;
 		goto close;
 	}
-	if (run__start_service(a, vm, abs)) {
+	if (a->dump) {
+		r = run__dump(a, vm);
+	} else if (run__start_service(a, vm, abs) ||
+		   run__start_core(a, vm)) {
 		r = EXIT_SETUP;
 	} else {
 		r = run__driver(a) ? run__driver_session(a, vm) : run__plain(a, vm);
-		snapshot_service__stop(a->service);
 	}
+	snapshot_service__stop(a->service);
+	core_service__stop(a->core);
 	/* Before vm__destroy(): the snapshot's lease guard uses the VM. */
 	snapshot__close(a->snap);
 	a->snap = NULL;
@@ -776,6 +856,9 @@ int cmd_run(int argc, char **argv)
 
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;
+	r = run__check_core(&a);
+	if (r)
+		return r;
 	if (a.attach.target)
 		return run__attach(&a);
 	if (a.attach.info || a.attach.kick_signal) {

@@ -21,6 +21,7 @@
 
 #include "user/debug/debug.h"
 #include "user/cli/driver.h"
+#include "user/core/core.h"
 #include "user/lib/elf.h"
 #include "user/snapshot/snapshot.h"
 #include "user/vmm/kvmdbg_mod.h"
@@ -495,6 +496,8 @@ static int vmb__serve(void *ctx, const char *spec, const char *symbols)
 		debug__set_kernel_symbols(b->dbg, symbols);
 	if (b->cfg->service)
 		debug__add_monitor(b->dbg, snapshot_service__monitor, b->cfg->service);
+	if (b->cfg->core)
+		debug__add_monitor(b->dbg, core_service__monitor, b->cfg->core);
 	return 0;
 }
 

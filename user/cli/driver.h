@@ -14,12 +14,14 @@
 
 struct vm;
 struct snapshot;
+struct core_service;
 
 struct driver_cfg {
 	const char *image;		/* the image run, or NULL */
 	const struct snapshot *snap;	/* the snapshot resumed, or NULL */
 	const char *symbols;		/* --symbols FILE, or NULL */
 	struct snap_service *service;	/* its monitor commands, or NULL */
+	struct core_service *core;	/* its monitor dump, or NULL */
 	const char *const *exec;	/* --gdb-exec commands, in order */
 	int nr_exec;
 	const char *script;		/* --gdb-script FILE, or NULL */

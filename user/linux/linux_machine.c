@@ -128,5 +128,6 @@ const struct vm_machine linux_machine = {
 	.save_devices		= linux__save_devices,
 	.restore_devices	= linux__restore_devices,
 	.devices_restored	= linux__devices_restored,
+	.core_layout		= linux__core_layout,
 	.destroy		= lm__destroy,
 };

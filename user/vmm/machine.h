@@ -51,6 +51,28 @@ struct vm_devices {
 typedef void (*vm_print_fn)(void *out, const char *fmt, ...);
 
 /*
+ * How a guest core (user/core/, docs/core-format.md) shows this kind's
+ * RAM, filled in by the kind's core_layout hook with every vCPU held.
+ * The writer puts @note (if any) in the core's PT_NOTE as it is and gives
+ * every PT_LOAD p_vaddr = vaddr_base + p_paddr (0 when !vaddr_valid).
+ */
+#define VM_CORE_NOTE_MAX	8192
+struct vm_core_layout {
+	bool vaddr_valid;
+	uint64_t vaddr_base;
+	/* in: the guest's symbol file and its load slide, if known */
+	const char *symbols;
+	bool have_slide;
+	uint64_t slide;
+	/* out: a whole ELF note from guest memory (the Linux VMCOREINFO) */
+	uint8_t note[VM_CORE_NOTE_MAX];
+	uint32_t note_len;
+	uint64_t note_gpa;
+	/* out: one line for the summary, e.g. "VMCOREINFO at 0x... (scan)" */
+	char what[160];
+};
+
+/*
  * One guest kind. Hooks marked optional may be NULL. All run before
  * vm__start() on the creating thread, except io (on vCPU threads) and
  * save_devices (the snapshot writer, every vCPU held).
@@ -95,6 +117,12 @@ struct vm_machine {
 	int (*restore_devices)(struct vm *vm, const struct vm_devices *d,
 			       char *err, size_t err_len);
 	void (*devices_restored)(struct vm *vm);
+	/*
+	 * Optional: a core's layout (above), every vCPU held; @sregs is
+	 * vCPU 0's. NULL: p_vaddr 0 (unknown) and no note.
+	 */
+	void (*core_layout)(struct vm *vm, const struct kvm_sregs *sregs,
+			    struct vm_core_layout *l);
 	/* Optional: undo open, init and load (any subset of them ran). */
 	void (*destroy)(struct vm *vm);
 };
