@@ -77,10 +77,15 @@ def _task_str(task):
 
 def _vcpu_percpu_base():
     """The selected vCPU's per-CPU base: GS base in kernel mode, the
-    swapped-out KERNEL_GS_BASE while in user mode."""
+    swapped-out KERNEL_GS_BASE while in user mode. A vCPU stopped in
+    kernel mode before the entry code's swapgs (or after the exit path's)
+    still has the user's GS base (not a kernel address: the top bit is
+    clear); the kernel's is then in KERNEL_GS_BASE."""
     cs = _u(gdb.parse_and_eval("$cs"))
-    reg = "$gs_base" if cs & 3 == 0 else "$k_gs_base"
-    return _u(gdb.parse_and_eval(reg))
+    gs = _u(gdb.parse_and_eval("$gs_base"))
+    if cs & 3 == 0 and gs >> 63:
+        return gs
+    return _u(gdb.parse_and_eval("$k_gs_base"))
 
 
 def _current_of(base):
