@@ -60,7 +60,9 @@
  *
  * The worker runs at the lowest realtime priority (sched_set_fifo_low()):
  * its work is short and every microsecond it waits for a CPU is a
- * microsecond more that the guest stays stopped.
+ * microsecond more that the guest stays stopped. The debugger spins for
+ * up to 200 us on a request before it sleeps (a thaw takes less): its
+ * own wakeup would cost it another trip through the scheduler.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -78,6 +80,7 @@
 #define KVMDBG_FOREIGN_TRIES	4
 #define KVMDBG_FOREIGN_KICK_NS	(10 * NSEC_PER_MSEC)
 #define KVMDBG_FOREIGN_POLL_NS	NSEC_PER_MSEC
+#define KVMDBG_FOREIGN_SPIN_NS	(200 * NSEC_PER_USEC)
 
 enum { KVMDBG_PARK_NONE, KVMDBG_PARK_QUEUED, KVMDBG_PARK_PARKED };
 
@@ -684,6 +687,20 @@ static int kvmdbg_foreign_worker(void *data)
 	return 0;
 }
 
+/* Whether @done completed within KVMDBG_FOREIGN_SPIN_NS of spinning. */
+static bool kvmdbg_foreign_spin(struct completion *done)
+{
+	ktime_t end = ktime_add_ns(ktime_get(), KVMDBG_FOREIGN_SPIN_NS);
+
+	while (!completion_done(done)) {
+		if (need_resched() || fatal_signal_pending(current) ||
+		    ktime_after(ktime_get(), end))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 /* Posts @req and waits for it; a killed caller aborts it and still waits. */
 static long kvmdbg_foreign_run(struct kvmdbg_foreign *f,
 			       struct kvmdbg_foreign_req *req)
@@ -691,6 +708,8 @@ static long kvmdbg_foreign_run(struct kvmdbg_foreign *f,
 	init_completion(&req->done);
 	WRITE_ONCE(f->req, req);
 	wake_up(&f->wq);
+	if (kvmdbg_foreign_spin(&req->done))
+		return req->ret;
 	if (wait_for_completion_killable(&req->done)) {
 		WRITE_ONCE(req->abort, true);
 		wait_for_completion(&req->done);
