@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,12 +173,21 @@ static int job__notes(struct core_job *j)
 	return r;
 }
 
+/*
+ * At most 128 KiB a write, as cp does: the page cache sizes its folios
+ * by the write, and on the development host one 32 MiB write after 10 s
+ * of idle took 100-180 ms against 12 ms for the same bytes in 128 KiB
+ * writes (large folios there seem to come from memory the outer host
+ * took back); back to back both take ~11 ms.
+ */
+#define WRITE_CHUNK	(128u << 10)
+
 static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
 {
 	const uint8_t *s = p;
 
 	while (len) {
-		ssize_t n = pwrite(fd, s, len > (1u << 30) ? (1u << 30) : len, off);
+		ssize_t n = pwrite(fd, s, len > WRITE_CHUNK ? WRITE_CHUNK : len, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -203,6 +213,102 @@ static bool page__zero(const uint8_t *p)
 }
 
 /*
+ * Which pages of RAM can hold data. /proc/self/pagemap marks the anonymous
+ * pages never touched (neither present nor swapped): those are zero and
+ * are not read, so the scan does not fault in every untouched page (the
+ * first dump of a 256 MiB guest that touched 32 MiB spent ~40 ms there).
+ * A file mapping (RAM resumed from a snapshot) has no entry for a page
+ * not yet faulted in, so every range /proc/self/maps shows backed by a
+ * file is read page by page. Without either file every page is read.
+ */
+#define PM_PRESENT	(1ULL << 63)
+#define PM_SWAPPED	(1ULL << 62)
+#define SCAN_PAGES	512
+
+struct ram_scan {
+	const uint8_t *mem;
+	int pm;			/* /proc/self/pagemap, or -1 */
+	uintptr_t (*file)[2];	/* file-backed [lo, hi) in RAM, ascending */
+	size_t nr_file, next;
+	uint64_t ent[SCAN_PAGES];
+	uint64_t ent_gpa;	/* first gpa of ent[], or UINT64_MAX */
+};
+
+static int scan__files(struct ram_scan *s, uint64_t size)
+{
+	uintptr_t lo, hi, base = (uintptr_t)s->mem, end = base + size;
+	unsigned long inode;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "re");
+	size_t cap = 0;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	while (!r && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %*s %*s %*s %lu", &lo, &hi,
+			   &inode) != 3 || !inode || hi <= base || lo >= end)
+			continue;
+		if (s->nr_file == cap) {
+			void *p = realloc(s->file, (cap ? 2 * cap : 16) * sizeof(*s->file));
+
+			if (!p) {
+				r = -ENOMEM;
+				break;
+			}
+			s->file = p;
+			cap = cap ? 2 * cap : 16;
+		}
+		s->file[s->nr_file][0] = lo;
+		s->file[s->nr_file++][1] = hi;
+	}
+	fclose(f);
+	return r;
+}
+
+static void scan__open(struct ram_scan *s, const uint8_t *mem, uint64_t size)
+{
+	*s = (struct ram_scan){ .mem = mem, .ent_gpa = UINT64_MAX,
+				.pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) };
+	if (s->pm >= 0 && scan__files(s, size)) {
+		close(s->pm);
+		s->pm = -1;
+	}
+}
+
+static void scan__close(struct ram_scan *s)
+{
+	if (s->pm >= 0)
+		close(s->pm);
+	free(s->file);
+}
+
+/* The page at @gpa may hold data (gpa ascending from call to call). */
+static bool scan__maybe(struct ram_scan *s, uint64_t gpa)
+{
+	uintptr_t hva = (uintptr_t)s->mem + gpa;
+	uint64_t i = (gpa / CORE_PAGE) % SCAN_PAGES;
+
+	if (s->pm < 0)
+		return true;
+	while (s->next < s->nr_file && s->file[s->next][1] <= hva)
+		s->next++;
+	if (s->next < s->nr_file && s->file[s->next][0] <= hva)
+		return true;
+	if (s->ent_gpa != gpa - i * CORE_PAGE) {
+		s->ent_gpa = gpa - i * CORE_PAGE;
+		/* What a short read leaves out counts as present: read from RAM. */
+		memset(s->ent, 0xff, sizeof(s->ent));
+		if (pread(s->pm, s->ent, sizeof(s->ent), (hva / CORE_PAGE - i) * 8) < 0) {
+			close(s->pm);
+			s->pm = -1;
+			return true;
+		}
+	}
+	return s->ent[i] & (PM_PRESENT | PM_SWAPPED);
+}
+
+/*
  * Runs of non-zero pages at data + gpa; zero pages are skipped (holes).
  * Returns the bytes written, or -errno.
  */
@@ -210,10 +316,12 @@ static int64_t write_ram(struct vm *vm, int fd, uint64_t data)
 {
 	uint64_t size = vm__mem_size(vm), start = UINT64_MAX, written = 0;
 	const uint8_t *mem = vm__gpa_to_hva(vm, 0, size);
+	struct ram_scan scan;
 	int r = 0;
 
+	scan__open(&scan, mem, size);
 	for (uint64_t gpa = 0; gpa <= size && !r; gpa += CORE_PAGE) {
-		bool nonzero = gpa < size && !page__zero(mem + gpa);
+		bool nonzero = gpa < size && scan__maybe(&scan, gpa) && !page__zero(mem + gpa);
 
 		if (nonzero && start == UINT64_MAX) {
 			start = gpa;
@@ -223,6 +331,7 @@ static int64_t write_ram(struct vm *vm, int fd, uint64_t data)
 			start = UINT64_MAX;
 		}
 	}
+	scan__close(&scan);
 	return r ? r : (int64_t)written;
 }
 
