@@ -1627,6 +1627,57 @@ def core_fpregset_xmm():
     eq(values(res), live_vals, "gdb on the core: every vCPU's xmm0, xmm1, mxcsr, st0, fctrl as live")
 
 
+def wait_for(cond, what, deadline=EXIT_DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise Fail(f"{what}: not within {deadline}s")
+
+
+def sigusr2_blocked(pid):
+    """SIGUSR2 (12) is in the launcher's blocked mask: a signal now waits for its signalfd."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            blk = re.search(r"^SigBlk:\s*([0-9a-f]+)$", f.read(), re.M)
+    except OSError:
+        return False
+    return bool(blk) and bool(int(blk.group(1), 16) & (1 << 11))
+
+
+@test
+def core_dump_on_signal():
+    """--dump-on-signal FILE: each SIGUSR2 replaces FILE with a core of the running guest (2 vCPUs), which runs on"""
+    core = f"{TMP}/sig/live.core"
+    os.makedirs(os.path.dirname(core), exist_ok=True)
+    vm = Launcher("attachee", gdb=False, cpus=2, opts=["--dump-on-signal", core])
+    hb = Elf(vm.elf).sym("heartbeat")
+    prefix = f"{os.path.basename(LAUNCH)}: --dump-on-signal: "
+    wait_for(lambda: sigusr2_blocked(vm.p.pid), "SIGUSR2 blocked by the launcher")
+    beats, inodes = [], []
+    for i in (1, 2):
+        time.sleep(0.2)	# the guest runs between the two cores
+        os.kill(vm.p.pid, signal.SIGUSR2)
+        wait_for(lambda: vm.err().count(prefix) == i, f"core {i}'s line")
+        eq(vm.err().splitlines()[-1], prefix + dump_line(core, 2, core), f"core {i}'s line")
+        c = Core(core)
+        eq([pid for pid, _ in c.threads], [1, 2], f"core {i}: a thread per vCPU")
+        beats.append(struct.unpack_from("<Q", c.ram(), hb)[0])
+        inodes.append(os.stat(core).st_ino)
+        eq(vm.p.poll(), None, f"the guest runs on after core {i}")
+    if not 0 < beats[0] < beats[1]:
+        raise Fail(f"vCPU 0's heartbeat in the cores: {beats} (should grow: the guest ran on)")
+    eq((inodes[0] != inodes[1], sorted(os.listdir(os.path.dirname(core)))), (True, ["live.core"]),
+       "the second core replaced the first (a new file renamed over it), no temp file left")
+    _, res = core_gdb(vm.elf, core, ["info threads", "p heartbeat[0]"])
+    eq(len(re.findall(r"^[* ] +\d+ +LWP \d+ ", res, re.M)), 2, "gdb: info threads")
+    eq(values(res), [str(beats[1])], "gdb: heartbeat[0] from the core")
+    vm.p.send_signal(signal.SIGTERM)
+    vm.finish()
+    vm.check_asan()
+
+
 @test
 def core_dump_on_crash():
     """--dump-on-crash: a triple fault leaves a core whose rip is the ud2; memory and status as without it"""
