@@ -206,35 +206,6 @@ static int job__notes(struct core_job *j)
 	return r;
 }
 
-/*
- * At most 128 KiB a write, as cp does: the page cache sizes its folios
- * by the write, and on the development host one 32 MiB write after 10 s
- * of idle took 100-180 ms against 12 ms for the same bytes in 128 KiB
- * writes (large folios there seem to come from memory the outer host
- * took back); back to back both take ~11 ms.
- */
-#define WRITE_CHUNK	(128u << 10)
-
-static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
-{
-	const uint8_t *s = p;
-
-	while (len) {
-		ssize_t n = pwrite(fd, s, len > WRITE_CHUNK ? WRITE_CHUNK : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		s += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 static bool page__zero(const uint8_t *p)
 {
 	const uint64_t *w = (const uint64_t *)p;
@@ -265,7 +236,7 @@ static int64_t write_runs(int fd, const uint8_t *mem, uint64_t len, uint64_t off
 		if (nonzero && start == UINT64_MAX) {
 			start = p;
 		} else if (!nonzero && start != UINT64_MAX) {
-			r = write_all(fd, mem + start, end - start, off + start);
+			r = afile__pwrite(fd, mem + start, end - start, off + start);
 			written += end - start;
 			start = UINT64_MAX;
 		}
@@ -375,9 +346,9 @@ static int job__write(void *arg)
 	if (!ph)
 		return -ENOMEM;
 	headers(j, &e, ph);
-	r = write_all(j->fd, &e, sizeof(e), 0);
-	r = r ? r : write_all(j->fd, ph, (1 + src->nr_ranges) * sizeof(*ph), sizeof(e));
-	r = r ? r : write_all(j->fd, j->notes.p, j->notes.len, ph[0].p_offset);
+	r = afile__pwrite(j->fd, &e, sizeof(e), 0);
+	r = r ? r : afile__pwrite(j->fd, ph, (1 + src->nr_ranges) * sizeof(*ph), sizeof(e));
+	r = r ? r : afile__pwrite(j->fd, j->notes.p, j->notes.len, ph[0].p_offset);
 	free(ph);
 	if (!r && ftruncate(j->fd, end))
 		r = -errno;
@@ -430,7 +401,7 @@ int core__write_from(const struct core_source *src, const char *path,
 	struct kvmdbg_vcpu_state *st = calloc(src->nr_vcpus, sizeof(*st));
 	const char *step = NULL;
 	struct core_job j = { .src = src, .o = o, .res = res, .step = &step, .st = st, .l = l,
-			      .buf = malloc(CORE_CHUNK),
+			      .buf = aligned_alloc(CORE_PAGE, CORE_CHUNK),
 			      .offset = calloc(src->nr_ranges + 1, sizeof(uint64_t)) };
 	struct afile t = { .fd = -1 };
 	char why[512];

@@ -12,7 +12,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,26 +394,6 @@ static uint64_t layout_runs(struct capture *c, uint64_t meta_len)
 	return c->runs.n ? off : meta_len;
 }
 
-static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
-{
-	const uint8_t *s = p;
-
-	while (len) {
-		ssize_t n = pwrite(fd, s, len > (1u << 30) ? (1u << 30) : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		s += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /*
  * Each run in chunks, straight from RAM where the source maps it: chunks
  * that follow each other in memory go out as one write (fewer, larger
@@ -436,7 +415,7 @@ static int write_run(int fd, struct capture *c, struct snap_run *run)
 		const uint8_t *p;
 
 		if (span && span == c->buf) {
-			r = write_all(fd, span, span_len, run->offset + span_off);
+			r = afile__pwrite(fd, span, span_len, run->offset + span_off);
 			span = NULL;
 			if (r)
 				break;
@@ -450,43 +429,24 @@ static int write_run(int fd, struct capture *c, struct snap_run *run)
 			continue;
 		}
 		if (span)
-			r = write_all(fd, span, span_len, run->offset + span_off);
+			r = afile__pwrite(fd, span, span_len, run->offset + span_off);
 		span = p;
 		span_off = off;
 		span_len = n;
 	}
 	if (!r && span)
-		r = write_all(fd, span, span_len, run->offset + span_off);
+		r = afile__pwrite(fd, span, span_len, run->offset + span_off);
 	run->crc = crc;
 	return r;
 }
 
-/*
- * The runs go to the disk with O_DIRECT where the file system takes it
- * (not tmpfs, say): every source pointer (guest RAM, or the page-aligned
- * copy buffer) and file offset is page-aligned and every length a whole
- * number of pages. Through the page cache, each write first takes 32 MiB
- * of free pages for the cache; on a machine that is itself a VM whose
- * free memory its host has reclaimed (virtio-balloon free page reporting)
- * the first use of such pages faults on the host: the first snapshot
- * after an idle spell took 3-4x as long as the next ones. Direct I/O
- * takes no page-cache page, and fsync then has only metadata to write.
- */
+/* Large runs go to the disk with O_DIRECT: see afile__pwrite(). */
 static int write_runs(int fd, struct capture *c)
 {
-	int fl = fcntl(fd, F_GETFL), r = 0;
-	bool direct = fl >= 0 && !fcntl(fd, F_SETFL, fl | O_DIRECT);
+	int r = 0;
 
 	for (size_t i = 0; i < c->runs.n && !r; i++)
 		r = write_run(fd, c, &c->runs.v[i]);
-	if (direct && fcntl(fd, F_SETFL, fl) && !r)
-		r = -errno;
-	/* A device whose blocks are larger than a page: through the cache. */
-	if (direct && r == -EINVAL) {
-		r = 0;
-		for (size_t i = 0; i < c->runs.n && !r; i++)
-			r = write_run(fd, c, &c->runs.v[i]);
-	}
 	return r;
 }
 
@@ -539,7 +499,7 @@ static int write_held(int fd, struct capture *c, uint64_t t0, uint64_t *size_out
 	((struct snap_header *)meta.p)->file_size = size;
 	((struct snap_header *)meta.p)->header_crc =
 		snapshot__crc32c(0, meta.p, sizeof(struct snap_header));
-	r = write_all(fd, meta.p, meta.len, 0);
+	r = afile__pwrite(fd, meta.p, meta.len, 0);
 	if (!r && ftruncate(fd, size))
 		r = -errno;
 out:
