@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "user/lib/errf.h"
 #include "user/core/core.h"
 
 /*
@@ -54,9 +55,6 @@ int foreign__open(pid_t pid, int vm_fd_nr, int kick_signal,
 		  struct foreign_proc *fp, char *err, size_t err_len);
 void foreign__close(struct foreign_proc *fp);
 
-/* One line into err (may be NULL), for every attach/ function. */
-void foreign__errf(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* "SIGUSR1", "SIGRTMIN+1" for @sig. */
 const char *foreign__signame(int sig, char *buf, size_t len);

@@ -158,7 +158,7 @@ int foreign__dump(struct fvm *v, const char *path, const char *symbols,
 		return -EINVAL;
 	r = fcore__ranges(v, &rg);
 	if (r <= 0) {
-		foreign__errf(err, err_len, r ? "out of memory" : "the VM has no memslots");
+		errf__set(err, err_len, r ? "out of memory" : "the VM has no memslots");
 		free(r ? NULL : rg);
 		return r ? r : -ENODATA;
 	}

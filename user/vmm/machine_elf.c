@@ -29,7 +29,7 @@ static int elf__open(struct vm *vm, const struct vm_config *cfg)
 	int r;
 
 	if (!img) {
-		vm__errf(cfg->err, cfg->err_len, "out of memory");
+		errf__set(cfg->err, cfg->err_len, "out of memory");
 		return -ENOMEM;
 	}
 	r = loader__open(vm, cfg, img);
