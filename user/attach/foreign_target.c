@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "gdbstub/gdbstub.h"
+#include "user/lib/atomic_file.h"
 #include "user/attach/attach.h"
 #include "user/attach/foreign_target.h"
 #include "user/attach/foreign_vm.h"
@@ -309,16 +310,9 @@ static int monitor_dump(struct foreign_target *t, const char *file, gdb_print_fn
 	char msg[768];
 	int r;
 
-	if (!*file) {
-		print(out, "usage: dump FILE\n");
-		return -EINVAL;
-	}
-	/* The launcher's working directory is not gdb's: no guessing. */
-	if (*file != '/') {
-		print(out, "core %s: give an absolute path (a relative one would land in the launcher's working directory)\n",
-		      file);
-		return -EINVAL;
-	}
+	r = afile__monitor_file("dump", "core", file, print, out);
+	if (r)
+		return r;
 	r = foreign__dump(t->vm, file, t->kernel ? t->kernel->path : NULL, &res, msg,
 			  sizeof(msg));
 	if (!r)

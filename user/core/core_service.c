@@ -22,6 +22,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "user/lib/atomic_file.h"
 #include "user/core/core.h"
 #include "user/vmm/vm.h"
 
@@ -215,16 +216,9 @@ static int monitor_dump(struct core_service *s, const char *file,
 	char msg[768];
 	int r;
 
-	if (!*file) {
-		print(out, "usage: dump FILE\n");
-		return -EINVAL;
-	}
-	/* The launcher's working directory is not gdb's: no guessing. */
-	if (*file != '/') {
-		print(out, "core %s: give an absolute path (a relative one would land in the launcher's working directory)\n",
-		      file);
-		return -EINVAL;
-	}
+	r = afile__monitor_file("dump", "core", file, print, out);
+	if (r)
+		return r;
 	r = core__write(s->vm, file, &o, &res, msg, sizeof(msg));
 	if (!r)
 		core__summary(file, &res, msg, sizeof(msg));

@@ -231,6 +231,21 @@ int afile__pwrite(int fd, const void *p, uint64_t len, uint64_t off)
 	return pwrite_all(fd, p, len, off, AFILE_CHUNK);
 }
 
+int afile__monitor_file(const char *cmd, const char *what, const char *file,
+			void (*print)(void *out, const char *fmt, ...), void *out)
+{
+	if (!*file) {
+		print(out, "usage: %s FILE\n", cmd);
+		return -EINVAL;
+	}
+	if (*file != '/') {
+		print(out, "%s %s: give an absolute path (a relative one would land in the launcher's working directory)\n",
+		      what, file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void afile__discard(struct afile *t)
 {
 	if (t->fd >= 0)

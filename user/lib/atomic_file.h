@@ -65,6 +65,15 @@ int afile__commit(const char *what, const char *path, struct afile *t,
 #define AFILE_DIRECT_MIN	(1u << 20)
 #define AFILE_CHUNK		(128u << 10)
 int afile__pwrite(int fd, const void *p, uint64_t len, uint64_t off);
+/*
+ * The FILE of a monitor command that writes one ("snapshot FILE", "dump
+ * FILE"), for @cmd ("snapshot", "dump") writing a @what ("snapshot",
+ * "core"): 0 when it can be used; else -EINVAL after printing the usage
+ * (no FILE) or why a relative path is refused (the launcher's working
+ * directory is not the client's: no guessing).
+ */
+int afile__monitor_file(const char *cmd, const char *what, const char *file,
+			void (*print)(void *out, const char *fmt, ...), void *out);
 /* Close and remove whatever afile__open() left; safe to call twice. */
 void afile__discard(struct afile *t);
 
