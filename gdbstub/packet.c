@@ -24,12 +24,19 @@ static void output(struct gdb_stub *stub, const void *buf, size_t len)
 
 /* ---- transmit ---------------------------------------------------------- */
 
+void gdb_reply_clear(struct gdb_stub *stub)
+{
+	stub->reply_len = 0;
+	stub->reply_summed = 0;
+	stub->reply_sum = 0;
+	stub->reply_overflow = false;
+}
+
 void gdb_reply_begin(struct gdb_stub *stub)
 {
 	/* The payload area is about to be overwritten: no retransmit. */
 	stub->tx_last = 0;
-	stub->reply_len = 0;
-	stub->reply_overflow = false;
+	gdb_reply_clear(stub);
 	stub->reply_deferred = false;
 }
 
@@ -82,74 +89,184 @@ void gdb_reply_hex(struct gdb_stub *stub, const void *data, size_t len)
 	stub->reply_len += 2 * len;
 }
 
-/*
- * RSP run-length encoding of @n characters at @s, in place: a run of
- * c repeated 1 + k times (3 <= k <= 97) becomes "c*" followed by the
- * character k + 29. Counts 6 and 7 would give '#' and '$', which must not
- * appear in a packet, so such runs are cut to 5. gdb and lldb expand this
- * in every reply; it shrinks the hex of zero-filled guest memory ~30x,
- * and gdb spends its time per received character. Returns the new length.
- */
-static size_t rle_compress(char *s, size_t n)
+static const char hexdigits[] = "0123456789abcdef";
+
+static uint8_t sum_bytes(const char *p, size_t n)
 {
-	size_t r = 0, w = 0;
+	uint8_t sum = 0;
 
-	while (r < n) {
-		size_t run = 1;
-
-		while (r + run < n && s[r + run] == s[r] && run < 98)
-			run++;
-		if (run - 1 == 6 || run - 1 == 7)
-			run = 6;
-		s[w++] = s[r];
-		if (run >= 4) {
-			s[w++] = '*';
-			s[w++] = (char)(run - 1 + 29);
-		} else {
-			for (size_t i = 1; i < run; i++)
-				s[w++] = s[r];
-		}
-		r += run;
-	}
-	return w;
+	for (size_t i = 0; i < n; i++)
+		sum += (uint8_t)p[i];
+	return sum;
 }
 
-/* Hex of guest memory, run-length encoded (never longer than plain hex). */
+/* Fold what earlier builders wrote into reply_sum before a summing one. */
+static char *reply_summed_tail(struct gdb_stub *stub)
+{
+	char *payload = stub->tx + 2;
+
+	stub->reply_sum += sum_bytes(payload + stub->reply_summed,
+				     stub->reply_len - stub->reply_summed);
+	stub->reply_summed = stub->reply_len;
+	return payload + stub->reply_len;
+}
+
+static void reply_summed_to(struct gdb_stub *stub, char *end, uint8_t sum)
+{
+	stub->reply_len = (size_t)(end - (stub->tx + 2));
+	stub->reply_summed = stub->reply_len;
+	stub->reply_sum += sum;
+}
+
+/*
+ * RSP run-length encoding, built while hex-encoding: a run of c repeated
+ * 1 + k times (3 <= k <= 97) becomes "c*" followed by the character
+ * k + 29. Counts 6 and 7 would give '#' and '$', which must not appear in
+ * a packet, so such runs are cut to 5 and the rest starts a new run. gdb
+ * and lldb expand this in every reply; it shrinks the hex of zero-filled
+ * guest memory ~30x, and gdb spends its time per received character.
+ */
+struct rle {
+	char *dst;		/* next output character */
+	uint8_t sum;		/* of everything written */
+	char c;			/* the pending run's character */
+	size_t n;		/* its length, 0..97 */
+};
+
+/* One run of 1..98 characters, never 7 or 8. */
+static inline void rle_put(struct rle *r, size_t run)
+{
+	char *d = r->dst;
+
+	d[0] = r->c;
+	if (run >= 4) {
+		d[1] = '*';
+		d[2] = (char)(run - 1 + 29);
+		r->sum += (uint8_t)(r->c + '*' + d[2]);
+		r->dst = d + 3;
+		return;
+	}
+	for (size_t i = 1; i < run; i++)
+		d[i] = r->c;
+	r->sum += (uint8_t)(r->c * run);
+	r->dst = d + run;
+}
+
+/* The pending run, cut as the greedy encoder cuts it (98 at most). */
+static inline void rle_flush(struct rle *r)
+{
+	size_t n = r->n;
+
+	while (n) {
+		size_t run = n < 98 ? n : 98;
+
+		if (run == 7 || run == 8)
+			run = 6;
+		rle_put(r, run);
+		n -= run;
+	}
+	r->n = 0;
+}
+
+static inline void rle_char(struct rle *r, char c)
+{
+	if (c == r->c && r->n) {
+		if (++r->n == 98)
+			rle_flush(r);
+		return;
+	}
+	rle_flush(r);
+	r->c = c;
+	r->n = 1;
+}
+
+/*
+ * Hex of guest memory, run-length encoded (never longer than plain hex),
+ * and its checksum, in one pass over @data.
+ */
 void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len)
 {
-	char *dst = stub->tx + 2 + stub->reply_len;
+	const uint8_t *s = data;
+	struct rle r = { 0 };
 
 	if (len > gdb_reply_room(stub) / 2) {
 		stub->reply_overflow = true;
 		return;
 	}
-	gdb_hex_encode(dst, data, len);
-	stub->reply_len += rle_compress(dst, 2 * len);
+	r.dst = reply_summed_tail(stub);
+	for (size_t i = 0; i < len; i++) {
+		rle_char(&r, hexdigits[s[i] >> 4]);
+		rle_char(&r, hexdigits[s[i] & 0xf]);
+	}
+	rle_flush(&r);
+	reply_summed_to(stub, r.dst, r.sum);
 }
 
 /*
- * Binary data ('}'-escaped, for qXfer replies): as much of @data as fits.
- * Returns the number of source bytes consumed.
+ * The number of leading bytes of @p[0..n) that need no escape: '#', '$',
+ * '}' and '*' do ('*' because lldb expands run-length encoding in every
+ * packet). Eight bytes at a time: a byte of v ^ pattern is zero where v
+ * has that character, and the lowest flagged byte is exact.
+ */
+static size_t plain_prefix(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, t = 0;
+
+		memcpy(&v, p + i, 8);
+		for (unsigned int k = 0; k < 4; k++) {
+			uint64_t x = v ^ (ones * (uint8_t)"#$}*"[k]);
+
+			t |= (x - ones) & ~x & high;
+		}
+		if (t)
+			return i + (size_t)__builtin_ctzll(t) / 8;
+	}
+	for (; i < n; i++) {
+		if (p[i] == '#' || p[i] == '$' || p[i] == '}' || p[i] == '*')
+			break;
+	}
+	return i;
+}
+
+/*
+ * Binary data, '}'-escaped (0x7d, then the byte ^ 0x20), summed as it is
+ * written: as much of @data as fits. Returns the number of source bytes
+ * consumed.
  */
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data, size_t len)
 {
 	const uint8_t *d = data;
-	char *dst = stub->tx + 2;
-	size_t i;
+	char *dst = reply_summed_tail(stub);
+	size_t room = gdb_reply_room(stub), i = 0;
+	uint8_t sum = 0;
 
-	for (i = 0; i < len; i++) {
-		bool esc = d[i] == '$' || d[i] == '#' || d[i] == '}' ||
-			   d[i] == '*';
+	while (i < len && room) {
+		size_t span = len - i < room ? len - i : room;
+		size_t n = plain_prefix(d + i, span);
 
-		if (gdb_reply_room(stub) < (esc ? 2u : 1u))
-			break;
-		if (esc) {
-			dst[stub->reply_len++] = '}';
-			dst[stub->reply_len++] = (char)(d[i] ^ 0x20);
-		} else {
-			dst[stub->reply_len++] = (char)d[i];
+		for (size_t k = 0; k < n; k++) {
+			dst[k] = (char)d[i + k];
+			sum += d[i + k];
 		}
+		dst += n;
+		room -= n;
+		i += n;
+		if (i == len || room < 2)
+			break;
+		/* d[i] needs an escape and there is room for it. */
+		dst[0] = '}';
+		dst[1] = (char)(d[i] ^ 0x20);
+		sum += (uint8_t)('}' + (d[i] ^ 0x20));
+		dst += 2;
+		room -= 2;
+		i++;
 	}
+	reply_summed_to(stub, dst, sum);
 	return i;
 }
 
@@ -171,8 +288,11 @@ void gdb_reply_xfer(struct gdb_stub *stub, const char *doc, size_t doc_len,
 	if (len > doc_len - off)
 		len = doc_len - off;
 	n = gdb_reply_binary(stub, doc + off, (size_t)len);
-	if (off + n == doc_len)
-		stub->tx[2] = 'l';	/* rewrite the 'm': this was the last chunk */
+	if (off + n == doc_len) {
+		/* Rewrite the 'm' (already summed): this was the last chunk. */
+		stub->tx[2] = 'l';
+		stub->reply_sum += (uint8_t)('l' - 'm');
+	}
 }
 
 /* E<errno> in decimal, as gdbserver and QEMU do (E14 EFAULT, E22 EINVAL). */
@@ -182,15 +302,13 @@ void gdb_reply_error(struct gdb_stub *stub, int err)
 
 	if (e <= 0 || e > 99)
 		e = 99;
-	stub->reply_len = 0;
-	stub->reply_overflow = false;
+	gdb_reply_clear(stub);
 	gdb_reply_printf(stub, "E%02d", e);
 }
 
 void gdb_reply_error_text(struct gdb_stub *stub, const char *text)
 {
-	stub->reply_len = 0;
-	stub->reply_overflow = false;
+	gdb_reply_clear(stub);
 	gdb_reply_str(stub, "E.");
 	gdb_reply_str(stub, text);
 }
@@ -198,15 +316,14 @@ void gdb_reply_error_text(struct gdb_stub *stub, const char *text)
 /* Frame and send the reply (with the owed '+' in front, in one write). */
 void gdb_send_reply(struct gdb_stub *stub)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	char *pkt = stub->tx + 1;
-	uint8_t sum = 0;
+	uint8_t sum;
 	size_t start = 1;
 
 	if (stub->reply_overflow)
 		gdb_reply_error(stub, -ENOBUFS);
-	for (size_t i = 0; i < stub->reply_len; i++)
-		sum += (uint8_t)pkt[1 + i];
+	sum = stub->reply_sum + sum_bytes(pkt + 1 + stub->reply_summed,
+					  stub->reply_len - stub->reply_summed);
 	pkt[0] = '$';
 	pkt[1 + stub->reply_len] = '#';
 	pkt[2 + stub->reply_len] = hexdigits[sum >> 4];
