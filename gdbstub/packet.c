@@ -129,55 +129,56 @@ static void reply_summed_to(struct gdb_stub *stub, char *end, uint8_t sum)
 struct rle {
 	char *dst;		/* next output character */
 	uint8_t sum;		/* of everything written */
-	char c;			/* the pending run's character */
-	size_t n;		/* its length, 0..97 */
 };
 
 /* One run of 1..98 characters, never 7 or 8. */
-static inline void rle_put(struct rle *r, size_t run)
+static void rle_put(struct rle *r, char c, size_t run)
 {
 	char *d = r->dst;
 
-	d[0] = r->c;
+	d[0] = c;
 	if (run >= 4) {
 		d[1] = '*';
 		d[2] = (char)(run - 1 + 29);
-		r->sum += (uint8_t)(r->c + '*' + d[2]);
+		r->sum += (uint8_t)(c + '*' + d[2]);
 		r->dst = d + 3;
 		return;
 	}
 	for (size_t i = 1; i < run; i++)
-		d[i] = r->c;
-	r->sum += (uint8_t)(r->c * run);
+		d[i] = c;
+	r->sum += (uint8_t)(c * run);
 	r->dst = d + run;
 }
 
-/* The pending run, cut as the greedy encoder cuts it (98 at most). */
-static inline void rle_flush(struct rle *r)
+/* A run of @n (0..98) copies of @c, cut as a greedy encoder cuts it. */
+static inline void rle_flush(struct rle *r, char c, size_t n)
 {
-	size_t n = r->n;
-
+	if (n == 1) {		/* random memory: nearly always */
+		*r->dst++ = c;
+		r->sum += (uint8_t)c;
+		return;
+	}
 	while (n) {
 		size_t run = n < 98 ? n : 98;
 
 		if (run == 7 || run == 8)
 			run = 6;
-		rle_put(r, run);
+		rle_put(r, c, run);
 		n -= run;
 	}
-	r->n = 0;
 }
 
-static inline void rle_char(struct rle *r, char c)
+/* One more @c after a pending run of *n copies of *c. */
+static inline void rle_char(struct rle *r, char *c, size_t *n, char ch)
 {
-	if (c == r->c && r->n) {
-		if (++r->n == 98)
-			rle_flush(r);
-		return;
+	if (ch != *c) {
+		rle_flush(r, *c, *n);
+		*c = ch;
+		*n = 1;
+	} else if (++*n == 98) {
+		rle_flush(r, *c, 98);
+		*n = 0;
 	}
-	rle_flush(r);
-	r->c = c;
-	r->n = 1;
 }
 
 /*
@@ -187,18 +188,32 @@ static inline void rle_char(struct rle *r, char c)
 void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len)
 {
 	const uint8_t *s = data;
-	struct rle r = { 0 };
+	struct rle r;
+	size_t n = 0;		/* the pending run: n copies of c */
+	char c = 0;
 
 	if (len > gdb_reply_room(stub) / 2) {
 		stub->reply_overflow = true;
 		return;
 	}
 	r.dst = reply_summed_tail(stub);
+	r.sum = 0;
 	for (size_t i = 0; i < len; i++) {
-		rle_char(&r, hexdigits[s[i] >> 4]);
-		rle_char(&r, hexdigits[s[i] & 0xf]);
+		char h = hexdigits[s[i] >> 4], l = hexdigits[s[i] & 0xf];
+
+		if (h != c && l != h) {
+			/* The common case: h ends the run, l starts one. */
+			rle_flush(&r, c, n);
+			*r.dst++ = h;
+			r.sum += (uint8_t)h;
+			c = l;
+			n = 1;
+			continue;
+		}
+		rle_char(&r, &c, &n, h);
+		rle_char(&r, &c, &n, l);
 	}
-	rle_flush(&r);
+	rle_flush(&r, c, n);
 	reply_summed_to(stub, r.dst, r.sum);
 }
 
@@ -249,10 +264,8 @@ size_t gdb_reply_binary(struct gdb_stub *stub, const void *data, size_t len)
 		size_t span = len - i < room ? len - i : room;
 		size_t n = plain_prefix(d + i, span);
 
-		for (size_t k = 0; k < n; k++) {
-			dst[k] = (char)d[i + k];
-			sum += d[i + k];
-		}
+		memcpy(dst, d + i, n);
+		sum += sum_bytes((const char *)d + i, n);
 		dst += n;
 		room -= n;
 		i += n;
