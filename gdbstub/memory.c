@@ -51,15 +51,15 @@ static bool is_hex(uint8_t c)
 
 /*
  * lldb before 20 reads an 'x' reply without the 'b' and classifies it
- * like any reply first: "OK", "A", "N", "Exx" and "Exx;<hex>" are not
+ * like any reply first: "OK", "+", "-", "Exx" and "Exx;<hex>" are not
  * data to it (StringExtractorGDBRemote::GetResponseType). How many of
  * the @n bytes at @d can go in one reply; lldb asks for the rest, as
- * after any short read. 0: a single 'A' or 'N', which needs a second
+ * after any short read. 0: a single '+' or '-', which needs a second
  * byte after it (lldb drops bytes past what it asked for).
  */
 static size_t lldb_data_len(const uint8_t *d, size_t n)
 {
-	if (n == 1 && (d[0] == 'A' || d[0] == 'N'))
+	if (n == 1 && (d[0] == '+' || d[0] == '-'))
 		return 0;
 	if (n == 2 && d[0] == 'O' && d[1] == 'K')
 		return 1;
@@ -82,7 +82,7 @@ static int reply_lldb_data(struct gdb_stub *stub, uint64_t addr, int n)
 	size_t keep = lldb_data_len(stub->scratch, sent);
 
 	if (keep == 0) {
-		/* One 'A' or 'N': read a second byte, if there is one. */
+		/* One '+' or '-': read a second byte, if there is one. */
 		if (read_mem(stub, addr, 2) < 2)
 			return -EFAULT;
 		keep = 2;

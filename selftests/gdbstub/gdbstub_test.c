@@ -987,7 +987,7 @@ TEST(x_lldb_never_sends_what_looks_like_a_reply)
 		{ "OKz", 2, 1 }, { "OKz", 3, 3 },
 		{ "E1fz", 3, 2 }, { "E1f;ab", 6, 2 }, { "E1f;abz", 7, 7 },
 		{ "E1f;", 4, 2 }, { "E1fx", 4, 4 }, { "Ezz", 3, 3 },
-		{ "Az", 1, 2 }, { "Nz", 1, 2 }, { "Az", 2, 2 },
+		{ "+z", 1, 2 }, { "-z", 1, 2 }, { "+z", 2, 2 }, { "Az", 1, 1 },
 	};
 
 	reply("x0,0");
@@ -995,8 +995,8 @@ TEST(x_lldb_never_sends_what_looks_like_a_reply)
 		memcpy(fk.mem + 0x300, c[i].mem, strlen(c[i].mem));
 		check_x(0x300, c[i].len, "", c[i].want);
 	}
-	/* A lone 'A' with nothing readable after it cannot be sent. */
-	fk.mem[FAKE_MEM_SIZE - 1] = 'A';
+	/* A lone '+' with nothing readable after it cannot be sent. */
+	fk.mem[FAKE_MEM_SIZE - 1] = '+';
 	CHECK_STR(reply(fmt("x%llx,1", (unsigned long long)FAKE_VBASE +
 			    FAKE_MEM_SIZE - 1)), "E14");
 }
