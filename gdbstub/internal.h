@@ -28,10 +28,12 @@
 
 /* Framed packet: ack slot, '$', payload, '#', two checksum digits. */
 #define GDB_TX_SIZE		(GDB_PACKET_SIZE + 5)
-/* Scratch for decoded hex arguments and memory transfers: a packet of
- * GDB_PACKET_SIZE hex digits never carries more than half that.
+/* Scratch for decoded hex arguments and memory transfers: an 'x' reply
+ * carries up to a packet of raw bytes (fewer once escaped).
  */
-#define GDB_SCRATCH_SIZE	(GDB_PACKET_SIZE / 2)
+#define GDB_SCRATCH_SIZE	GDB_PACKET_SIZE
+/* An 'm' reply is hex, two characters a byte. */
+#define GDB_HEX_READ_MAX	(GDB_PACKET_SIZE / 2)
 /* Monitor output is sent hex encoded in one packet. */
 #define GDB_TEXT_SIZE		(GDB_PACKET_SIZE / 2)
 
@@ -69,6 +71,12 @@ struct gdb_stub {
 	 */
 	char *tx;
 	size_t reply_len;
+	/* The first reply_summed payload bytes are final and add up to
+	 * reply_sum: builders that write memory sum as they go, so the
+	 * framing only sums the rest (invariant: reply_summed <= reply_len).
+	 */
+	size_t reply_summed;
+	uint8_t reply_sum;
 	size_t tx_last;
 	bool reply_overflow;	/* a reply did not fit: sent as an error */
 	bool reply_deferred;	/* the handler answers later (or never) */
@@ -84,6 +92,8 @@ struct gdb_stub {
 	bool client_hwbreak;
 	bool thread_suffix;	/* QThreadSuffixSupported accepted */
 	bool list_threads;	/* QListThreadsInStopReply accepted */
+	bool x_lldb;		/* lldb's "x0,0" probe seen: 'x' replies
+				 * carry no 'b' (lldb before 20) */
 	bool detached;		/* D or k seen: input returns -EPIPE */
 	bool extended;		/* '!' accepted: vKill, vRun, R; k keeps the session */
 
@@ -186,6 +196,8 @@ void gdb_reply_hex(struct gdb_stub *stub, const void *data, size_t len);
 void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len);
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data,
 			size_t len);
+/* Drop the reply built so far (the payload is empty again). */
+void gdb_reply_clear(struct gdb_stub *stub);
 void gdb_reply_error(struct gdb_stub *stub, int err);
 /* "E.<text>": an error gdb shows to its user as @text. */
 void gdb_reply_error_text(struct gdb_stub *stub, const char *text);

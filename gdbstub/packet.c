@@ -24,12 +24,19 @@ static void output(struct gdb_stub *stub, const void *buf, size_t len)
 
 /* ---- transmit ---------------------------------------------------------- */
 
+void gdb_reply_clear(struct gdb_stub *stub)
+{
+	stub->reply_len = 0;
+	stub->reply_summed = 0;
+	stub->reply_sum = 0;
+	stub->reply_overflow = false;
+}
+
 void gdb_reply_begin(struct gdb_stub *stub)
 {
 	/* The payload area is about to be overwritten: no retransmit. */
 	stub->tx_last = 0;
-	stub->reply_len = 0;
-	stub->reply_overflow = false;
+	gdb_reply_clear(stub);
 	stub->reply_deferred = false;
 }
 
@@ -82,74 +89,197 @@ void gdb_reply_hex(struct gdb_stub *stub, const void *data, size_t len)
 	stub->reply_len += 2 * len;
 }
 
-/*
- * RSP run-length encoding of @n characters at @s, in place: a run of
- * c repeated 1 + k times (3 <= k <= 97) becomes "c*" followed by the
- * character k + 29. Counts 6 and 7 would give '#' and '$', which must not
- * appear in a packet, so such runs are cut to 5. gdb and lldb expand this
- * in every reply; it shrinks the hex of zero-filled guest memory ~30x,
- * and gdb spends its time per received character. Returns the new length.
- */
-static size_t rle_compress(char *s, size_t n)
+static const char hexdigits[] = "0123456789abcdef";
+
+static uint8_t sum_bytes(const char *p, size_t n)
 {
-	size_t r = 0, w = 0;
+	uint8_t sum = 0;
 
-	while (r < n) {
-		size_t run = 1;
-
-		while (r + run < n && s[r + run] == s[r] && run < 98)
-			run++;
-		if (run - 1 == 6 || run - 1 == 7)
-			run = 6;
-		s[w++] = s[r];
-		if (run >= 4) {
-			s[w++] = '*';
-			s[w++] = (char)(run - 1 + 29);
-		} else {
-			for (size_t i = 1; i < run; i++)
-				s[w++] = s[r];
-		}
-		r += run;
-	}
-	return w;
+	for (size_t i = 0; i < n; i++)
+		sum += (uint8_t)p[i];
+	return sum;
 }
 
-/* Hex of guest memory, run-length encoded (never longer than plain hex). */
+/* Fold what earlier builders wrote into reply_sum before a summing one. */
+static char *reply_summed_tail(struct gdb_stub *stub)
+{
+	char *payload = stub->tx + 2;
+
+	stub->reply_sum += sum_bytes(payload + stub->reply_summed,
+				     stub->reply_len - stub->reply_summed);
+	stub->reply_summed = stub->reply_len;
+	return payload + stub->reply_len;
+}
+
+static void reply_summed_to(struct gdb_stub *stub, char *end, uint8_t sum)
+{
+	stub->reply_len = (size_t)(end - (stub->tx + 2));
+	stub->reply_summed = stub->reply_len;
+	stub->reply_sum += sum;
+}
+
+/*
+ * RSP run-length encoding, built while hex-encoding: a run of c repeated
+ * 1 + k times (3 <= k <= 97) becomes "c*" followed by the character
+ * k + 29. Counts 6 and 7 would give '#' and '$', which must not appear in
+ * a packet, so such runs are cut to 5 and the rest starts a new run. gdb
+ * and lldb expand this in every reply; it shrinks the hex of zero-filled
+ * guest memory ~30x, and gdb spends its time per received character.
+ */
+struct rle {
+	char *dst;		/* next output character */
+	uint8_t sum;		/* of everything written */
+};
+
+/* One run of 1..98 characters, never 7 or 8. */
+static void rle_put(struct rle *r, char c, size_t run)
+{
+	char *d = r->dst;
+
+	d[0] = c;
+	if (run >= 4) {
+		d[1] = '*';
+		d[2] = (char)(run - 1 + 29);
+		r->sum += (uint8_t)(c + '*' + d[2]);
+		r->dst = d + 3;
+		return;
+	}
+	for (size_t i = 1; i < run; i++)
+		d[i] = c;
+	r->sum += (uint8_t)(c * run);
+	r->dst = d + run;
+}
+
+/* A run of @n (0..98) copies of @c, cut as a greedy encoder cuts it. */
+static inline void rle_flush(struct rle *r, char c, size_t n)
+{
+	if (n == 1) {		/* random memory: nearly always */
+		*r->dst++ = c;
+		r->sum += (uint8_t)c;
+		return;
+	}
+	while (n) {
+		size_t run = n < 98 ? n : 98;
+
+		if (run == 7 || run == 8)
+			run = 6;
+		rle_put(r, c, run);
+		n -= run;
+	}
+}
+
+/* One more @c after a pending run of *n copies of *c. */
+static inline void rle_char(struct rle *r, char *c, size_t *n, char ch)
+{
+	if (ch != *c) {
+		rle_flush(r, *c, *n);
+		*c = ch;
+		*n = 1;
+	} else if (++*n == 98) {
+		rle_flush(r, *c, 98);
+		*n = 0;
+	}
+}
+
+/*
+ * Hex of guest memory, run-length encoded (never longer than plain hex),
+ * and its checksum, in one pass over @data.
+ */
 void gdb_reply_hex_rle(struct gdb_stub *stub, const void *data, size_t len)
 {
-	char *dst = stub->tx + 2 + stub->reply_len;
+	const uint8_t *s = data;
+	struct rle r;
+	size_t n = 0;		/* the pending run: n copies of c */
+	char c = 0;
 
 	if (len > gdb_reply_room(stub) / 2) {
 		stub->reply_overflow = true;
 		return;
 	}
-	gdb_hex_encode(dst, data, len);
-	stub->reply_len += rle_compress(dst, 2 * len);
+	r.dst = reply_summed_tail(stub);
+	r.sum = 0;
+	for (size_t i = 0; i < len; i++) {
+		char h = hexdigits[s[i] >> 4], l = hexdigits[s[i] & 0xf];
+
+		if (h != c && l != h) {
+			/* The common case: h ends the run, l starts one. */
+			rle_flush(&r, c, n);
+			*r.dst++ = h;
+			r.sum += (uint8_t)h;
+			c = l;
+			n = 1;
+			continue;
+		}
+		rle_char(&r, &c, &n, h);
+		rle_char(&r, &c, &n, l);
+	}
+	rle_flush(&r, c, n);
+	reply_summed_to(stub, r.dst, r.sum);
 }
 
 /*
- * Binary data ('}'-escaped, for qXfer replies): as much of @data as fits.
- * Returns the number of source bytes consumed.
+ * The number of leading bytes of @p[0..n) that need no escape: '#', '$',
+ * '}' and '*' do ('*' because lldb expands run-length encoding in every
+ * packet). Eight bytes at a time: a byte of v ^ pattern is zero where v
+ * has that character, and the lowest flagged byte is exact.
+ */
+static size_t plain_prefix(const uint8_t *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, t = 0;
+
+		memcpy(&v, p + i, 8);
+		for (unsigned int k = 0; k < 4; k++) {
+			uint64_t x = v ^ (ones * (uint8_t)"#$}*"[k]);
+
+			t |= (x - ones) & ~x & high;
+		}
+		if (t)
+			return i + (size_t)__builtin_ctzll(t) / 8;
+	}
+	for (; i < n; i++) {
+		if (p[i] == '#' || p[i] == '$' || p[i] == '}' || p[i] == '*')
+			break;
+	}
+	return i;
+}
+
+/*
+ * Binary data, '}'-escaped (0x7d, then the byte ^ 0x20), summed as it is
+ * written: as much of @data as fits. Returns the number of source bytes
+ * consumed.
  */
 size_t gdb_reply_binary(struct gdb_stub *stub, const void *data, size_t len)
 {
 	const uint8_t *d = data;
-	char *dst = stub->tx + 2;
-	size_t i;
+	char *dst = reply_summed_tail(stub);
+	size_t room = gdb_reply_room(stub), i = 0;
+	uint8_t sum = 0;
 
-	for (i = 0; i < len; i++) {
-		bool esc = d[i] == '$' || d[i] == '#' || d[i] == '}' ||
-			   d[i] == '*';
+	while (i < len && room) {
+		size_t span = len - i < room ? len - i : room;
+		size_t n = plain_prefix(d + i, span);
 
-		if (gdb_reply_room(stub) < (esc ? 2u : 1u))
+		memcpy(dst, d + i, n);
+		sum += sum_bytes((const char *)d + i, n);
+		dst += n;
+		room -= n;
+		i += n;
+		if (i == len || room < 2)
 			break;
-		if (esc) {
-			dst[stub->reply_len++] = '}';
-			dst[stub->reply_len++] = (char)(d[i] ^ 0x20);
-		} else {
-			dst[stub->reply_len++] = (char)d[i];
-		}
+		/* d[i] needs an escape and there is room for it. */
+		dst[0] = '}';
+		dst[1] = (char)(d[i] ^ 0x20);
+		sum += (uint8_t)('}' + (d[i] ^ 0x20));
+		dst += 2;
+		room -= 2;
+		i++;
 	}
+	reply_summed_to(stub, dst, sum);
 	return i;
 }
 
@@ -171,8 +301,11 @@ void gdb_reply_xfer(struct gdb_stub *stub, const char *doc, size_t doc_len,
 	if (len > doc_len - off)
 		len = doc_len - off;
 	n = gdb_reply_binary(stub, doc + off, (size_t)len);
-	if (off + n == doc_len)
-		stub->tx[2] = 'l';	/* rewrite the 'm': this was the last chunk */
+	if (off + n == doc_len) {
+		/* Rewrite the 'm' (already summed): this was the last chunk. */
+		stub->tx[2] = 'l';
+		stub->reply_sum += (uint8_t)('l' - 'm');
+	}
 }
 
 /* E<errno> in decimal, as gdbserver and QEMU do (E14 EFAULT, E22 EINVAL). */
@@ -182,15 +315,13 @@ void gdb_reply_error(struct gdb_stub *stub, int err)
 
 	if (e <= 0 || e > 99)
 		e = 99;
-	stub->reply_len = 0;
-	stub->reply_overflow = false;
+	gdb_reply_clear(stub);
 	gdb_reply_printf(stub, "E%02d", e);
 }
 
 void gdb_reply_error_text(struct gdb_stub *stub, const char *text)
 {
-	stub->reply_len = 0;
-	stub->reply_overflow = false;
+	gdb_reply_clear(stub);
 	gdb_reply_str(stub, "E.");
 	gdb_reply_str(stub, text);
 }
@@ -198,15 +329,14 @@ void gdb_reply_error_text(struct gdb_stub *stub, const char *text)
 /* Frame and send the reply (with the owed '+' in front, in one write). */
 void gdb_send_reply(struct gdb_stub *stub)
 {
-	static const char hexdigits[] = "0123456789abcdef";
 	char *pkt = stub->tx + 1;
-	uint8_t sum = 0;
+	uint8_t sum;
 	size_t start = 1;
 
 	if (stub->reply_overflow)
 		gdb_reply_error(stub, -ENOBUFS);
-	for (size_t i = 0; i < stub->reply_len; i++)
-		sum += (uint8_t)pkt[1 + i];
+	sum = stub->reply_sum + sum_bytes(pkt + 1 + stub->reply_summed,
+					  stub->reply_len - stub->reply_summed);
 	pkt[0] = '$';
 	pkt[1 + stub->reply_len] = '#';
 	pkt[2 + stub->reply_len] = hexdigits[sum >> 4];

@@ -36,7 +36,8 @@ static int handle_supported(struct gdb_stub *stub, const struct gdb_args *a)
 	stub->client_hwbreak = has_feature(a->str, a->str_len, "hwbreak+");
 	gdb_reply_printf(stub, "PacketSize=%x;qXfer:features:read+;"
 			 "qXfer:threads:read+;QStartNoAckMode+;"
-			 "vContSupported+;swbreak+;hwbreak+;QNonStop+",
+			 "vContSupported+;swbreak+;hwbreak+;QNonStop+;"
+			 "binary-upload+",
 			 GDB_PACKET_SIZE);
 	return 0;
 }

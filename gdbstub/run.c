@@ -360,15 +360,17 @@ static int handle_vkill(struct gdb_stub *stub, const struct gdb_args *a)
 	return 0;
 }
 
-/* What a new process's stub needs to go on with this client. */
+/* What a new process's stub needs to go on with this client (";xlldb=1"
+ * only after lldb's 'x' probe, so older strings still parse).
+ */
 static void session_string(const struct gdb_stub *stub, bool reply,
 			   char *buf, size_t len)
 {
 	snprintf(buf, len, "ack=%d;noack=%d;ext=%d;swbreak=%d;hwbreak=%d;"
-		 "tsuffix=%d;lthreads=%d;reply=%d", stub->ack_pending,
+		 "tsuffix=%d;lthreads=%d;reply=%d%s", stub->ack_pending,
 		 stub->no_ack, stub->extended, stub->client_swbreak,
 		 stub->client_hwbreak, stub->thread_suffix, stub->list_threads,
-		 reply);
+		 reply, stub->x_lldb ? ";xlldb=1" : "");
 }
 
 /* A target started over: as a new stub finds it (stopped at entry). */
@@ -432,7 +434,7 @@ static int session_flag(const char **p, const char *name, bool *val)
 
 int gdb_stub_resume_session(struct gdb_stub *stub, const char *session)
 {
-	bool ack, noack, ext, swb, hwb, tsuf, lthr, reply;
+	bool ack, noack, ext, swb, hwb, tsuf, lthr, reply, xlldb = false;
 	const char *p = session;
 
 	if (!p || session_flag(&p, "ack", &ack) ||
@@ -441,7 +443,8 @@ int gdb_stub_resume_session(struct gdb_stub *stub, const char *session)
 	    session_flag(&p, "hwbreak", &hwb) ||
 	    session_flag(&p, "tsuffix", &tsuf) ||
 	    session_flag(&p, "lthreads", &lthr) ||
-	    session_flag(&p, "reply", &reply) || *p)
+	    session_flag(&p, "reply", &reply) ||
+	    (*p && session_flag(&p, "xlldb", &xlldb)) || *p)
 		return -EINVAL;
 	stub->no_ack = noack;
 	stub->extended = ext;
@@ -449,6 +452,7 @@ int gdb_stub_resume_session(struct gdb_stub *stub, const char *session)
 	stub->client_hwbreak = hwb;
 	stub->thread_suffix = tsuf;
 	stub->list_threads = lthr;
+	stub->x_lldb = xlldb;
 	fresh_target(stub);
 	stub->ack_pending = ack;
 	if (!reply) {

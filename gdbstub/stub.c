@@ -78,7 +78,7 @@ void gdb_stub_reset(struct gdb_stub *stub)
 {
 	gdb_rx_reset(stub);
 	stub->tx_last = 0;
-	stub->reply_len = 0;
+	gdb_reply_clear(stub);
 	stub->threads_xml_len = 0;
 	stub->ack_pending = false;
 	stub->no_ack = false;
@@ -90,6 +90,7 @@ void gdb_stub_reset(struct gdb_stub *stub)
 	stub->client_hwbreak = false;
 	stub->thread_suffix = false;
 	stub->list_threads = false;
+	stub->x_lldb = false;
 	stub->detached = false;
 	stub->extended = false;
 	stub->await_stop = false;

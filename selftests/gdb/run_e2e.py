@@ -845,6 +845,53 @@ def lldb_session():
 
 
 
+@test
+def lldb_reads_memory_with_x():
+    """lldb reads 1.25 MiB with binary x packets (its x0,0 probe, no m); the bytes equal gdb's m reads"""
+    lo, hi = 0x1000, 0x141000	# VMM page tables, the image, free RAM
+    # Free RAM gets bytes 0x20-0x2f and 0x70-0x7f: '#', '$', '*' and '}'.
+    spot, vals = 0x130000, list(range(0x20, 0x30)) + list(range(0x70, 0x80))
+    vm = Launcher("callchain", spec="127.0.0.1:0")
+    log, lbin = f"{TMP}/lldb-x.packets", f"{TMP}/lldb-x.bin"
+    out = lldb(vm, [f"memory write -s 1 {spot:#x} " + " ".join(map(hex, vals)),
+                    f"log enable -f {log} gdb-remote packets",
+                    f"memory read --force --binary --outfile {lbin} {lo:#x} {hi:#x}",
+                    "process detach"])
+    has(out, f"{hi - lo} bytes written to '{lbin}'", "lldb's memory read")
+    with open(log, errors="replace") as f:
+        packets = f.read()
+    sent = re.findall(r"send packet: \$([^#]*)#", packets)
+    eq([p for p in sent if re.fullmatch(r"m[0-9a-f]+,[0-9a-f]+", p)], [],
+       "lldb sent no m packet")
+    reads = [p for p in sent if re.fullmatch(r"x[0-9a-f]+,[0-9a-f]+", p)]
+    eq(reads[0], "x0,0", "lldb's probe comes first")
+    if not re.search(r"send packet: \$x0,0#04\n[^\n]*read packet: \$OK#9a", packets):
+        raise Fail("lldb's x0,0 probe was not answered OK")
+    big = [p for p in reads if int(p.split(",")[1], 16) > 0x10000]
+    if len(big) < 10:
+        raise Fail(f"lldb read {hi - lo} bytes in {len(big)} large x packets:\n{reads}")
+    vm.finish()
+    vm.check_asan()
+    gvm = Launcher("callchain")
+    gbin = f"{TMP}/gdb-m.bin"
+    gdb(gvm, [f"set {{unsigned char[{len(vals)}]}}{spot:#x} = {{{', '.join(map(hex, vals))}}}",
+              f"dump binary memory {gbin} {lo:#x} {hi:#x}", "continue"])
+    with open(lbin, "rb") as f1, open(gbin, "rb") as f2:
+        lb, gb = f1.read(), f2.read()
+    eq(len(gb), hi - lo, "gdb's dump size")
+    if lb != gb:
+        i = next(i for i in range(len(lb)) if lb[i] != gb[i])
+        raise Fail(f"lldb (x) and gdb (m) differ first at {lo + i:#x}")
+    counts = {chr(c): lb.count(c) for c in b"#$}*"}
+    if 0 in counts.values():
+        raise Fail(f"not every byte that needs an escape was read: {counts}")
+    elf = Elf(vm.elf)
+    eq(lb[elf.entry - lo:elf.entry - lo + 64], elf.bytes_at(elf.entry, 64),
+       "the code at the entry point")
+    eq(lb[spot - lo:spot - lo + len(vals)], bytes(vals), "the bytes lldb wrote")
+    finishes_like_reference(gvm, "callchain")
+
+
 def host_has_avx():
     """AVX in this host's CPU flags: then KVM's CPUID 0xD lists it too."""
     with open("/proc/cpuinfo") as f:

@@ -120,6 +120,11 @@ expect "$o" "lldb: si on thread 2" \
 	"* thread #2, stop reason = instruction step into"
 expect "$o" "lldb: rip after si" "     rip = 0x0000000000401101"
 expect "$o" "lldb: detach" "Process 1 detached"
+grep -q 'read packet: \$OK#9a' <(grep -A1 -F 'send packet: $x0,0#04' "$o.packets")
+result $? "lldb: its x0,0 probe answered OK"
+grep -qE 'send packet: \$x[0-9a-f]+,[0-9a-f]*[1-9a-f][0-9a-f]*#' "$o.packets" &&
+	! grep -qE 'send packet: \$m[0-9a-f]+,' "$o.packets"
+result $? "lldb: memory read through x, no m"
 kill "$tpid" 2>/dev/null
 
 # ---- gdb on a fresh target -------------------------------------------------

@@ -378,7 +378,7 @@ TEST(qsupported_reply)
 	CHECK_STR(reply("qSupported:multiprocess+;swbreak+;hwbreak+"),
 		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
 		  "QStartNoAckMode+;"
-		  "vContSupported+;swbreak+;hwbreak+;QNonStop+");
+		  "vContSupported+;swbreak+;hwbreak+;QNonStop+;binary-upload+");
 }
 
 TEST(qsupported_without_features)
@@ -386,7 +386,7 @@ TEST(qsupported_without_features)
 	CHECK_STR(reply("qSupported"),
 		  "PacketSize=20000;qXfer:features:read+;qXfer:threads:read+;"
 		  "QStartNoAckMode+;"
-		  "vContSupported+;swbreak+;hwbreak+;QNonStop+");
+		  "vContSupported+;swbreak+;hwbreak+;QNonStop+;binary-upload+");
 }
 
 TEST(qnonstop_0_ok)
@@ -774,6 +774,333 @@ TEST(X_bad_e22)
 	CHECK_STR(reply("Xzz,1:a"), "E22");
 	CHECK_STR(reply("X400000,1"), "E22");
 	CHECK_INT(fk.n_write_mem, 0);
+}
+
+/* ---- x: binary reads --------------------------------------------------- */
+
+/*
+ * The unescaped payload of the one reply in out (which may hold any
+ * byte), after checking its framing and checksum and that no '#', '$' or
+ * '*' appears raw in it; NULL when any of that is wrong.
+ */
+static const uint8_t *binary_payload(size_t *len)
+{
+	static uint8_t buf[GDB_PACKET_SIZE];
+	const char *o = out;
+	size_t n = out_len, w = 0;
+
+	if (n && *o == '+')
+		o++, n--;
+	if (n < 4 || o[0] != '$' || o[n - 3] != '#' ||
+	    strtoul(o + n - 2, NULL, 16) != checksum(o + 1, n - 4))
+		return NULL;
+	for (size_t i = 1; i < n - 3; i++) {
+		uint8_t c = (uint8_t)o[i];
+
+		if (c == '#' || c == '$' || c == '*')
+			return NULL;
+		if (c == '}') {
+			if (++i == n - 3)
+				return NULL;
+			c = (uint8_t)(o[i] ^ 0x20);
+		}
+		buf[w++] = c;
+	}
+	*len = w;
+	return buf;
+}
+
+/* The raw payload length of the one reply in out (escaped, unframed). */
+static size_t raw_payload_len(void)
+{
+	return out_len - (out[0] == '+') - 4;
+}
+
+/* x at FAKE_VBASE + @off: the reply must be @prefix then mem[off..+want). */
+static void check_x(uint64_t off, uint64_t len, const char *prefix,
+		    size_t want)
+{
+	size_t plen = strlen(prefix), n = 0;
+	const uint8_t *p;
+
+	exchange(fmt("x%llx,%llx", (unsigned long long)(FAKE_VBASE + off),
+		     (unsigned long long)len));
+	p = binary_payload(&n);
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_INT(n, plen + want);
+	CHECK(n >= plen && !memcmp(p, prefix, plen));
+	CHECK(n == plen + want && !memcmp(p + plen, fk.mem + off, want));
+}
+
+TEST(x_reads_binary_after_b)
+{
+	check_x(0x10, 4, "b", 4);
+	CHECK_STR(payload_of(exchange("x400010,4")), "b\x10\x11\x12\x13");
+	CHECK_INT(fk.last_mem_phys, 0);
+}
+
+TEST(x_escapes_every_special_byte)
+{
+	static const char want[] = "$b}\x03}\x04}\x5d}\x0a\x22\x25\x7c\x2b";
+	static const uint8_t bytes[] = { '#', '$', '}', '*',
+					 0x22, 0x25, 0x7c, 0x2b };
+
+	memcpy(fk.mem + 0x100, bytes, sizeof(bytes));
+	exchange("x400100,8");
+	CHECK_INT(out_len, 1 + sizeof(want) - 1 + 3);
+	CHECK(!memcmp(out + 1, want, sizeof(want) - 1));
+	check_x(0x100, 8, "b", 8);
+	/* Each one at every offset of a word, amid plain bytes. */
+	for (int k = 0; k < 4; k++) {
+		for (int pos = 0; pos < 24; pos++) {
+			memset(fk.mem + 0x100, 'A', 32);
+			fk.mem[0x100 + pos] = bytes[k];
+			check_x(0x100, 32, "b", 32);
+			CHECK_INT(raw_payload_len(), 1 + 33);
+		}
+	}
+}
+
+TEST(x_every_byte_value_round_trips)
+{
+	for (int i = 0; i < 256; i++)
+		fk.mem[0x200 + i] = (uint8_t)(255 - i);
+	check_x(0x200, 256, "b", 256);
+	CHECK_INT(raw_payload_len(), 1 + 256 + 4);	/* 4 escapes */
+}
+
+TEST(x_zero_length_is_b)
+{
+	CHECK_STR(reply("x400000,0"), "b");
+	CHECK_STR(reply("x1000,0"), "b");
+	CHECK_INT(fk.n_read_mem, 0);
+}
+
+TEST(x_one_byte)
+{
+	check_x(0x7d, 1, "b", 1);
+	CHECK_STR(payload_of(exchange("x40007d,1")), "b}]");
+}
+
+/* Room for PacketSize - 1 plain bytes after the 'b': all of them come. */
+TEST(x_reply_of_exactly_packet_size)
+{
+	memset(fk.mem, 'A', GDB_PACKET_SIZE);
+	check_x(0, GDB_PACKET_SIZE - 1, "b", GDB_PACKET_SIZE - 1);
+	CHECK_INT(raw_payload_len(), GDB_PACKET_SIZE);
+	/* One escape among them: the last byte no longer fits. */
+	fk.mem[10] = '}';
+	check_x(0, GDB_PACKET_SIZE - 1, "b", GDB_PACKET_SIZE - 2);
+	CHECK_INT(raw_payload_len(), GDB_PACKET_SIZE);
+	/* The last byte needs an escape and only one slot is left. */
+	fk.mem[10] = 'A';
+	fk.mem[GDB_PACKET_SIZE - 2] = '#';
+	check_x(0, GDB_PACKET_SIZE - 1, "b", GDB_PACKET_SIZE - 2);
+	CHECK_INT(raw_payload_len(), GDB_PACKET_SIZE - 1);
+}
+
+/* Asked for more than a packet holds: as many as fit, a partial read. */
+TEST(x_max_length_fills_the_packet)
+{
+	size_t fit = 0, used = 1;	/* the 'b' */
+
+	/* mem[i] = i & 0xff: 4 bytes in 256 need an escape. */
+	while (fit < FAKE_MEM_SIZE) {
+		uint8_t c = fk.mem[fit];
+		size_t w = c == '#' || c == '$' || c == '}' || c == '*' ? 2 : 1;
+
+		if (used + w > GDB_PACKET_SIZE)
+			break;
+		used += w;
+		fit++;
+	}
+	check_x(0, 0xffffffffffffffffULL, "b", fit);
+	CHECK_INT(raw_payload_len(), used);
+	CHECK_INT(fk.n_read_mem, 1);
+}
+
+TEST(x_partial_read_at_end)
+{
+	check_x(FAKE_MEM_SIZE - 2, 0x10, "b", 2);
+}
+
+TEST(x_unreadable_e14)
+{
+	CHECK_STR(reply("x1000,4"), "E14");
+	CHECK_STR(reply(fmt("x%llx,1", (unsigned long long)FAKE_VBASE +
+			    FAKE_MEM_SIZE)), "E14");
+}
+
+TEST(x_malformed_e22_and_serving_goes_on)
+{
+	static const char *const bad[] = {
+		"x", "xzz,4", "x400000", "x400000,", "x400000,zz",
+		"x400000,4,", "x400000,4:", "x,4", "x11112222333344445,4",
+		"x400000,11112222333344445", "x-1,4",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		tap_check_str(__FILE__, __LINE__, bad[i], reply(bad[i]), "E22");
+	CHECK_INT(fk.n_read_mem, 0);
+	check_x(0x10, 4, "b", 4);
+}
+
+TEST(x_while_running_e16)
+{
+	resume_all();
+	CHECK_STR(reply("x400000,4"), "E16");
+	CHECK_INT(fk.n_read_mem, 0);
+}
+
+TEST(x_uses_phys_mode)
+{
+	reply(fmt("qRcmd,%s", hexstr("phys on")));
+	CHECK_STR(payload_of(exchange(fmt("x%llx,2",
+		  (unsigned long long)FAKE_PBASE + 4))), "b\x04\x05");
+	CHECK_INT(fk.last_mem_phys, 1);
+}
+
+/* lldb 14's probe, then its dialect: the data without the 'b'. */
+TEST(x_lldb_probe_ok_then_no_b)
+{
+	CHECK_STR(reply("x0,0"), "OK");
+	CHECK_INT(fk.n_read_mem, 0);
+	check_x(0x10, 4, "", 4);
+	CHECK_STR(reply("x400000,0"), "OK");
+	memset(fk.mem, 'A', GDB_PACKET_SIZE);
+	check_x(0, GDB_PACKET_SIZE, "", GDB_PACKET_SIZE);
+}
+
+TEST(x_lldb_dialect_ends_with_the_client)
+{
+	reply("x0,0");
+	gdb_stub_reset(stub);
+	check_x(0x10, 4, "b", 4);
+}
+
+/* What lldb would take for "OK", an ack, a nak or an error is cut short. */
+TEST(x_lldb_never_sends_what_looks_like_a_reply)
+{
+	static const struct { const char *mem; uint64_t len; size_t want; } c[] = {
+		{ "OKz", 2, 1 }, { "OKz", 3, 3 },
+		{ "E1fz", 3, 2 }, { "E1f;ab", 6, 2 }, { "E1f;abz", 7, 7 },
+		{ "E1f;", 4, 2 }, { "E1fx", 4, 4 }, { "Ezz", 3, 3 },
+		{ "+z", 1, 2 }, { "-z", 1, 2 }, { "+z", 2, 2 }, { "Az", 1, 1 },
+	};
+
+	reply("x0,0");
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		memcpy(fk.mem + 0x300, c[i].mem, strlen(c[i].mem));
+		check_x(0x300, c[i].len, "", c[i].want);
+	}
+	/* A lone '+' with nothing readable after it cannot be sent. */
+	fk.mem[FAKE_MEM_SIZE - 1] = '+';
+	CHECK_STR(reply(fmt("x%llx,1", (unsigned long long)FAKE_VBASE +
+			    FAKE_MEM_SIZE - 1)), "E14");
+}
+
+TEST(x_lldb_dialect_survives_restart)
+{
+	reply("!");
+	reply("x0,0");
+	exchange("vRun;");
+	CHECK_STR(fk.restart_session, "ack=1;noack=0;ext=1;swbreak=0;"
+		  "hwbreak=0;tsuffix=0;lthreads=0;reply=1;xlldb=1");
+	gdb_stub_reset(stub);
+	CHECK_INT(gdb_stub_resume_session(stub, fk.restart_session), 0);
+	check_x(0x10, 4, "", 4);
+}
+
+/* ---- m: the one-pass hex + run-length encoder against a reference ------ */
+
+/* The encoder as it was: hex, then run-length encoding in place. */
+static size_t ref_hex_rle(char *dst, const uint8_t *src, size_t len)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t n = 2 * len, r = 0, w = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		dst[2 * i] = hx[src[i] >> 4];
+		dst[2 * i + 1] = hx[src[i] & 0xf];
+	}
+	while (r < n) {
+		size_t run = 1;
+
+		while (r + run < n && dst[r + run] == dst[r] && run < 98)
+			run++;
+		if (run - 1 == 6 || run - 1 == 7)
+			run = 6;
+		dst[w++] = dst[r];
+		if (run >= 4) {
+			dst[w++] = '*';
+			dst[w++] = (char)(run - 1 + 29);
+		} else {
+			for (size_t i = 1; i < run; i++)
+				dst[w++] = dst[r];
+		}
+		r += run;
+	}
+	dst[w] = '\0';
+	return w;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 32);
+}
+
+static void check_m_against_reference(size_t off, size_t len)
+{
+	static char want[GDB_PACKET_SIZE + 1];
+
+	ref_hex_rle(want, fk.mem + off, len);
+	exchange(fmt("m%llx,%zx", (unsigned long long)(FAKE_VBASE + off), len));
+	CHECK_STR(payload_of(out), want);
+}
+
+TEST(m_one_pass_equals_reference_on_random_bytes)
+{
+	for (size_t i = 0; i < FAKE_MEM_SIZE; i++)
+		fk.mem[i] = (uint8_t)rnd();
+	check_m_against_reference(0, GDB_PACKET_SIZE / 2);
+	for (int k = 0; k < 300; k++) {
+		size_t len = 1 + rnd() % 2048;
+
+		check_m_against_reference(rnd() % (FAKE_MEM_SIZE - len), len);
+	}
+}
+
+/* Runs of every length 1..300 of bytes whose hex repeats (00, 11, ff) or
+ * half-repeats (0f, f0, 01), so char runs of every length meet.
+ */
+TEST(m_one_pass_equals_reference_on_runs)
+{
+	static const uint8_t vals[] = { 0x00, 0x11, 0xff, 0x0f, 0xf0, 0x01,
+					0x10, 0x00 };
+	size_t i = 0;
+
+	for (size_t len = 1; i < FAKE_MEM_SIZE; len = len % 300 + 1) {
+		uint8_t v = vals[rnd() % sizeof(vals)];
+
+		for (size_t k = 0; k < len && i < FAKE_MEM_SIZE; k++)
+			fk.mem[i++] = v;
+	}
+	check_m_against_reference(0, GDB_PACKET_SIZE / 2);
+	for (int k = 0; k < 300; k++) {
+		size_t len = 1 + rnd() % 4096;
+
+		check_m_against_reference(rnd() % (FAKE_MEM_SIZE - len), len);
+	}
+	memset(fk.mem, 0, FAKE_MEM_SIZE);
+	for (size_t len = 1; len < 120; len++)
+		check_m_against_reference(0, len);
 }
 
 TEST(phys_mode_passed_to_backend)
