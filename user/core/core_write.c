@@ -23,6 +23,7 @@
 #include "user/core/core.h"
 #include "user/debug/x86_regs.h"
 #include "user/lib/atomic_file.h"
+#include "user/lib/growbuf.h"
 #include "user/lib/elf.h"
 #include <uapi/linux/kvmdbg.h>
 
@@ -33,35 +34,14 @@ static_assert(sizeof(struct elf_prpsinfo) == 136, "NT_PRPSINFO size");
 static_assert(sizeof(struct user_regs_struct) == sizeof(elf_gregset_t), "pr_reg");
 static_assert(sizeof(struct user_fpregs_struct) == 512, "NT_FPREGSET size");
 
-struct notes {
-	uint8_t *p;
-	size_t len, cap;
-};
-
-static int notes__put(struct notes *b, const void *data, size_t len)
+/* Notes are 4-byte aligned (name and desc each padded). */
+static int notes__put(struct growbuf *b, const void *data, size_t len)
 {
-	size_t need = b->len + ((len + 3) & ~(size_t)3);
-
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
-
-		while (cap < need)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	memset(b->p + b->len + len, 0, need - b->len - len);
-	b->len = need;
-	return 0;
+	return growbuf__put(b, data, len, 4);
 }
 
 /* One note: header, name (NUL, padded to 4), desc (padded to 4). */
-static int notes__add(struct notes *b, const char *name, uint32_t type,
+static int notes__add(struct growbuf *b, const char *name, uint32_t type,
 		      const void *desc, uint32_t len)
 {
 	Elf64_Nhdr h = { .n_namesz = strlen(name) + 1, .n_descsz = len, .n_type = type };
@@ -89,7 +69,7 @@ static void prstatus__regs(const struct kvmdbg_vcpu_state *s, struct user_regs_s
 	};
 }
 
-static int notes__prstatus(struct notes *b, int vcpu, const struct kvmdbg_vcpu_state *s,
+static int notes__prstatus(struct growbuf *b, int vcpu, const struct kvmdbg_vcpu_state *s,
 			   bool crashed)
 {
 	struct elf_prstatus p;
@@ -110,7 +90,7 @@ static int notes__prstatus(struct notes *b, int vcpu, const struct kvmdbg_vcpu_s
  * x87/SSE state; KVM_GET_FPU's ftwx is already FXSAVE's abridged tag.
  * KVM keeps no MXCSR_MASK: 0xffff, what every CPU with DAZ reports.
  */
-static int notes__fpregset(struct notes *b, const struct kvm_fpu *f)
+static int notes__fpregset(struct growbuf *b, const struct kvm_fpu *f)
 {
 	struct user_fpregs_struct u;
 
@@ -131,7 +111,7 @@ static int notes__fpregset(struct notes *b, const struct kvm_fpu *f)
 }
 
 /* A thread of the core: its NT_PRSTATUS, then its NT_FPREGSET. */
-static int notes__vcpu(struct notes *b, int vcpu, const struct kvmdbg_vcpu_state *s,
+static int notes__vcpu(struct growbuf *b, int vcpu, const struct kvmdbg_vcpu_state *s,
 		       bool crashed)
 {
 	int r = notes__prstatus(b, vcpu, s, crashed);
@@ -139,7 +119,7 @@ static int notes__vcpu(struct notes *b, int vcpu, const struct kvmdbg_vcpu_state
 	return r ? r : notes__fpregset(b, &s->fpu);
 }
 
-static int notes__prpsinfo(struct notes *b, const char *image)
+static int notes__prpsinfo(struct growbuf *b, const char *image)
 {
 	const char *base = image ? strrchr(image, '/') : NULL;
 	struct elf_prpsinfo p;
@@ -162,7 +142,7 @@ struct core_job {
 	const char **step;
 	struct kvmdbg_vcpu_state *st;
 	struct vm_core_layout *l;
-	struct notes notes;
+	struct growbuf notes;
 	uint8_t *buf;		/* CORE_CHUNK, for a source that copies */
 	uint64_t *offset;	/* each range's p_offset */
 };

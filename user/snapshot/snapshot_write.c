@@ -20,17 +20,13 @@
 #include <unistd.h>
 
 #include "user/lib/atomic_file.h"
+#include "user/lib/growbuf.h"
 #include "user/snapshot/snapshot.h"
 
 struct runs {
 	struct snap_run *v;
 	size_t n, cap;
 	bool split;		/* the next page starts a run (a new slot) */
-};
-
-struct buf {
-	uint8_t *p;
-	size_t len, cap;
 };
 
 static uint64_t now_ns(clockid_t clk)
@@ -41,26 +37,10 @@ static uint64_t now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static int buf__put(struct buf *b, const void *data, size_t len)
+/* Metadata records are 8-byte aligned (docs/snapshot-format.md). */
+static int buf__put(struct growbuf *b, const void *data, size_t len)
 {
-	size_t need = b->len + ((len + 7) & ~(size_t)7);
-
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		uint8_t *p;
-
-		while (cap < need)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	memset(b->p + b->len + len, 0, need - b->len - len);
-	b->len = need;
-	return 0;
+	return growbuf__put(b, data, len, 8);
 }
 
 static int runs__add(struct runs *rs, uint64_t gpa)
@@ -216,7 +196,7 @@ static const struct snapshot_source_ops vm_source_ops = {
 	.touched = vm_source__touched,
 };
 
-static int put_record(struct buf *b, uint32_t type, const void *data, uint32_t size)
+static int put_record(struct growbuf *b, uint32_t type, const void *data, uint32_t size)
 {
 	struct snap_record rec = { .type = type, .size = size };
 	int r = buf__put(b, &rec, sizeof(rec));
@@ -224,7 +204,7 @@ static int put_record(struct buf *b, uint32_t type, const void *data, uint32_t s
 	return r ? r : buf__put(b, data, size);
 }
 
-static int put_vcpu(struct buf *b, int idx, const struct vcpu_state *s)
+static int put_vcpu(struct growbuf *b, int idx, const struct vcpu_state *s)
 {
 	struct snap_vcpu hdr = { .index = idx, .nr_records = 6 };
 	struct { uint32_t n, pad; struct kvm_msr_entry e[SNAP_MAX_MSRS]; } msrs;
@@ -255,7 +235,7 @@ static int put_vcpu(struct buf *b, int idx, const struct vcpu_state *s)
 }
 
 /* DEVICES' in-kernel device records (SNAP_HDR_IRQCHIP). */
-static int put_devrecs(struct buf *b, const struct vm_state *st)
+static int put_devrecs(struct growbuf *b, const struct vm_state *st)
 {
 	struct snap_devrecs h = { .nr_records = SNAP_DEV_MAX };
 	int r = buf__put(b, &h, sizeof(h));
@@ -278,8 +258,8 @@ struct capture {
 };
 
 /* Append one section to the metadata; its table entry is filled in later. */
-static int put_section(struct buf *b, struct snap_section *sec, uint32_t type,
-		       struct buf *body)
+static int put_section(struct growbuf *b, struct snap_section *sec, uint32_t type,
+		       struct growbuf *body)
 {
 	sec->type = type;
 	sec->offset = b->len;
@@ -288,7 +268,7 @@ static int put_section(struct buf *b, struct snap_section *sec, uint32_t type,
 	return buf__put(b, body->p, body->len);
 }
 
-static int build_body(struct capture *c, int which, struct buf *body)
+static int build_body(struct capture *c, int which, struct growbuf *body)
 {
 	const struct snapshot_meta *m = c->meta;
 	int r = 0;
@@ -350,7 +330,7 @@ static uint32_t section_type(const struct capture *c, int i)
  * depend on the metadata size, which does not depend on them: lay out
  * once with offsets 0 to learn the size, then for real.
  */
-static int build_meta(struct capture *c, struct buf *b)
+static int build_meta(struct capture *c, struct growbuf *b)
 {
 	int nsec = c->st.nr_vcpus + 3 + c->src->foreign;
 	struct snap_section *tab = calloc(nsec, sizeof(*tab));
@@ -358,7 +338,7 @@ static int build_meta(struct capture *c, struct buf *b)
 				 .nr_sections = nsec, .table_offset = sizeof(h),
 				 .flags = (c->st.dev.irqchip ? SNAP_HDR_IRQCHIP : 0) |
 					  (c->src->foreign ? SNAP_HDR_FOREIGN : 0) };
-	struct buf body = { 0 };
+	struct growbuf body = { 0 };
 	int r = tab ? 0 : -ENOMEM;
 
 	memcpy(h.magic, SNAP_MAGIC, 8);
@@ -470,7 +450,7 @@ static int write_held(int fd, struct capture *c, uint64_t t0, uint64_t *size_out
 		      const char **step)
 {
 	const struct snapshot_source *src = c->src;
-	struct buf meta = { 0 };
+	struct growbuf meta = { 0 };
 	uint64_t size;
 	int r;
 
