@@ -226,6 +226,13 @@ static int64_t write_ram(struct vm *vm, int fd, uint64_t data)
 	return r ? r : (int64_t)written;
 }
 
+/*
+ * p_align 0 on a PT_LOAD, as Linux's /proc/vmcore and QEMU's
+ * dump-guest-memory write it: crash(8) takes a core whose first PT_LOAD
+ * has a page-aligned p_offset and a non-zero p_align for a netdump one
+ * and then ignores VMCOREINFO's KERNELOFFSET (no KASLR relocation: it
+ * fails at once reading page_offset_base at its link address).
+ */
 static void headers(struct core_job *j, uint64_t data, Elf64_Ehdr *e, Elf64_Phdr *ph)
 {
 	uint64_t size = vm__mem_size(j->vm);
@@ -248,7 +255,7 @@ static void headers(struct core_job *j, uint64_t data, Elf64_Ehdr *e, Elf64_Phdr
 	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
 			      .p_offset = data, .p_paddr = 0,
 			      .p_vaddr = j->l->vaddr_valid ? j->l->vaddr_base : 0,
-			      .p_filesz = size, .p_memsz = size, .p_align = CORE_PAGE };
+			      .p_filesz = size, .p_memsz = size, .p_align = 0 };
 }
 
 /* World held: notes, RAM, headers, size. */
