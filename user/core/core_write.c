@@ -226,6 +226,12 @@ static int64_t write_ram(struct vm *vm, int fd, uint64_t data)
 	return r ? r : (int64_t)written;
 }
 
+/* PT_NOTE, the RAM's PT_LOAD and, when the kind gives one, the kernel's. */
+static int core__nr_phdrs(const struct vm_core_layout *l)
+{
+	return l->text_size ? 3 : 2;
+}
+
 /*
  * p_align 0 on a PT_LOAD, as Linux's /proc/vmcore and QEMU's
  * dump-guest-memory write it: crash(8) takes a core whose first PT_LOAD
@@ -249,35 +255,44 @@ static void headers(struct core_job *j, uint64_t data, Elf64_Ehdr *e, Elf64_Phdr
 	e->e_phoff = sizeof(*e);
 	e->e_ehsize = sizeof(*e);
 	e->e_phentsize = sizeof(*ph);
-	e->e_phnum = 2;
-	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = sizeof(*e) + 2 * sizeof(*ph),
+	e->e_phnum = core__nr_phdrs(j->l);
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = sizeof(*e) + e->e_phnum * sizeof(*ph),
 			      .p_filesz = j->notes.len, .p_align = 4 };
 	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
 			      .p_offset = data, .p_paddr = 0,
 			      .p_vaddr = j->l->vaddr_valid ? j->l->vaddr_base : 0,
 			      .p_filesz = size, .p_memsz = size, .p_align = 0 };
+	/* The kernel image's mapping of RAM: its bytes are the RAM segment's. */
+	if (j->l->text_size)
+		ph[2] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+				      .p_offset = data + j->l->text_paddr,
+				      .p_paddr = j->l->text_paddr, .p_vaddr = j->l->text_vaddr,
+				      .p_filesz = j->l->text_size, .p_memsz = j->l->text_size };
 }
+
+
 
 /* World held: notes, RAM, headers, size. */
 static int job__write(void *arg)
 {
 	struct core_job *j = arg;
 	Elf64_Ehdr e;
-	Elf64_Phdr ph[2];
+	Elf64_Phdr ph[3];
 	uint64_t data;
 	int64_t n;
 	int r = job__notes(j);
 
 	if (r)
 		return r;
-	data = (sizeof(e) + sizeof(ph) + j->notes.len + CORE_PAGE - 1) & ~(CORE_PAGE - 1);
+	data = (sizeof(e) + core__nr_phdrs(j->l) * sizeof(ph[0]) + j->notes.len +
+		CORE_PAGE - 1) & ~(CORE_PAGE - 1);
 	*j->step = "write";
 	n = write_ram(j->vm, j->fd, data);
 	if (n < 0)
 		return (int)n;
 	headers(j, data, &e, ph);
 	r = write_all(j->fd, &e, sizeof(e), 0);
-	r = r ? r : write_all(j->fd, ph, sizeof(ph), sizeof(e));
+	r = r ? r : write_all(j->fd, ph, e.e_phnum * sizeof(ph[0]), sizeof(e));
 	r = r ? r : write_all(j->fd, j->notes.p, j->notes.len, ph[0].p_offset);
 	if (!r && ftruncate(j->fd, data + vm__mem_size(j->vm)))
 		r = -errno;
