@@ -42,14 +42,31 @@
  * other than SIGKILL wait for thaw) and any other thread of the VMM
  * sleeps at its next vCPU ioctl.
  *
- * The worker waits by polling (trylock, sleep ~100 us, re-kick every
- * 10 ms) so that a request can be abandoned: when the debugger is killed
- * while waiting, the request is aborted and the worker undoes it.
+ * The worker sleeps until a vCPU thread parks (the work wakes it), with
+ * a 1 ms timeout to retry a mutex another thread holds, re-kicks every
+ * 10 ms (a kick can be lost under nested virtualisation) and notices an
+ * aborted request (the debugger killed while waiting) within 1 ms, then
+ * undoes it.
+ *
+ * Why FREEZE captures: a debugger's freeze is always followed by a
+ * snapshot of every vCPU, and each request is a round trip to the worker
+ * (two wakeups, the dearest part of a freeze under load). So the freeze
+ * request holds the world and captures every vCPU the debugger holds an
+ * fd of in one pass, with the scratch page mapped once; the records stay
+ * in the session until thaw. While frozen nothing can change them but
+ * KVMDBG_SET_VCPU_STATE, which captures its vCPU again in its own
+ * request, so a KVMDBG_SNAPSHOT without ranges while frozen is answered
+ * from them in the debugger's context, without the worker.
+ *
+ * The worker runs at the lowest realtime priority (sched_set_fifo_low()):
+ * its work is short and every microsecond it waits for a CPU is a
+ * microsecond more that the guest stays stopped. The debugger spins for
+ * up to 200 us on a request before it sleeps (a thaw takes less): its
+ * own wakeup would cost it another trip through the scheduler.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/module.h>
@@ -62,6 +79,8 @@
 
 #define KVMDBG_FOREIGN_TRIES	4
 #define KVMDBG_FOREIGN_KICK_NS	(10 * NSEC_PER_MSEC)
+#define KVMDBG_FOREIGN_POLL_NS	NSEC_PER_MSEC
+#define KVMDBG_FOREIGN_SPIN_NS	(200 * NSEC_PER_USEC)
 
 enum { KVMDBG_PARK_NONE, KVMDBG_PARK_QUEUED, KVMDBG_PARK_PARKED };
 
@@ -74,11 +93,17 @@ struct kvmdbg_park_work {
 	int state;
 };
 
-/* One freeze's parking; freed by the last of the freeze and its works. */
+/*
+ * One freeze's parking; freed by the last of the freeze and its works.
+ * @wq: parked threads wait here for thaw; @parked_wq: the worker waits
+ * here for @parked, the count of threads parked so far.
+ */
 struct kvmdbg_park {
 	refcount_t ref;
 	bool thawed;
 	wait_queue_head_t wq;
+	atomic_t parked;
+	wait_queue_head_t parked_wq;
 	unsigned int nr;
 	struct kvmdbg_park_work works[];
 };
@@ -134,6 +159,10 @@ static const struct kvmdbg_set_step kvmdbg_set_steps[] = {
  * @park:	the parking of @w.
  * @frozen:	@w is held across requests.
  * @node:	in kvmdbg_foreign_frozen while frozen.
+ * @cache:	while frozen, @w.nr records captured at the freeze (or
+ *		after a register write); only the worker writes them, during
+ *		a request, and the debugger reads them between requests.
+ * @cached:	which records of @cache are valid.
  */
 struct kvmdbg_foreign {
 	struct kvmdbg_session *sess;
@@ -144,6 +173,8 @@ struct kvmdbg_foreign {
 	struct kvmdbg_park *park;
 	bool frozen;
 	struct list_head node;
+	struct kvmdbg_vcpu_state *cache;
+	unsigned long *cached;
 };
 
 /* Frozen foreign sessions: a second freeze of one VM is -EBUSY. */
@@ -167,6 +198,8 @@ static void kvmdbg_park_fn(struct callback_head *cb)
 
 	/* Pairs with kvmdbg_foreign_try(): parked before its mutex is taken. */
 	smp_store_release(&pw->state, KVMDBG_PARK_PARKED);
+	atomic_inc(&park->parked);
+	wake_up(&park->parked_wq);
 	if (wait_event_killable(park->wq, READ_ONCE(park->thawed)))
 		pr_debug("vCPU thread killed while frozen\n");
 	kvmdbg_park_put(park);
@@ -269,6 +302,10 @@ static void kvmdbg_foreign_unhold(struct kvmdbg_foreign *f)
 	kfree(w->cui);
 	bitmap_free(w->held);
 	memset(w, 0, sizeof(*w));
+	kvfree(f->cache);
+	f->cache = NULL;
+	bitmap_free(f->cached);
+	f->cached = NULL;
 }
 
 static int kvmdbg_foreign_alloc(struct kvmdbg_foreign *f, unsigned int nr)
@@ -283,10 +320,14 @@ static int kvmdbg_foreign_alloc(struct kvmdbg_foreign *f, unsigned int nr)
 	w->cui = kcalloc(nr + 1, sizeof(*w->cui), GFP_KERNEL);
 	w->held = bitmap_zalloc(nr + 1, GFP_KERNEL);
 	f->park = kzalloc(struct_size(f->park, works, nr), GFP_KERNEL);
-	if (!w->vcpus || !w->exits || !w->cui || !w->held || !f->park)
+	f->cache = kvcalloc(nr + 1, sizeof(*f->cache), GFP_KERNEL);
+	f->cached = bitmap_zalloc(nr + 1, GFP_KERNEL);
+	if (!w->vcpus || !w->exits || !w->cui || !w->held || !f->park ||
+	    !f->cache || !f->cached)
 		return -ENOMEM;
 	refcount_set(&f->park->ref, 1);
 	init_waitqueue_head(&f->park->wq);
+	init_waitqueue_head(&f->park->parked_wq);
 	f->park->nr = nr;
 	for (i = 0; i < nr; i++)
 		w->vcpus[i] = kvm_get_vcpu(f->sess->kvm, i);
@@ -309,16 +350,25 @@ static bool kvmdbg_foreign_try(struct kvmdbg_foreign *f, unsigned int i)
 	return true;
 }
 
-/* Polls until every vCPU of @f->w is held, or the request is aborted. */
+static bool kvmdbg_foreign_woken(struct kvmdbg_park *park, int seen,
+				 const struct kvmdbg_foreign_req *req)
+{
+	return atomic_read(&park->parked) != seen || READ_ONCE(req->abort);
+}
+
+/* Waits until every vCPU of @f->w is held, or the request is aborted. */
 static int kvmdbg_foreign_wait(struct kvmdbg_foreign *f,
 			       struct kvmdbg_foreign_req *req)
 {
 	struct kvmdbg_world *w = &f->w;
+	struct kvmdbg_park *park = f->park;
 	ktime_t kicked = ktime_get();
 	bool all;
 	unsigned int i;
+	int seen;
 
 	for (;;) {
+		seen = atomic_read(&park->parked);
 		all = true;
 		for (i = 0; i < w->nr; i++)
 			all &= kvmdbg_foreign_try(f, i);
@@ -334,7 +384,10 @@ static int kvmdbg_foreign_wait(struct kvmdbg_foreign *f,
 							    f->sess->kick_signal);
 			kicked = ktime_get();
 		}
-		usleep_range(50, 150);
+		/* Woken by the next park; the timeout retries a mutex. */
+		wait_event_interruptible_hrtimeout(park->parked_wq,
+						   kvmdbg_foreign_woken(park, seen, req),
+						   ns_to_ktime(KVMDBG_FOREIGN_POLL_NS));
 	}
 }
 
@@ -412,6 +465,43 @@ static int kvmdbg_foreign_vcpu(struct kvmdbg_foreign *f,
 	if (!r && copy_from_user(rec, scratch, sizeof(*rec)))
 		r = -EFAULT;
 	return r;
+}
+
+/* Captures vCPU @i into its record of @f->cache; valid only if it worked. */
+static int kvmdbg_foreign_recapture(struct kvmdbg_foreign *f,
+				    struct kvmdbg_foreign_req *req,
+				    unsigned int i, u8 __user *scratch)
+{
+	int r = kvmdbg_foreign_vcpu(f, req, i, scratch, &f->cache[i]);
+
+	if (r)
+		__clear_bit(i, f->cached);
+	else
+		__set_bit(i, f->cached);
+	return r;
+}
+
+/*
+ * The capture of a freeze: every vCPU the debugger holds an fd of, into
+ * @f->cache, in one pass. A record that cannot be taken is left out (the
+ * next KVMDBG_SNAPSHOT goes to the worker and reports why); only an
+ * aborted request fails.
+ */
+static long kvmdbg_foreign_fill(struct kvmdbg_foreign *f,
+				struct kvmdbg_foreign_req *req,
+				u8 __user *scratch)
+{
+	struct kvmdbg_world *w = &f->w;
+	unsigned int i;
+
+	for (i = 0; i < w->nr; i++)
+		if (req->files[i] &&
+		    kvmdbg_foreign_recapture(f, req, i, scratch) == -EINTR)
+			return -EINTR;
+	/* A vCPU ran meanwhile (another thread of the VMM): trust none. */
+	if (!kvmdbg_freeze_still(w))
+		bitmap_zero(f->cached, w->nr);
+	return 0;
 }
 
 static int kvmdbg_foreign_vcpus(struct kvmdbg_foreign *f,
@@ -513,7 +603,14 @@ static long kvmdbg_foreign_set(struct kvmdbg_foreign *f,
 			r = r == st->msrs.nmsrs ? 0 : -EINVAL;
 	}
 	r2 = kvmdbg_foreign_wait(f, req);
-	return r2 ? r2 : r;
+	if (r2)
+		return r2;
+	/* What the next snapshot returns: the vCPU as KVM now holds it. */
+	if (r)
+		__clear_bit(req->idx, f->cached);
+	else if (kvmdbg_foreign_recapture(f, req, req->idx, scratch) == -EINTR)
+		r = -EINTR;
+	return r;
 }
 
 typedef long (*kvmdbg_foreign_fn)(struct kvmdbg_foreign *f,
@@ -553,6 +650,11 @@ static long kvmdbg_foreign_serve(struct kvmdbg_foreign *f,
 	switch (req->op) {
 	case KVMDBG_FOREIGN_FREEZE:
 		r = kvmdbg_foreign_hold(f, req, req->nr);
+		if (!r && kvmdbg_foreign_in_vmm(f, req, kvmdbg_foreign_fill) ==
+			  -EINTR) {
+			kvmdbg_foreign_unhold(f);
+			r = -EINTR;
+		}
 		f->frozen = !r;
 		return r;
 	case KVMDBG_FOREIGN_THAW:
@@ -585,6 +687,20 @@ static int kvmdbg_foreign_worker(void *data)
 	return 0;
 }
 
+/* Whether @done completed within KVMDBG_FOREIGN_SPIN_NS of spinning. */
+static bool kvmdbg_foreign_spin(struct completion *done)
+{
+	ktime_t end = ktime_add_ns(ktime_get(), KVMDBG_FOREIGN_SPIN_NS);
+
+	while (!completion_done(done)) {
+		if (need_resched() || fatal_signal_pending(current) ||
+		    ktime_after(ktime_get(), end))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
 /* Posts @req and waits for it; a killed caller aborts it and still waits. */
 static long kvmdbg_foreign_run(struct kvmdbg_foreign *f,
 			       struct kvmdbg_foreign_req *req)
@@ -592,6 +708,8 @@ static long kvmdbg_foreign_run(struct kvmdbg_foreign *f,
 	init_completion(&req->done);
 	WRITE_ONCE(f->req, req);
 	wake_up(&f->wq);
+	if (kvmdbg_foreign_spin(&req->done))
+		return req->ret;
 	if (wait_for_completion_killable(&req->done)) {
 		WRITE_ONCE(req->abort, true);
 		wait_for_completion(&req->done);
@@ -627,6 +745,7 @@ int kvmdbg_foreign_init(struct kvmdbg_session *sess)
 		return PTR_ERR(t);
 	}
 	get_task_struct(t);
+	sched_set_fifo_low(t);
 	f->worker = t;
 	sess->foreign = f;
 	return 0;
@@ -691,6 +810,38 @@ static void kvmdbg_foreign_unclaim(struct kvmdbg_foreign *f)
 	mutex_unlock(&kvmdbg_foreign_lock);
 }
 
+static void kvmdbg_foreign_put_files(struct file **files, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; files && i < nr; i++)
+		if (files[i])
+			fput(files[i]);
+	kfree(files);
+}
+
+/* Takes the debugger's vCPU files of the first @nr vCPUs. */
+static struct file **kvmdbg_foreign_get_files(struct kvmdbg_session *sess,
+					      unsigned int nr,
+					      struct kvm_vcpu ***vcpus)
+{
+	struct kvmdbg_world w = { .sess = sess, .nr = nr };
+	unsigned int i;
+
+	w.vcpus = kcalloc(nr + 1, sizeof(*w.vcpus), GFP_KERNEL);
+	w.files = kcalloc(nr + 1, sizeof(*w.files), GFP_KERNEL);
+	if (!w.vcpus || !w.files) {
+		kfree(w.vcpus);
+		kfree(w.files);
+		return NULL;
+	}
+	for (i = 0; i < nr; i++)
+		w.vcpus[i] = kvm_get_vcpu(sess->kvm, i);
+	kvmdbg_freeze_find_files(&w);
+	*vcpus = w.vcpus;
+	return w.files;
+}
+
 /**
  * kvmdbg_foreign_freeze() - KVMDBG_FREEZE on a foreign session.
  * @sess: the session.
@@ -705,6 +856,7 @@ long kvmdbg_foreign_freeze(struct kvmdbg_session *sess)
 	struct kvmdbg_foreign *f = sess->foreign;
 	struct kvmdbg_foreign_req req = { .op = KVMDBG_FOREIGN_FREEZE };
 	ktime_t start = ktime_get();
+	struct kvm_vcpu **vcpus;
 	long r;
 
 	if (kvmdbg_foreign_vmm_gone(sess))
@@ -715,7 +867,14 @@ long kvmdbg_foreign_freeze(struct kvmdbg_session *sess)
 	req.nr = atomic_read(&sess->kvm->online_vcpus);
 	/* Pairs with the smp_wmb() in KVM_CREATE_VCPU, as kvm_get_vcpu(). */
 	smp_rmb();
+	req.files = kvmdbg_foreign_get_files(sess, req.nr, &vcpus);
+	if (!req.files) {
+		kvmdbg_foreign_unclaim(f);
+		return -ENOMEM;
+	}
+	kfree(vcpus);
 	r = kvmdbg_foreign_run(f, &req);
+	kvmdbg_foreign_put_files(req.files, req.nr);
 	if (r) {
 		kvmdbg_foreign_unclaim(f);
 		return r;
@@ -763,38 +922,6 @@ static int kvmdbg_foreign_copy_out(const struct kvmdbg_foreign_req *req,
 	return 0;
 }
 
-static void kvmdbg_foreign_put_files(struct file **files, unsigned int nr)
-{
-	unsigned int i;
-
-	for (i = 0; files && i < nr; i++)
-		if (files[i])
-			fput(files[i]);
-	kfree(files);
-}
-
-/* Takes the debugger's vCPU files of the first @nr vCPUs. */
-static struct file **kvmdbg_foreign_get_files(struct kvmdbg_session *sess,
-					      unsigned int nr,
-					      struct kvm_vcpu ***vcpus)
-{
-	struct kvmdbg_world w = { .sess = sess, .nr = nr };
-	unsigned int i;
-
-	w.vcpus = kcalloc(nr + 1, sizeof(*w.vcpus), GFP_KERNEL);
-	w.files = kcalloc(nr + 1, sizeof(*w.files), GFP_KERNEL);
-	if (!w.vcpus || !w.files) {
-		kfree(w.vcpus);
-		kfree(w.files);
-		return NULL;
-	}
-	for (i = 0; i < nr; i++)
-		w.vcpus[i] = kvm_get_vcpu(sess->kvm, i);
-	kvmdbg_freeze_find_files(&w);
-	*vcpus = w.vcpus;
-	return w.files;
-}
-
 static u64 kvmdbg_foreign_bytes(const struct kvmdbg_range *ranges,
 				unsigned int nr)
 {
@@ -810,8 +937,10 @@ static long kvmdbg_foreign_snap_run(struct kvmdbg_session *sess,
 				    struct kvmdbg_foreign_req *req)
 {
 	struct kvmdbg_snapshot *snap = req->snap;
+	struct kvmdbg_foreign *f = sess->foreign;
 	struct kvm_vcpu **vcpus = NULL;
-	unsigned int i, needed = 0;
+	unsigned int i, n, needed = 0;
+	bool hit = sess->frozen && !snap->nr_ranges;
 	long r = -ENOMEM;
 
 	req->nr = sess->frozen ? sess->foreign->w.nr :
@@ -821,9 +950,13 @@ static long kvmdbg_foreign_snap_run(struct kvmdbg_session *sess,
 	req->files = kvmdbg_foreign_get_files(sess, req->nr, &vcpus);
 	if (!req->files)
 		return -ENOMEM;
-	for (i = 0; i < req->nr; i++)
-		needed += kvmdbg_snapshot_selected(snap, req->all, vcpus[i]);
-	kfree(vcpus);
+	for (i = 0; i < req->nr; i++) {
+		if (!kvmdbg_snapshot_selected(snap, req->all, vcpus[i]))
+			continue;
+		needed++;
+		if (hit)
+			hit = req->files[i] && test_bit(i, f->cached);
+	}
 	if (needed > snap->nr_vcpus) {
 		snap->nr_vcpus = needed;
 		r = -E2BIG;
@@ -834,6 +967,20 @@ static long kvmdbg_foreign_snap_run(struct kvmdbg_session *sess,
 			     GFP_KERNEL);
 	if (!req->recs || !req->rbuf)
 		goto out;
+	if (hit) {
+		/* Frozen since the capture: what KVM holds is what was taken. */
+		r = -ESRCH;
+		if (kvmdbg_foreign_vmm_gone(sess))
+			goto out;
+		for (i = 0, n = 0; i < req->nr; i++)
+			if (kvmdbg_snapshot_selected(snap, req->all, vcpus[i]))
+				req->recs[n++] = f->cache[i];
+		snap->nr_vcpus = needed;
+		snap->stopped_ns = ktime_to_ns(ktime_sub(ktime_get(),
+							 sess->freeze_start));
+		r = kvmdbg_foreign_copy_out(req, needed) ? -EFAULT : 0;
+		goto out;
+	}
 	if (!sess->frozen) {
 		r = kvmdbg_foreign_claim(sess->foreign);
 		if (r)
@@ -849,6 +996,7 @@ static long kvmdbg_foreign_snap_run(struct kvmdbg_session *sess,
 			r = -EFAULT;
 	}
 out:
+	kfree(vcpus);
 	kvfree(req->recs);
 	kvfree(req->rbuf);
 	kvmdbg_foreign_put_files(req->files, req->nr);

@@ -46,17 +46,35 @@ count_suite() {
 	fi
 }
 
+# The list is read on fd 3 and every suite's stdin is /dev/null: a suite
+# that reads stdin (kvmdbg-launch gives it to the guest's COM1) would
+# otherwise eat the rest of the list, and the suites after it would
+# silently not run.
 only=${SUITES:-}
-while IFS=$'\t' read -r name limit cmd; do
+ran=()
+while IFS=$'\t' read -r -u 3 name limit cmd; do
 	case "$name" in "" | \#*) continue ;; esac
 	if [ -n "$only" ] && [[ " $only " != *" $name "* ]]; then
 		continue
 	fi
 	echo "# ==== suite $name ($cmd)"
 	log=$out/$name.tap
-	timeout --kill-after=10 "$limit" bash -c "$cmd" 2>&1 | tee "$log"
+	timeout --kill-after=10 "$limit" bash -c "$cmd" </dev/null 2>&1 | tee "$log"
 	count_suite "$name" "${PIPESTATUS[0]}" "$log"
-done < selftests/suites
+	ran+=("$name")
+done 3< selftests/suites
+
+# Every suite asked for ran: a name in SUITES that is not in the list is
+# an error too.
+for name in $(awk -F'\t' '!/^#/ && NF { print $1 }' selftests/suites); do
+	if [ -z "$only" ] || [[ " $only " == *" $name "* ]]; then
+		[[ " ${ran[*]} " == *" $name "* ]] || { fail=$((fail + 1)); failed+=("$name: did not run"); }
+	fi
+done
+for name in $only; do
+	grep -q "^$name"$'\t' selftests/suites ||
+		{ fail=$((fail + 1)); failed+=("$name: no such suite in selftests/suites"); }
+done
 
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "# failures:"

@@ -1506,7 +1506,7 @@ class Core:
            f"{path}: ELF64 ET_CORE EM_X86_64")
         phoff, = struct.unpack_from("<Q", d, 0x20)
         phnum, = struct.unpack_from("<H", d, 0x38)
-        self.loads, self.threads, self.notes = [], [], []
+        self.loads, self.threads, self.notes, self.fpregs = [], [], [], []
         for i in range(phnum):
             p_type, _, off, vaddr, paddr, filesz, memsz, _ = struct.unpack_from(
                 "<IIQQQQQQ", d, phoff + i * 56)
@@ -1527,6 +1527,11 @@ class Core:
                 pid, = struct.unpack_from("<i", desc, 32)
                 regs = dict(zip(self.REGS, struct.unpack_from("<27Q", desc, 112)))
                 self.threads.append((pid, regs))
+            if name == "CORE" and ntype == 2:	# NT_FPREGSET: the FXSAVE image
+                eq(len(desc), 512, "NT_FPREGSET size")
+                mxcsr, = struct.unpack_from("<I", desc, 24)
+                xmm = [desc[160 + 16 * i:176 + 16 * i] for i in range(16)]
+                self.fpregs.append((mxcsr, xmm))
             off = desc_off + (descsz + 3) // 4 * 4
 
     def ram(self):
@@ -1572,7 +1577,8 @@ def core_monitor_dump_callchain():
     c = Core(core)
     eq([(pid, r["rip"] if pid == 1 else None) for pid, r in c.threads],
        [(1, elf.sym("c")), (2, None)], "NT_PRSTATUS: vCPU 0 (pid 1, at c), vCPU 1 (pid 2)")
-    eq(c.notes, [("CORE", 1), ("CORE", 1), ("CORE", 3)], "notes: 2 NT_PRSTATUS, NT_PRPSINFO")
+    eq(c.notes, [("CORE", 1), ("CORE", 2), ("CORE", 1), ("CORE", 2), ("CORE", 3)],
+       "notes: NT_PRSTATUS and NT_FPREGSET per vCPU, NT_PRPSINFO")
     eq([(p, v, fs, ms) for p, v, _, fs, ms in c.loads], [(0, 0, 64 << 20, 64 << 20)],
        "one PT_LOAD: p_paddr 0, identity p_vaddr, all RAM")
     eq(c.ram()[elf.sym("c"):elf.sym("c") + 4], elf.bytes_at(elf.sym("c"), 4),
@@ -1589,6 +1595,87 @@ def core_monitor_dump_callchain():
     eq(out.count("NT_PRSTATUS"), 2, "readelf -n: NT_PRSTATUS per vCPU")
     eq(re.findall(r"^\s+LOAD\s+0x0*1000 0x0+ (0x0+) 0x0*4000000 0x0*4000000 RWE 0$",
                   out, re.M), ["0x0000000000000000"], "readelf -l: the PT_LOAD, p_paddr 0")
+
+
+@test
+def core_fpregset_xmm():
+    """NT_FPREGSET per vCPU: xmm0/xmm1 and mxcsr gdb wrote at c() on 2 vCPUs read back from the core; $st0 and $fctrl too"""
+    core = f"{TMP}/fp.core"
+    vm = Launcher("callchain", cpus=2)
+    regs = ["p/x $xmm0.v2_int64", "p/x $xmm1.v2_int64", "p/x $mxcsr", "p $st0", "p/x $fctrl"]
+    out = gdb(vm, ["break c", "continue",
+                   "set $xmm0.v2_int64[0] = 0x1122334455667788",
+                   "set $xmm0.v2_int64[1] = 0x0123456789abcdef",
+                   "set $mxcsr = 0x1fa0", "thread 2",
+                   "set $xmm1.v2_int64[0] = 0x5eed5eed5eed5eed",
+                   "thread 1", "maintenance flush register-cache", "echo ====\\n"] +
+              regs + ["thread 2"] + regs +
+              [f"monitor dump {core}", "continue"])
+    live = out.split("====\n", 1)[1].split("core written", 1)[0]
+    live_vals = [v for v in values(live)]
+    eq(live_vals[:3], ["{0x1122334455667788, 0x123456789abcdef}", "{0x0, 0x0}", "0x1fa0"],
+       "live: vCPU 0's xmm0, xmm1 and mxcsr as written")
+    eq(live_vals[6], "{0x5eed5eed5eed5eed, 0x0}", "live: vCPU 1's xmm1 as written")
+    finishes_like_reference(vm, "callchain", cpus=2)
+    c = Core(core)
+    eq(len(c.fpregs), 2, "an NT_FPREGSET per vCPU")
+    eq((c.fpregs[0][0], c.fpregs[0][1][0]),
+       (0x1fa0, bytes.fromhex("8877665544332211efcdab8967452301")),
+       "vCPU 0's NT_FPREGSET: mxcsr, xmm0 (little-endian)")
+    eq(c.fpregs[1][1][1], bytes.fromhex("ed5eed5eed5eed5e" + "00" * 8), "vCPU 1's xmm1")
+    _, res = core_gdb(vm.elf, core, regs + ["thread 2"] + regs)
+    eq(values(res), live_vals, "gdb on the core: every vCPU's xmm0, xmm1, mxcsr, st0, fctrl as live")
+
+
+def wait_for(cond, what, deadline=EXIT_DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise Fail(f"{what}: not within {deadline}s")
+
+
+def sigusr2_blocked(pid):
+    """SIGUSR2 (12) is in the launcher's blocked mask: a signal now waits for its signalfd."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            blk = re.search(r"^SigBlk:\s*([0-9a-f]+)$", f.read(), re.M)
+    except OSError:
+        return False
+    return bool(blk) and bool(int(blk.group(1), 16) & (1 << 11))
+
+
+@test
+def core_dump_on_signal():
+    """--dump-on-signal FILE: each SIGUSR2 replaces FILE with a core of the running guest (2 vCPUs), which runs on"""
+    core = f"{TMP}/sig/live.core"
+    os.makedirs(os.path.dirname(core), exist_ok=True)
+    vm = Launcher("attachee", gdb=False, cpus=2, opts=["--dump-on-signal", core])
+    hb = Elf(vm.elf).sym("heartbeat")
+    prefix = f"{os.path.basename(LAUNCH)}: --dump-on-signal: "
+    wait_for(lambda: sigusr2_blocked(vm.p.pid), "SIGUSR2 blocked by the launcher")
+    beats, inodes = [], []
+    for i in (1, 2):
+        time.sleep(0.2)	# the guest runs between the two cores
+        os.kill(vm.p.pid, signal.SIGUSR2)
+        wait_for(lambda: vm.err().count(prefix) == i, f"core {i}'s line")
+        eq(vm.err().splitlines()[-1], prefix + dump_line(core, 2, core), f"core {i}'s line")
+        c = Core(core)
+        eq([pid for pid, _ in c.threads], [1, 2], f"core {i}: a thread per vCPU")
+        beats.append(struct.unpack_from("<Q", c.ram(), hb)[0])
+        inodes.append(os.stat(core).st_ino)
+        eq(vm.p.poll(), None, f"the guest runs on after core {i}")
+    if not 0 < beats[0] < beats[1]:
+        raise Fail(f"vCPU 0's heartbeat in the cores: {beats} (should grow: the guest ran on)")
+    eq((inodes[0] != inodes[1], sorted(os.listdir(os.path.dirname(core)))), (True, ["live.core"]),
+       "the second core replaced the first (a new file renamed over it), no temp file left")
+    _, res = core_gdb(vm.elf, core, ["info threads", "p heartbeat[0]"])
+    eq(len(re.findall(r"^[* ] +\d+ +LWP \d+ ", res, re.M)), 2, "gdb: info threads")
+    eq(values(res), [str(beats[1])], "gdb: heartbeat[0] from the core")
+    vm.p.send_signal(signal.SIGTERM)
+    vm.finish()
+    vm.check_asan()
 
 
 @test
@@ -1666,8 +1753,9 @@ def core_linux_kind_vmcoreinfo():
     match(rf"^core written to {gone}: 1 vCPU, {size} bytes \(\d+ sparse\), VMCOREINFO not found "
           r"\(no note in guest RAM: the kernel has not booted that far, or lacks CONFIG_CRASH_CORE\)$",
           out, "summary without it")
-    eq(Core(found).notes, [("CORE", 1), ("CORE", 3), ("VMCOREINFO", 0)], "notes with it")
-    eq(Core(gone).notes, [("CORE", 1), ("CORE", 3)], "notes without it")
+    eq(Core(found).notes, [("CORE", 1), ("CORE", 2), ("CORE", 3), ("VMCOREINFO", 0)],
+       "notes with it")
+    eq(Core(gone).notes, [("CORE", 1), ("CORE", 2), ("CORE", 3)], "notes without it")
     vm.finish()
     vm.check_asan()
 

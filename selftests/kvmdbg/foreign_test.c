@@ -522,6 +522,47 @@ TEST_F(foreign, set_state)
 	EXPECT_NE(SET_CR2, r.cr2[0]);
 }
 
+/*
+ * While frozen, a snapshot without ranges returns the records the freeze
+ * took (no KVM handler runs again): they equal a fresh capture (one with
+ * ranges, which the worker takes), before and after a register write,
+ * and a vCPU mask picks from them.
+ */
+TEST_F(foreign, frozen_records)
+{
+	struct kvmdbg_vcpu_state c[NR], one[NR];
+	struct kvmdbg_set_vcpu_state st;
+	struct kvmdbg_snapshot snap;
+	int i;
+
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_FREEZE, 0));
+	ASSERT_EQ(0, snapshot(self->s, &snap, c, NR, NULL, 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(NR, snap.nr_vcpus);
+	EXPECT_EQ(0, snap.nr_retries);
+	ASSERT_EQ(0, fsnap(self->s, self->a, self->ca));
+	for (i = 0; i < NR; i++)
+		EXPECT_EQ(0, memcmp(&c[i], &self->a[i], sizeof(c[i]))) TH_LOG("vCPU %d", i);
+	st = set_from(&self->a[1]);
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_SET_VCPU_STATE, &st)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, snapshot(self->s, &snap, c, NR, NULL, 0));
+	EXPECT_EQ(SET_RAX, c[1].regs.rax);
+	EXPECT_EQ(SET_CR2, c[1].sregs.cr2);
+	ASSERT_EQ(0, fsnap(self->s, self->b, self->cb));
+	for (i = 0; i < NR; i++)
+		EXPECT_EQ(0, memcmp(&c[i], &self->b[i], sizeof(c[i]))) TH_LOG("vCPU %d", i);
+	memset(&snap, 0, sizeof(snap));
+	snap.vcpu_mask[0] = 1ULL << 1;
+	snap.nr_vcpus = NR;
+	snap.vcpu_stride = sizeof(one[0]);
+	snap.vcpus = (uintptr_t)one;
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_SNAPSHOT, &snap)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(1, snap.nr_vcpus);
+	EXPECT_EQ(0, memcmp(&one[0], &self->b[1], sizeof(one[0])));
+	ASSERT_EQ(0, ioctl(self->s, KVMDBG_THAW, 0));
+	/* Thawed: a snapshot without ranges captures anew; the vCPUs ran. */
+	ASSERT_TRUE(advanced(self->s, self->b));
+}
+
 /* Not frozen: -EBUSY; bad arguments: -EINVAL, whether frozen or not. */
 TEST_F(foreign, set_state_args)
 {

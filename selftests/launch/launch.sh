@@ -264,7 +264,7 @@ run "--mem not a multiple of 4K" 2 "" "$L: --mem 2049K: must be a multiple of 4K
 run "--cpus not a number" 2 "" "$L: --cpus two: not a number of vCPUs (e.g. --cpus 4)
 " -- --cpus two $EX/hello.elf
 run "--symbols without gdb" 2 "" \
-	"$L: --symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script) and cores (--dump, --dump-on-crash)
+	"$L: --symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script) and cores (--dump, --dump-on-crash, --dump-on-signal)
 " -- --symbols $EX/hello.elf $EX/hello.elf
 run "--symbols with --gdb: missing file" 2 "" \
 	"$L: --symbols /nonexistent/vmlinux: No such file or directory
@@ -381,7 +381,7 @@ run "--attach: not a process id" 2 "" \
 	"$L: --attach 12x: not a process id (PID, or PID:FD to pick one of its VM fds)
 " -- --attach 12x --info
 run "--attach: nothing to do" 2 "" \
-	"$L: --attach 1: say what to do: --info, --snapshot FILE, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)
+	"$L: --attach 1: say what to do: --info, --snapshot FILE, --dump FILE, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)
 " -- --attach 1
 run "--attach: --snapshot with --gdb: pick one" 2 "" \
 	"$L: --attach 1: --snapshot FILE writes one snapshot and detaches; --info, --gdb and the gdb driver are separate runs: pick one
@@ -482,16 +482,28 @@ else
 	done
 fi
 
-# ---- guest cores (--dump, --dump-on-crash; issue 12) ----
+# ---- guest cores (--dump, --dump-on-crash, --dump-on-signal; issue 12) ----
 run "--dump without --resume" 2 "" \
-	"$L: --dump FILE converts a snapshot: add --resume SNAP (from gdb: monitor dump FILE; on a crash: --dump-on-crash FILE)
+	"$L: --dump FILE converts a snapshot: add --resume SNAP (from gdb: monitor dump FILE; on a crash: --dump-on-crash FILE; live: --dump-on-signal FILE)
 " -- --dump "$TMP/x.core" $EX/hello.elf
 run "--dump with --gdb runs no guest" 2 "" \
-	"$L: --resume SNAP --dump FILE runs no guest: drop --gdb, --gdb-session/-exec/-script, --snapshot and --dump-on-crash
+	"$L: --resume SNAP --dump FILE runs no guest: drop --gdb, --gdb-session/-exec/-script, --snapshot, --dump-on-crash and --dump-on-signal
 " -- --resume "$TMP/none.snap" --dump "$TMP/x.core" --gdb 1
-run "--attach --dump: not there yet, says what to do" 2 "" \
-	"$L: --attach PID --dump FILE: not there yet; take --snapshot FILE and convert it with --resume FILE --dump CORE
-" -- --attach 1 --dump "$TMP/x.core"
+run "--attach --dump to a directory: refused before attaching" 2 "" \
+	"$L: --dump: core $TMP: it exists and is a directory, not a regular file; refusing to replace it (give a new path or a regular file's)
+" -- --attach 1 --dump "$TMP"
+run "--attach --dump with --gdb: pick one" 2 "" \
+	"$L: --attach 1: --dump FILE writes one core and detaches; --info, --gdb and the gdb driver are separate runs: pick one
+" -- --attach 1 --dump "$TMP/x.core" --gdb 1
+run "--attach --dump and --snapshot: separate runs" 2 "" \
+	"$L: --attach 1: --snapshot FILE and --dump FILE are separate runs (or convert the snapshot: --resume FILE --dump CORE)
+" -- --attach 1 --dump "$TMP/x.core" --snapshot "$TMP/x.snap"
+run "--attach --dump-on-signal: the VM's own VMM only" 2 "" \
+	"$L: --dump-on-signal needs the VM's own VMM; with --attach PID take --dump FILE (one core now)
+" -- --attach 1 --dump-on-signal "$TMP/x.core"
+run "--dump-on-signal to a device" 2 "" \
+	"$L: --dump-on-signal: core /dev/full: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)
+" -- --dump-on-signal /dev/full $EX/hello.elf
 run "--dump to a device" 2 "" \
 	"$L: --dump: core /dev/full: it exists and is a character device, not a regular file; refusing to replace it (give a new path or a regular file's)
 " -- --resume "$TMP/none.snap" --dump /dev/full

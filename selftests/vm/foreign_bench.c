@@ -3,7 +3,7 @@
  * foreign_bench: the pause a VM another VMM runs sees when kvmdbg.ko reads
  * it (issue 11's benchmark, beside `qmp --bench` in tests.d/80-qemu-peer).
  *
- *   foreign_bench N PID
+ *   foreign_bench [--samples] N PID
  *
  * Opens a foreign kvmdbg.ko session on the VM of process PID the way
  * kvmdbg-launch --attach does (user/attach/: the VM fd by pidfd_getfd(2),
@@ -17,10 +17,13 @@
  *   freeze_us=F thaw_us=W held_us=H
  * F: KVMDBG_FREEZE + KVMDBG_SNAPSHOT (fvm__freeze), W: KVMDBG_THAW, H: how
  * long the module reports the VM held before the capture returned
- * (fvm__stopped_ns). Exits 1 with one
+ * (fvm__stopped_ns). With --samples, then one line per round in round
+ * order, "sample us=X freeze_us=F thaw_us=W held_us=H", for a caller that
+ * pools rounds interleaved with qmp --bench's. Exits 1 with one
  * line on stderr on bad arguments or when the session cannot be opened or
  * a round fails; the VM is left running in every case.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +58,9 @@ static double rank(const double *sorted, int n, int pct)
 	return sorted[k > 0 ? k - 1 : 0];
 }
 
-static int bench(struct fvm *vm, int rounds)
+static int bench(struct fvm *vm, int rounds, bool samples)
 {
-	double *us = calloc(4 * (size_t)rounds, sizeof(*us)), t0, t1;
+	double *us = calloc(8 * (size_t)rounds, sizeof(*us)), t0, t1;
 	double *fr = us + rounds, *th = fr + rounds, *held = th + rounds;
 	int cpus = fvm__nr_vcpus(vm), r;
 	char err[512];
@@ -93,11 +96,15 @@ static int bench(struct fvm *vm, int rounds)
 		fr[i] = t1 - t0;
 		th[i] = t0 + us[i] - t1;
 	}
+	memcpy(us + 4 * (size_t)rounds, us, 4 * (size_t)rounds * sizeof(*us));
 	for (int k = 0; k < 4; k++)
 		qsort(us + (size_t)k * rounds, rounds, sizeof(*us), cmp_double);
 	printf("rounds=%d cpus=%d median_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f freeze_us=%.0f thaw_us=%.0f held_us=%.0f\n",
 	       rounds, cpus, rank(us, rounds, 50), rank(us, rounds, 99), us[0], us[rounds - 1],
 	       rank(fr, rounds, 50), rank(th, rounds, 50), rank(held, rounds, 50));
+	for (int i = 0, n = 4 * rounds; samples && i < rounds; i++)
+		printf("sample us=%.0f freeze_us=%.0f thaw_us=%.0f held_us=%.0f\n", us[n + i],
+		       us[n + rounds + i], us[n + 2 * rounds + i], us[n + 3 * rounds + i]);
 	free(us);
 	return 0;
 }
@@ -108,11 +115,14 @@ int main(int argc, char **argv)
 	struct fvm *vm;
 	char err[512], *e;
 	int vm_fd_nr, rc;
+	bool samples = argc > 1 && !strcmp(argv[1], "--samples");
 	long rounds;
 	pid_t pid;
 
+	argc -= samples;
+	argv += samples;
 	if (argc != 3) {
-		fprintf(stderr, "foreign_bench: usage: foreign_bench N PID (N rounds of freeze + capture of every vCPU + thaw of process PID's VM)\n");
+		fprintf(stderr, "foreign_bench: usage: foreign_bench [--samples] N PID (N rounds of freeze + capture of every vCPU + thaw of process PID's VM)\n");
 		return 1;
 	}
 	rounds = strtol(argv[1], &e, 10);
@@ -138,7 +148,7 @@ int main(int argc, char **argv)
 	} else if (fvm__open(&fp, &vm, err, sizeof(err))) {
 		fprintf(stderr, "foreign_bench: %s\n", err);
 	} else {
-		rc = bench(vm, (int)rounds);
+		rc = bench(vm, (int)rounds, samples);
 		fvm__close(vm);
 	}
 	foreign__close(&fp);

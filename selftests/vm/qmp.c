@@ -4,7 +4,7 @@
  * python (selftests/vm/tests.d/80-qemu-peer drives Debian's QEMU with it).
  *
  *   qmp [-w SECS] [-t SECS] SOCKET COMMAND...
- *   qmp [-w SECS] [-t SECS] --bench N SOCKET
+ *   qmp [-w SECS] [-t SECS] [--samples] --bench N SOCKET
  *
  * Connects to QEMU's QMP unix socket (-qmp unix:SOCKET,server,nowait),
  * reads the greeting, sends qmp_capabilities, then each COMMAND in turn
@@ -18,7 +18,9 @@
  * a guest sees when its registers are read through QEMU's monitor (the
  * baseline of issue 11's benchmark), and prints one line:
  *   rounds=N cpus=K median_us=X p99_us=Y min_us=A max_us=B
- * where K is the number of "CPU#" blocks info registers -a listed.
+ * where K is the number of "CPU#" blocks info registers -a listed; with
+ * --samples, then one line per round in round order, "sample us=X", for a
+ * caller that pools rounds interleaved with another benchmark's.
  *
  * -w SECS: retry the connection for up to SECS s while QEMU is starting
  * (default 0: one try). -t SECS: give up on a reply after SECS s
@@ -27,6 +29,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +66,7 @@ static void die(const char *fmt, ...)
 
 static void usage(void)
 {
-	die("usage: qmp [-w SECS] [-t SECS] SOCKET COMMAND... | qmp [-w SECS] [-t SECS] --bench N SOCKET; "
+	die("usage: qmp [-w SECS] [-t SECS] SOCKET COMMAND... | qmp [-w SECS] [-t SECS] [--samples] --bench N SOCKET; "
 	    "COMMAND: a JSON object, a command name (stop), or hmp:LINE");
 }
 
@@ -499,13 +502,13 @@ static double rank(const double *sorted, int n, int pct)
 	return sorted[k > 0 ? k - 1 : 0];
 }
 
-static int run_bench(struct conn *c, int rounds)
+static int run_bench(struct conn *c, int rounds, bool samples)
 {
 	static const char stop[] = "{\"execute\":\"stop\"}";
 	static const char cont[] = "{\"execute\":\"cont\"}";
 	static const char regs[] = "{\"execute\":\"human-monitor-command\","
 				   "\"arguments\":{\"command-line\":\"info registers -a\"}}";
-	double *us = calloc(rounds, sizeof(*us)), t0;
+	double *us = calloc(2 * (size_t)rounds, sizeof(*us)), t0;
 	const char *v, *end;
 	int i, cpus = -1, n;
 
@@ -522,9 +525,12 @@ static int run_bench(struct conn *c, int rounds)
 			die("info registers -a listed %d CPUs in round %d, %d before", n, i + 1, cpus);
 		cpus = n;
 	}
+	memcpy(us + rounds, us, rounds * sizeof(*us));
 	qsort(us, rounds, sizeof(*us), cmp_double);
 	printf("rounds=%d cpus=%d median_us=%.0f p99_us=%.0f min_us=%.0f max_us=%.0f\n",
 	       rounds, cpus, rank(us, rounds, 50), rank(us, rounds, 99), us[0], us[rounds - 1]);
+	for (i = 0; samples && i < rounds; i++)
+		printf("sample us=%.0f\n", us[rounds + i]);
 	free(us);
 	return 0;
 }
@@ -544,6 +550,7 @@ int main(int argc, char **argv)
 	struct conn c = { .fd = -1, .timeout_ms = 30000 };
 	double wait_s = 0;
 	long rounds = 0;
+	bool samples = false;
 	char *e, **json;
 	int i = 1, rc, n, k;
 
@@ -556,6 +563,8 @@ int main(int argc, char **argv)
 			i++;
 			if (c.timeout_ms < 1)
 				die("-t takes at least 0.001 s");
+		} else if (!strcmp(argv[i], "--samples")) {
+			samples = true;
 		} else if (!strcmp(argv[i], "--bench")) {
 			rounds = i + 1 < argc ? strtol(argv[i + 1], &e, 10) : 0;
 			if (i + 1 >= argc || *e || rounds < 1 || rounds > BENCH_MAX)
@@ -576,7 +585,7 @@ int main(int argc, char **argv)
 		json[k] = command_json(argv[i + 1 + k]);
 	conn_open(&c, argv[i], wait_s);
 	qmp_greet(&c);
-	rc = rounds ? run_bench(&c, rounds) : run_commands(&c, json, n);
+	rc = rounds ? run_bench(&c, rounds, samples) : run_commands(&c, json, n);
 	if (rounds)
 		free(json);
 	conn_close(&c);

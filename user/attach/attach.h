@@ -3,8 +3,9 @@
  * user/attach/: debugging a VM that another process runs (kvmdbg-launch
  * --attach PID), through kvmdbg.ko. Owns finding the VMM's KVM fds, its
  * kick signal, the foreign session and what is served over it. Calls
- * user/vmm/ (the module), user/debug/ (x86 helpers), user/snapshot/ and
- * user/lib/.
+ * user/vmm/ (the module), user/debug/ (x86 helpers), user/snapshot/,
+ * user/core/ (the core writer), user/linux/ (the Linux kind's core
+ * layout) and user/lib/.
  */
 #ifndef KVMDBG_USER_ATTACH_H
 #define KVMDBG_USER_ATTACH_H
@@ -13,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "user/lib/errf.h"
+#include "user/core/core.h"
 
 /*
  * The VMM process and the VM it runs, as this process sees them: a pidfd
@@ -51,9 +55,6 @@ int foreign__open(pid_t pid, int vm_fd_nr, int kick_signal,
 		  struct foreign_proc *fp, char *err, size_t err_len);
 void foreign__close(struct foreign_proc *fp);
 
-/* One line into err (may be NULL), for every attach/ function. */
-void foreign__errf(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* "SIGUSR1", "SIGRTMIN+1" for @sig. */
 const char *foreign__signame(int sig, char *buf, size_t len);
@@ -77,5 +78,23 @@ struct foreign_snap_result {
 
 int foreign__snapshot(struct fvm *v, const char *path, struct foreign_snap_result *res,
 		      char *err, size_t err_len);
+
+/*
+ * --attach PID --dump FILE and the attach session's "monitor dump FILE"
+ * (user/attach/foreign_core.c): an ELF core of the VM (docs/core-format.md,
+ * one PT_LOAD per memslot), by the launcher's core writer. A VM frozen
+ * already (a gdb stop) is written as it stands and stays frozen; else it
+ * is frozen for the dump and thawed once RAM is read. @symbols: a Linux
+ * vmlinux (VMCOREINFO by vmcoreinfo_note), or NULL (found by a scan).
+ * 0, or -errno with one line in err; nothing is left at @path on failure.
+ */
+struct foreign_dump_result {
+	struct core_result core;
+	int nr_slots;
+	uint64_t pause_ns;	/* freeze to thaw (0: it was frozen before) */
+};
+
+int foreign__dump(struct fvm *v, const char *path, const char *symbols,
+		  struct foreign_dump_result *res, char *err, size_t err_len);
 
 #endif /* KVMDBG_USER_ATTACH_H */

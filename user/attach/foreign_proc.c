@@ -16,7 +16,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,17 +33,6 @@
 
 #define PTRACE_HINT	"ptrace permission on it is needed (run as root or as its user; see /proc/sys/kernel/yama/ptrace_scope)"
 
-void foreign__errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 int foreign__parse(const char *arg, pid_t *pid, int *vm_fd_nr, char *err,
 		   size_t err_len)
 {
@@ -60,7 +48,7 @@ int foreign__parse(const char *arg, pid_t *pid, int *vm_fd_nr, char *err,
 		end = errno || fd > INT32_MAX ? end : fd_end;
 	}
 	if (errno || end == arg || *end || p <= 0 || p > INT32_MAX) {
-		foreign__errf(err, err_len, "--attach %s: not a process id (PID, or PID:FD to pick one of its VM fds)",
+		errf__set(err, err_len, "--attach %s: not a process id (PID, or PID:FD to pick one of its VM fds)",
 		     arg);
 		return -EINVAL;
 	}
@@ -205,10 +193,10 @@ static int scan_fds(struct foreign_proc *fp, int *vm_fds, int *nr_vm, char *err,
 		int e = errno;
 
 		if (e == EACCES || e == EPERM)
-			foreign__errf(err, err_len, "--attach %d: cannot read the fds of process %d (%s): " PTRACE_HINT,
+			errf__set(err, err_len, "--attach %d: cannot read the fds of process %d (%s): " PTRACE_HINT,
 			     (int)fp->pid, (int)fp->pid, fp->comm);
 		else
-			foreign__errf(err, err_len, "--attach %d: %s: %s", (int)fp->pid, path, strerror(e));
+			errf__set(err, err_len, "--attach %d: %s: %s", (int)fp->pid, path, strerror(e));
 		return -e;
 	}
 	*nr_vm = 0;
@@ -230,7 +218,7 @@ static int scan_fds(struct foreign_proc *fp, int *vm_fds, int *nr_vm, char *err,
 	}
 	closedir(d);
 	if (r)
-		foreign__errf(err, err_len, "--attach %d: out of memory", (int)fp->pid);
+		errf__set(err, err_len, "--attach %d: out of memory", (int)fp->pid);
 	return r;
 }
 
@@ -246,7 +234,7 @@ static int take_vcpu_fds(struct foreign_proc *fp, char *err, size_t err_len)
 			int e = errno;
 
 			/* Closed meanwhile (a vCPU going away): not ours to capture. */
-			foreign__errf(err, err_len, "--attach %d: pidfd_getfd of its vCPU fd %d: %s",
+			errf__set(err, err_len, "--attach %d: pidfd_getfd of its vCPU fd %d: %s",
 			     (int)fp->pid, nr, strerror(e));
 			for (int k = i + 1; k < fp->nr_vcpu_fds; k++)
 				fp->vcpu_fds[k] = -1;
@@ -268,13 +256,13 @@ static int pick_vm_fd(struct foreign_proc *fp, int want, const int *vm_fds, int 
 			 i ? ", " : "", vm_fds[i]);
 	}
 	if (!nr)
-		foreign__errf(err, err_len, "--attach %d: process %d (%s) has no KVM VM open (no anon_inode:kvm-vm among its fds)",
+		errf__set(err, err_len, "--attach %d: process %d (%s) has no KVM VM open (no anon_inode:kvm-vm among its fds)",
 		     (int)fp->pid, (int)fp->pid, fp->comm);
 	else if (want < 0)
-		foreign__errf(err, err_len, "--attach %d: process %d (%s) has %d KVM VMs open (fds %s): pick one with --attach %d:FD",
+		errf__set(err, err_len, "--attach %d: process %d (%s) has %d KVM VMs open (fds %s): pick one with --attach %d:FD",
 		     (int)fp->pid, (int)fp->pid, fp->comm, nr, list, (int)fp->pid);
 	else
-		foreign__errf(err, err_len, "--attach %d:%d: fd %d of process %d (%s) is not a KVM VM (its VM fds: %s)",
+		errf__set(err, err_len, "--attach %d:%d: fd %d of process %d (%s) is not a KVM VM (its VM fds: %s)",
 		     (int)fp->pid, want, want, (int)fp->pid, fp->comm, list);
 	return -ENOENT;
 }
@@ -289,12 +277,12 @@ static int choose_kick(struct foreign_proc *fp, int kick_signal, char *err, size
 	if (!kick_signal)
 		fp->kick_signal = known_kick(fp->comm, &fp->kick_why);
 	if (!fp->kick_signal) {
-		foreign__errf(err, err_len, "--attach %d: process %d (%s) is not a VMM kvmdbg knows: name the signal that kicks its vCPU threads with --kick-signal SIG (e.g. QEMU's SIGUSR1)",
+		errf__set(err, err_len, "--attach %d: process %d (%s) is not a VMM kvmdbg knows: name the signal that kicks its vCPU threads with --kick-signal SIG (e.g. QEMU's SIGUSR1)",
 		     (int)fp->pid, (int)fp->pid, fp->comm);
 		return -EINVAL;
 	}
 	if (!(caught & (1ULL << (fp->kick_signal - 1)))) {
-		foreign__errf(err, err_len, "--attach %d: process %d (%s) has no handler for %s (%s): kicking its vCPUs with it would kill or miss them; name the one it catches with --kick-signal SIG",
+		errf__set(err, err_len, "--attach %d: process %d (%s) has no handler for %s (%s): kicking its vCPUs with it would kill or miss them; name the one it catches with --kick-signal SIG",
 		     (int)fp->pid, (int)fp->pid, fp->comm,
 		     foreign__signame(fp->kick_signal, name, sizeof(name)), fp->kick_why);
 		return -EINVAL;
@@ -313,7 +301,7 @@ int foreign__open(pid_t pid, int vm_fd_nr, int kick_signal,
 	fp->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (fp->pidfd < 0) {
 		r = -errno;
-		foreign__errf(err, err_len, r == -ESRCH ? "--attach %d: no such process" :
+		errf__set(err, err_len, r == -ESRCH ? "--attach %d: no such process" :
 		     "--attach %d: pidfd_open: %s", (int)pid, strerror(-r));
 		return r;
 	}
@@ -327,10 +315,10 @@ int foreign__open(pid_t pid, int vm_fd_nr, int kick_signal,
 		fp->vm_fd = (int)syscall(SYS_pidfd_getfd, fp->pidfd, fp->vm_fd_nr, 0);
 		r = fp->vm_fd < 0 ? -errno : 0;
 		if (r == -EPERM || r == -EACCES)
-			foreign__errf(err, err_len, "--attach %d: cannot take the VM fd of process %d (%s): " PTRACE_HINT,
+			errf__set(err, err_len, "--attach %d: cannot take the VM fd of process %d (%s): " PTRACE_HINT,
 			     (int)pid, (int)pid, fp->comm);
 		else if (r)
-			foreign__errf(err, err_len, "--attach %d: pidfd_getfd of its fd %d: %s", (int)pid,
+			errf__set(err, err_len, "--attach %d: pidfd_getfd of its fd %d: %s", (int)pid,
 			     fp->vm_fd_nr, strerror(-r));
 	}
 	if (r >= 0)

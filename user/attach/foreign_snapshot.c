@@ -126,7 +126,7 @@ static int fsrc__slots(struct fvm *v, struct snapshot_source *src, struct snap_s
 		if (s->id >> 16 || !s->size)
 			continue;	/* SMM's address space; an empty slot */
 		if (s->flags & ~known) {
-			foreign__errf(err, err_len, "memslot %u has flags %#x a snapshot cannot record (guest RAM not readable from the VMM's address space)",
+			errf__set(err, err_len, "memslot %u has flags %#x a snapshot cannot record (guest RAM not readable from the VMM's address space)",
 				      s->id, s->flags);
 			free(sl);
 			return -EOPNOTSUPP;
@@ -138,7 +138,7 @@ static int fsrc__slots(struct fvm *v, struct snapshot_source *src, struct snap_s
 	}
 	qsort(sl, n, sizeof(*sl), by_gpa);
 	if (!n || end > VM_MEM_MAX) {
-		foreign__errf(err, err_len, n ? "its guest-physical memory ends at %#llx, above the 64 GiB a snapshot holds" :
+		errf__set(err, err_len, n ? "its guest-physical memory ends at %#llx, above the 64 GiB a snapshot holds" :
 			      "the VM has no memslots", (unsigned long long)end);
 		free(sl);
 		return -E2BIG;

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "gdbstub/gdbstub.h"
+#include "user/lib/atomic_file.h"
+#include "user/attach/attach.h"
 #include "user/attach/foreign_target.h"
 #include "user/attach/foreign_vm.h"
 #include "user/debug/x86_pagewalk.h"
@@ -300,6 +302,26 @@ static int offsets(void *ctx, uint64_t *text, uint64_t *data)
 	return GDB_OFFSETS_SEGMENT;
 }
 
+/* "dump FILE": the core of the VM as gdb sees it now (it stays frozen). */
+static int monitor_dump(struct foreign_target *t, const char *file, gdb_print_fn print,
+			void *out)
+{
+	struct foreign_dump_result res;
+	char msg[768];
+	int r;
+
+	r = afile__monitor_file("dump", "core", file, print, out);
+	if (r)
+		return r;
+	r = foreign__dump(t->vm, file, t->kernel ? t->kernel->path : NULL, &res, msg,
+			  sizeof(msg));
+	if (!r)
+		core__summary(file, &res.core, msg, sizeof(msg));
+	print(out, "%s\n", msg);
+	/* Not -ENOENT (a missing directory): that means "not our command". */
+	return r == -ENOENT ? -EIO : r;
+}
+
 static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 		   void *out)
 {
@@ -307,9 +329,13 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 
 	if (help) {
 		print(out, "info           the VMM, its vCPUs and memslots, the kick signal\n"
-		      "info vcpus     every vCPU: RIP, CPU and paging mode\n");
+		      "info vcpus     every vCPU: RIP, CPU and paging mode\n"
+		      "dump FILE      write an ELF core of the frozen VM to FILE (an\n"
+		      "               absolute path), for gdb, crash and drgn\n");
 		return 0;
 	}
+	if (!strcmp(cmd, "dump") || !strncmp(cmd, "dump ", 5))
+		return monitor_dump(t, cmd + 4 + strspn(cmd + 4, " "), print, out);
 	if (!strcmp(cmd, "info")) {
 		foreign__describe(t->vm, print, out);
 		print(out, "%s", no_debug_exits);

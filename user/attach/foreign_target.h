@@ -18,6 +18,7 @@ struct fvm;
 struct foreign_kernel {
 	uint64_t syscall_link;	/* entry_SYSCALL_64's link address, 0: none */
 	uint64_t seg_link;	/* the first PT_LOAD's p_vaddr */
+	const char *path;	/* the vmlinux (monitor dump's VMCOREINFO), or NULL */
 };
 
 struct foreign_target {

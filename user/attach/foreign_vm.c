@@ -79,13 +79,13 @@ int fvm__open(const struct foreign_proc *fp, struct fvm **out, char *err,
 
 	*out = NULL;
 	if (!v) {
-		foreign__errf(err, err_len, "out of memory");
+		errf__set(err, err_len, "out of memory");
 		return -ENOMEM;
 	}
 	v->fp = *fp;
 	r = kvmdbg_sess__attach_foreign(fp->vm_fd, fp->kick_signal, &v->sess);
 	if (r) {
-		foreign__errf(err, err_len, r == -EINVAL ?
+		errf__set(err, err_len, r == -EINVAL ?
 		     "this kvmdbg.ko cannot attach to another process's VM (no KVMDBG_CAP_FOREIGN): load the module built with this kvmdbg-launch" :
 		     "KVMDBG_ATTACH of process %d's VM: %s", (int)fp->pid, strerror(-r));
 		free(v);
@@ -93,7 +93,7 @@ int fvm__open(const struct foreign_proc *fp, struct fvm **out, char *err,
 	}
 	r = fvm__info(v);
 	if (r) {
-		foreign__errf(err, err_len, "KVMDBG_VM_INFO: %s", strerror(-r));
+		errf__set(err, err_len, "KVMDBG_VM_INFO: %s", strerror(-r));
 		fvm__close(v);
 		return r;
 	}
@@ -147,14 +147,14 @@ int fvm__freeze(struct fvm *v, char *err, size_t err_len)
 		return 0;
 	r = kvmdbg_sess__freeze(v->sess);
 	if (r) {
-		foreign__errf(err, err_len, "cannot freeze the VM of process %d (%s): %s", (int)v->fp.pid,
+		errf__set(err, err_len, "cannot freeze the VM of process %d (%s): %s", (int)v->fp.pid,
 		     v->fp.comm, r == -ESRCH ? "it is exiting" : strerror(-r));
 		return r;
 	}
 	v->frozen = true;
 	r = kvmdbg_sess__snapshot(v->sess, v->st, v->nr_vcpus, &v->stopped_ns);
 	if (r < 0) {
-		foreign__errf(err, err_len, "cannot capture the vCPUs of process %d (%s): %s",
+		errf__set(err, err_len, "cannot capture the vCPUs of process %d (%s): %s",
 		     (int)v->fp.pid, v->fp.comm, strerror(-r));
 		fvm__thaw(v);
 		return r;

@@ -3,7 +3,8 @@
  * kvmdbg-launch --attach PID: debug a VM another VMM runs. Finds the VM
  * (user/attach/), opens a foreign kvmdbg.ko session on it, then --info
  * describes it, --snapshot FILE writes one snapshot of it (for
- * inspection: --resume FILE under gdb), or --gdb serves gdb and lldb on it until the launcher is
+ * inspection: --resume FILE under gdb), --dump FILE one ELF core of it
+ * (for gdb, crash and drgn), or --gdb serves gdb and lldb on it until the launcher is
  * stopped (SIGINT, SIGTERM) or the VMM exits. The VM is left running as
  * it was in every case.
  */
@@ -65,6 +66,7 @@ static void attach__kernel(const char *symbols, struct foreign_kernel *k)
 	if (!symbols || elf__symbol(symbols, "entry_SYSCALL_64", &k->syscall_link, why,
 				    sizeof(why)) || elf__first_load(symbols, &k->seg_link))
 		memset(k, 0, sizeof(*k));
+	k->path = symbols;
 }
 
 /*
@@ -147,6 +149,24 @@ static int attach__snapshot(struct fvm *vm, const struct attach_args *a)
 	}
 	printf("snapshot %s: process %d (%s), %d vCPUs, %d memslots, %" PRIu64 " bytes; the guest was paused %" PRIu64 ".%03" PRIu64 " ms\n",
 	       a->snapshot, (int)fp->pid, fp->comm, res.nr_vcpus, res.nr_slots, res.bytes,
+	       res.pause_ns / 1000000, res.pause_ns / 1000 % 1000);
+	return 0;
+}
+
+/* --dump FILE: one core, one line; the VM runs on. */
+static int attach__dump(struct fvm *vm, const struct attach_args *a)
+{
+	const struct foreign_proc *fp = fvm__proc(vm);
+	struct foreign_dump_result res;
+	char err[768], sum[768];
+
+	if (foreign__dump(vm, a->dump, a->symbols, &res, err, sizeof(err))) {
+		cli_error("--attach %s: %s", a->target, err);
+		return EXIT_SETUP;
+	}
+	core__summary(a->dump, &res.core, sum, sizeof(sum));
+	printf("%s; process %d (%s), %d memslot%s; the guest was paused %" PRIu64 ".%03" PRIu64 " ms\n",
+	       sum, (int)fp->pid, fp->comm, res.nr_slots, res.nr_slots == 1 ? "" : "s",
 	       res.pause_ns / 1000000, res.pause_ns / 1000 % 1000);
 	return 0;
 }
@@ -268,8 +288,13 @@ int cmd_attach(const struct attach_args *a)
 			  a->kick_signal);
 		return EXIT_USAGE;
 	}
-	if (a->snapshot && (a->info || a->gdb || a->session || a->nr_exec || a->script)) {
-		cli_error("--attach %s: --snapshot FILE writes one snapshot and detaches; --info, --gdb and the gdb driver are separate runs: pick one",
+	if ((a->snapshot || a->dump) && (a->info || a->gdb || a->session || a->nr_exec || a->script)) {
+		cli_error("--attach %s: --%s FILE writes one %s and detaches; --info, --gdb and the gdb driver are separate runs: pick one",
+			  a->target, a->snapshot ? "snapshot" : "dump", a->snapshot ? "snapshot" : "core");
+		return EXIT_USAGE;
+	}
+	if (a->snapshot && a->dump) {
+		cli_error("--attach %s: --snapshot FILE and --dump FILE are separate runs (or convert the snapshot: --resume FILE --dump CORE)",
 			  a->target);
 		return EXIT_USAGE;
 	}
@@ -278,8 +303,17 @@ int cmd_attach(const struct attach_args *a)
 		cli_error("--%s", err);
 		return EXIT_USAGE;
 	}
-	if (!a->info && !a->gdb && !a->session && !a->nr_exec && !a->script && !a->snapshot) {
-		cli_error("--attach %s: say what to do: --info, --snapshot FILE, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)",
+	if (a->dump && core__check_target(a->dump, err, sizeof(err))) {
+		cli_error("--dump: %s", err);
+		return EXIT_USAGE;
+	}
+	if (a->dump && a->symbols && access(a->symbols, R_OK)) {
+		cli_error("--symbols %s: %s", a->symbols, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (!a->info && !a->gdb && !a->session && !a->nr_exec && !a->script && !a->snapshot &&
+	    !a->dump) {
+		cli_error("--attach %s: say what to do: --info, --snapshot FILE, --dump FILE, --gdb SPEC or the gdb driver (--gdb-session, --gdb-exec, --gdb-script)",
 			  a->target);
 		return EXIT_USAGE;
 	}
@@ -299,6 +333,8 @@ int cmd_attach(const struct attach_args *a)
 		r = 0;
 	} else if (a->snapshot) {
 		r = attach__snapshot(vm, a);
+	} else if (a->dump) {
+		r = attach__dump(vm, a);
 	} else if (a->gdb) {
 		r = attach__serve(vm, a);
 	} else {

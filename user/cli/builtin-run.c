@@ -33,7 +33,7 @@ enum {
 	OPT_SNAPSHOT, OPT_SNAPSHOT_AT, OPT_SNAPSHOT_EXIT, OPT_RESUME,
 	OPT_SYMBOLS, OPT_GDB_SESSION, OPT_GDB_EXEC, OPT_GDB_SCRIPT,
 	OPT_KERNEL, OPT_INITRD, OPT_APPEND, OPT_ATTACH, OPT_KICK_SIGNAL, OPT_INFO,
-	OPT_DUMP, OPT_DUMP_ON_CRASH,
+	OPT_DUMP, OPT_DUMP_ON_CRASH, OPT_DUMP_ON_SIGNAL,
 };
 
 #define MAX_GDB_EXEC	64
@@ -69,7 +69,10 @@ static const struct run_opt run_opts[] = {
 	  "                         is mapped from FILE copy-on-write; with --gdb every vCPU\n"
 	  "                         is held at the resume point for the client" },
 	{ "dump", 1, OPT_DUMP, "FILE", "with --resume SNAP: write SNAP's guest as an ELF core to FILE\n"
-	  "                         (for gdb, crash, drgn) and exit; no guest instruction runs" },
+	  "                         (for gdb, crash, drgn) and exit; no guest instruction runs;\n"
+	  "                         with --attach PID: the core of that VM (frozen, then thawed)" },
+	{ "dump-on-signal", 1, OPT_DUMP_ON_SIGNAL, "FILE", "on each SIGUSR2 write the running guest's ELF core to\n"
+	  "                         FILE (atomically replaced); the guest runs on after" },
 	{ "dump-on-crash", 1, OPT_DUMP_ON_CRASH, "FILE", "when the guest crashes (triple fault, KVM internal error,\n"
 	  "                         unhandled exit) write its ELF core to FILE before it ends" },
 	{ "gdb-session", 0, OPT_GDB_SESSION, NULL, "run gdb on the guest, interactive (see docs/gdb-driver.md)" },
@@ -106,7 +109,7 @@ struct run_args {
 	uint64_t at_addr;
 	struct snap_service *service;	/* every run has one */
 	struct attach_args attach;	/* --attach PID, target NULL otherwise */
-	const char *dump, *dump_on_crash;
+	const char *dump, *dump_on_crash, *dump_on_signal;
 	struct core_service *core;	/* every run has one */
 };
 
@@ -263,6 +266,7 @@ static int run__parse_core_opt(struct run_args *a, int c, const char *arg)
 	switch (c) {
 	case OPT_DUMP: a->dump = arg; return 0;
 	case OPT_DUMP_ON_CRASH: a->dump_on_crash = arg; return 0;
+	case OPT_DUMP_ON_SIGNAL: a->dump_on_signal = arg; return 0;
 	}
 	return -1;
 }
@@ -528,8 +532,9 @@ static int run__check_snap(struct run_args *a)
 	if (a->session && (a->nr_exec || a->script))
 		return cli_error("--gdb-session is interactive; --gdb-exec and --gdb-script are batch: pick one"),
 		       EXIT_USAGE;
-	if (a->symbols && !a->gdb && !run__driver(a) && !a->dump && !a->dump_on_crash)
-		return cli_error("--symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script) and cores (--dump, --dump-on-crash)"),
+	if (a->symbols && !a->gdb && !run__driver(a) && !a->dump && !a->dump_on_crash &&
+	    !a->dump_on_signal)
+		return cli_error("--symbols is for gdb (--gdb, --gdb-session, --gdb-exec, --gdb-script) and cores (--dump, --dump-on-crash, --dump-on-signal)"),
 		       EXIT_USAGE;
 	if (a->symbols && a->gdb && access(a->symbols, R_OK))
 		return cli_error("--symbols %s: %s", a->symbols, strerror(errno)), EXIT_USAGE;
@@ -543,29 +548,32 @@ static int run__check_snap(struct run_args *a)
 	return 0;
 }
 
-/* --dump and --dump-on-crash: what they go with, and their targets. */
+/* --dump, --dump-on-crash and --dump-on-signal: what they go with, and their targets. */
 static int run__check_core(struct run_args *a)
 {
 	char err[512];
 
-	if (a->dump && a->attach.target)
-		return cli_error("--attach PID --dump FILE: not there yet; take --snapshot FILE and convert it with --resume FILE --dump CORE"),
-		       EXIT_USAGE;
+	if ((a->dump_on_crash || a->dump_on_signal) && a->attach.target)
+		return cli_error("--dump-on-%s needs the VM's own VMM; with --attach PID take --dump FILE (one core now)",
+				 a->dump_on_crash ? "crash" : "signal"), EXIT_USAGE;
+	if (a->attach.target)
+		return 0;	/* --attach PID --dump FILE: cmd_attach() checks it */
 	if (a->dump && !a->resume)
-		return cli_error("--dump FILE converts a snapshot: add --resume SNAP (from gdb: monitor dump FILE; on a crash: --dump-on-crash FILE)"),
+		return cli_error("--dump FILE converts a snapshot: add --resume SNAP (from gdb: monitor dump FILE; on a crash: --dump-on-crash FILE; live: --dump-on-signal FILE)"),
 		       EXIT_USAGE;
-	if (a->dump && (a->gdb || run__driver(a) || a->snapshot || a->dump_on_crash))
-		return cli_error("--resume SNAP --dump FILE runs no guest: drop --gdb, --gdb-session/-exec/-script, --snapshot and --dump-on-crash"),
+	if (a->dump && (a->gdb || run__driver(a) || a->snapshot || a->dump_on_crash ||
+			a->dump_on_signal))
+		return cli_error("--resume SNAP --dump FILE runs no guest: drop --gdb, --gdb-session/-exec/-script, --snapshot, --dump-on-crash and --dump-on-signal"),
 		       EXIT_USAGE;
-	if (a->dump_on_crash && a->attach.target)
-		return cli_error("--dump-on-crash needs the VM's own VMM; with --attach PID it is not available"),
-		       EXIT_USAGE;
-	if (a->symbols && (a->dump || a->dump_on_crash) && access(a->symbols, R_OK))
+	if (a->symbols && (a->dump || a->dump_on_crash || a->dump_on_signal) &&
+	    access(a->symbols, R_OK))
 		return cli_error("--symbols %s: %s", a->symbols, strerror(errno)), EXIT_USAGE;
 	if (a->dump && core__check_target(a->dump, err, sizeof(err)))
 		return cli_error("--dump: %s", err), EXIT_USAGE;
 	if (a->dump_on_crash && core__check_target(a->dump_on_crash, err, sizeof(err)))
 		return cli_error("--dump-on-crash: %s", err), EXIT_USAGE;
+	if (a->dump_on_signal && core__check_target(a->dump_on_signal, err, sizeof(err)))
+		return cli_error("--dump-on-signal: %s", err), EXIT_USAGE;
 	return 0;
 }
 
@@ -592,11 +600,12 @@ static int run__start_core(struct run_args *a, struct vm *vm)
 	const char *image = !a->snap ? a->cfg.image :
 			    *snapshot__image(a->snap) ? snapshot__image(a->snap) : NULL;
 	struct core_service_cfg cc = { .crash_path = a->dump_on_crash, .image = image,
-				       .symbols = a->symbols };
+				       .symbols = a->symbols, .signal_path = a->dump_on_signal };
 	int r = core_service__start(vm, &cc, &a->core);
 
 	if (r)
-		cli_error("cannot set up --dump-on-crash: %s", strerror(-r));
+		cli_error("cannot set up %s: %s", a->dump_on_signal ? "--dump-on-signal" :
+			  "--dump-on-crash", strerror(-r));
 	return r;
 }
 
@@ -794,6 +803,8 @@ static int run__guest(struct run_args *a)
 	a->cfg.err_len = sizeof(err);
 	if (a->snapshot)
 		snapshot_service__block_sigusr1();
+	if (a->dump_on_signal)
+		core_service__block_signal();
 	if (vm__create(&a->cfg, &vm) < 0) {
 		cli_error("%s", err);
 		r = EXIT_SETUP;
@@ -836,6 +847,7 @@ static int run__attach(struct run_args *a)
 	}
 	a->attach.gdb = a->gdb;
 	a->attach.snapshot = a->snapshot;
+	a->attach.dump = a->dump;
 	a->attach.symbols = a->symbols;
 	a->attach.session = a->session;
 	a->attach.exec = a->exec;

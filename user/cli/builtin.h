@@ -23,7 +23,7 @@ struct attach_args {
 	const char *target;		/* "PID" or "PID:FD" */
 	const char *kick_signal;	/* --kick-signal, or NULL */
 	bool info;
-	const char *gdb, *snapshot, *symbols, *script;
+	const char *gdb, *snapshot, *dump, *symbols, *script;
 	bool session, verbose;
 	const char *const *exec;
 	int nr_exec;

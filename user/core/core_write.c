@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Writing a guest core (docs/core-format.md): hold the world, capture
- * every vCPU, ask the kind for its layout (p_vaddr, a VMCOREINFO note),
- * write the non-zero pages of RAM at their place in the one PT_LOAD (zero
+ * Writing a guest core (docs/core-format.md) from a source (struct
+ * core_source: the launcher's VM, user/core/core_vm.c, or a foreign one,
+ * user/attach/foreign_core.c): hold the world, capture every vCPU, ask
+ * the source for its layout (p_vaddr, a VMCOREINFO note), write the
+ * non-zero pages of each RAM range at their place in its PT_LOAD (zero
  * pages stay holes), the headers and notes in front, then release and
  * rename the temp file over the target (user/lib/atomic_file.h).
  */
@@ -22,15 +24,14 @@
 #include "user/debug/x86_regs.h"
 #include "user/lib/atomic_file.h"
 #include "user/lib/elf.h"
-#include "user/vmm/vcpu_state.h"
-#include "user/vmm/vm.h"
+#include <uapi/linux/kvmdbg.h>
 
-#define CORE_PAGE	4096ULL
 
 /* The layouts of x86-64 Linux cores, which gdb, crash and drgn parse. */
 static_assert(sizeof(struct elf_prstatus) == 336, "NT_PRSTATUS size");
 static_assert(sizeof(struct elf_prpsinfo) == 136, "NT_PRPSINFO size");
 static_assert(sizeof(struct user_regs_struct) == sizeof(elf_gregset_t), "pr_reg");
+static_assert(sizeof(struct user_fpregs_struct) == 512, "NT_FPREGSET size");
 
 struct notes {
 	uint8_t *p;
@@ -104,6 +105,40 @@ static int notes__prstatus(struct notes *b, int vcpu, const struct kvmdbg_vcpu_s
 	return notes__add(b, "CORE", NT_PRSTATUS, &p, sizeof(p));
 }
 
+/*
+ * NT_FPREGSET: the FXSAVE image (struct user_fpregs_struct) from KVM's
+ * x87/SSE state; KVM_GET_FPU's ftwx is already FXSAVE's abridged tag.
+ * KVM keeps no MXCSR_MASK: 0xffff, what every CPU with DAZ reports.
+ */
+static int notes__fpregset(struct notes *b, const struct kvm_fpu *f)
+{
+	struct user_fpregs_struct u;
+
+	memset(&u, 0, sizeof(u));
+	u.cwd = f->fcw;
+	u.swd = f->fsw;
+	u.ftw = f->ftwx;
+	u.fop = f->last_opcode;
+	u.rip = f->last_ip;
+	u.rdp = f->last_dp;
+	u.mxcsr = f->mxcsr;
+	u.mxcr_mask = 0xffff;
+	static_assert(sizeof(u.st_space) == sizeof(f->fpr), "st_space");
+	static_assert(sizeof(u.xmm_space) == sizeof(f->xmm), "xmm_space");
+	memcpy(u.st_space, f->fpr, sizeof(u.st_space));
+	memcpy(u.xmm_space, f->xmm, sizeof(u.xmm_space));
+	return notes__add(b, "CORE", NT_FPREGSET, &u, sizeof(u));
+}
+
+/* A thread of the core: its NT_PRSTATUS, then its NT_FPREGSET. */
+static int notes__vcpu(struct notes *b, int vcpu, const struct kvmdbg_vcpu_state *s,
+		       bool crashed)
+{
+	int r = notes__prstatus(b, vcpu, s, crashed);
+
+	return r ? r : notes__fpregset(b, &s->fpu);
+}
+
 static int notes__prpsinfo(struct notes *b, const char *image)
 {
 	const char *base = image ? strrchr(image, '/') : NULL;
@@ -120,7 +155,7 @@ static int notes__prpsinfo(struct notes *b, const char *image)
 }
 
 struct core_job {
-	struct vm *vm;
+	const struct core_source *src;
 	const struct core_opts *o;
 	int fd;
 	struct core_result *res;
@@ -128,6 +163,8 @@ struct core_job {
 	struct kvmdbg_vcpu_state *st;
 	struct vm_core_layout *l;
 	struct notes notes;
+	uint8_t *buf;		/* CORE_CHUNK, for a source that copies */
+	uint64_t *offset;	/* each range's p_offset */
 };
 
 /* The slide of a Linux vmlinux given as symbols, from vCPU 0's LSTAR. */
@@ -142,54 +179,31 @@ static void job__slide(struct core_job *j)
 	j->l->have_slide = !x86_kaslr_slide(lstar, link, &j->l->slide);
 }
 
-/* Every vCPU, the kind's layout, then the notes: crashed vCPU first. */
+/* Every vCPU, the source's layout, then the notes: crashed vCPU first. */
 static int job__notes(struct core_job *j)
 {
-	int n = vm__nr_vcpus(j->vm), first = j->o->crash_vcpu >= 0 ? j->o->crash_vcpu : 0;
-	const struct vm_machine *m = vm__machine(j->vm);
+	const struct core_source *src = j->src;
+	int n = src->nr_vcpus, first = j->o->crash_vcpu >= 0 ? j->o->crash_vcpu : 0;
+	bool crashed = j->o->crash_vcpu >= 0;
 	int r;
 
 	*j->step = "capture of the vCPU state";
-	r = vm__capture(j->vm, VM_ALL_VCPUS, j->st);
+	r = src->ops->capture(src->ctx, j->st);
 	if (r < 0)
 		return r;
 	job__slide(j);
-	if (m->core_layout)
-		m->core_layout(j->vm, &j->st[0].sregs, j->l);
-	else
-		snprintf(j->l->what, sizeof(j->l->what), "none (the %s kind has no core layout)",
-			 m->name);
+	src->ops->layout(src->ctx, j->st, j->l);
 	/* Every note of a crash core names the signal, as Linux's do: gdb
 	 * (bfd) takes the last one's as the core's.
 	 */
-	r = notes__prstatus(&j->notes, first, &j->st[first], j->o->crash_vcpu >= 0);
+	r = notes__vcpu(&j->notes, first, &j->st[first], crashed);
 	for (int i = 0; i < n && !r; i++)
 		if (i != first)
-			r = notes__prstatus(&j->notes, i, &j->st[i], j->o->crash_vcpu >= 0);
+			r = notes__vcpu(&j->notes, i, &j->st[i], crashed);
 	r = r ? r : notes__prpsinfo(&j->notes, j->o->image);
 	if (!r && j->l->note_len)
 		r = notes__put(&j->notes, j->l->note, j->l->note_len);
 	return r;
-}
-
-static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
-{
-	const uint8_t *s = p;
-
-	while (len) {
-		ssize_t n = pwrite(fd, s, len > (1u << 30) ? (1u << 30) : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		s += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
 }
 
 static bool page__zero(const uint8_t *p)
@@ -203,33 +217,86 @@ static bool page__zero(const uint8_t *p)
 }
 
 /*
- * Runs of non-zero pages at data + gpa; zero pages are skipped (holes).
+ * Runs of non-zero pages of @mem (@len bytes, a multiple of the page or
+ * the end of a range) at file offset @off; zero pages are skipped
+ * (holes), and so are pages @maybe says cannot hold data, unread.
  * Returns the bytes written, or -errno.
  */
-static int64_t write_ram(struct vm *vm, int fd, uint64_t data)
+static int64_t write_runs(int fd, const uint8_t *mem, uint64_t len, uint64_t off,
+			  const bool *maybe)
 {
-	uint64_t size = vm__mem_size(vm), start = UINT64_MAX, written = 0;
-	const uint8_t *mem = vm__gpa_to_hva(vm, 0, size);
+	uint64_t start = UINT64_MAX, written = 0;
 	int r = 0;
 
-	for (uint64_t gpa = 0; gpa <= size && !r; gpa += CORE_PAGE) {
-		bool nonzero = gpa < size && !page__zero(mem + gpa);
+	for (uint64_t p = 0; p < len + CORE_PAGE && !r; p += CORE_PAGE) {
+		uint64_t end = p < len ? p : len;
+		bool nonzero = p < len && (len - p < CORE_PAGE ? true :
+					   maybe[p / CORE_PAGE] && !page__zero(mem + p));
 
 		if (nonzero && start == UINT64_MAX) {
-			start = gpa;
+			start = p;
 		} else if (!nonzero && start != UINT64_MAX) {
-			r = write_all(fd, mem + start, gpa - start, data + start);
-			written += gpa - start;
+			r = afile__pwrite(fd, mem + start, end - start, off + start);
+			written += end - start;
 			start = UINT64_MAX;
 		}
 	}
 	return r ? r : (int64_t)written;
 }
 
-/* PT_NOTE, the RAM's PT_LOAD and, when the kind gives one, the kernel's. */
-static int core__nr_phdrs(const struct vm_core_layout *l)
+/* Every range, CORE_CHUNK at a time: the bytes written, or -errno. */
+static int64_t write_ram(struct core_job *j)
 {
-	return l->text_size ? 3 : 2;
+	const struct core_source *src = j->src;
+	uint64_t written = 0;
+
+	for (int i = 0; i < src->nr_ranges; i++) {
+		const struct vm_core_range *rg = &src->ranges[i];
+
+		for (uint64_t off = 0; off < rg->size; off += CORE_CHUNK) {
+			uint64_t len = rg->size - off < CORE_CHUNK ? rg->size - off : CORE_CHUNK;
+			uint64_t np = (len + CORE_PAGE - 1) / CORE_PAGE;
+			bool maybe[CORE_CHUNK / CORE_PAGE];
+			const uint8_t *p;
+			int err = 0;
+			int64_t n;
+
+			for (uint64_t k = 0; k < np; k++)
+				maybe[k] = true;
+			if (src->ops->touched)
+				src->ops->touched(src->ctx, rg->gpa + off, np, maybe);
+			p = src->ops->ram(src->ctx, rg->gpa + off, len, j->buf, &err);
+			if (!p)
+				return err ? err : -EIO;
+			n = write_runs(j->fd, p, len, j->offset[i] + off, maybe);
+			if (n < 0)
+				return n;
+			written += (uint64_t)n;
+		}
+	}
+	return (int64_t)written;
+}
+
+/*
+ * The RAM range that holds the kind's kernel-image segment whole (its
+ * p_offset points into that range's bytes), or -1: no such segment.
+ */
+static int text_range(const struct core_job *j)
+{
+	const struct core_source *src = j->src;
+	const struct vm_core_layout *l = j->l;
+
+	for (int i = 0; l->text_size && i < src->nr_ranges; i++)
+		if (l->text_paddr >= src->ranges[i].gpa &&
+		    l->text_paddr + l->text_size <= src->ranges[i].gpa + src->ranges[i].size)
+			return i;
+	return -1;
+}
+
+/* PT_NOTE, a PT_LOAD per RAM range and, when the kind gives one, the kernel's. */
+static int nr_phdrs(const struct core_job *j)
+{
+	return 1 + j->src->nr_ranges + (text_range(j) >= 0);
 }
 
 /*
@@ -239,9 +306,11 @@ static int core__nr_phdrs(const struct vm_core_layout *l)
  * and then ignores VMCOREINFO's KERNELOFFSET (no KASLR relocation: it
  * fails at once reading page_offset_base at its link address).
  */
-static void headers(struct core_job *j, uint64_t data, Elf64_Ehdr *e, Elf64_Phdr *ph)
+static void headers(struct core_job *j, Elf64_Ehdr *e, Elf64_Phdr *ph)
 {
-	uint64_t size = vm__mem_size(j->vm);
+	const struct core_source *src = j->src;
+	uint64_t base = j->l->vaddr_valid ? j->l->vaddr_base : 0;
+	int t;
 
 	memset(e, 0, sizeof(*e));
 	memcpy(e->e_ident, ELFMAG, SELFMAG);
@@ -255,49 +324,74 @@ static void headers(struct core_job *j, uint64_t data, Elf64_Ehdr *e, Elf64_Phdr
 	e->e_phoff = sizeof(*e);
 	e->e_ehsize = sizeof(*e);
 	e->e_phentsize = sizeof(*ph);
-	e->e_phnum = core__nr_phdrs(j->l);
-	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = sizeof(*e) + e->e_phnum * sizeof(*ph),
+	e->e_phnum = nr_phdrs(j);
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE,
+			      .p_offset = sizeof(*e) + e->e_phnum * sizeof(*ph),
 			      .p_filesz = j->notes.len, .p_align = 4 };
-	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-			      .p_offset = data, .p_paddr = 0,
-			      .p_vaddr = j->l->vaddr_valid ? j->l->vaddr_base : 0,
-			      .p_filesz = size, .p_memsz = size, .p_align = 0 };
-	/* The kernel image's mapping of RAM: its bytes are the RAM segment's. */
-	if (j->l->text_size)
-		ph[2] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
-				      .p_offset = data + j->l->text_paddr,
-				      .p_paddr = j->l->text_paddr, .p_vaddr = j->l->text_vaddr,
-				      .p_filesz = j->l->text_size, .p_memsz = j->l->text_size };
+	for (int i = 0; i < src->nr_ranges; i++) {
+		const struct vm_core_range *rg = &src->ranges[i];
+
+		ph[1 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+					  .p_offset = j->offset[i], .p_paddr = rg->gpa,
+					  .p_vaddr = j->l->vaddr_valid ? base + rg->gpa : 0,
+					  .p_filesz = rg->size, .p_memsz = rg->size };
+	}
+	/* The kernel image's mapping of RAM: its bytes are its range's. */
+	t = text_range(j);
+	if (t >= 0)
+		ph[1 + src->nr_ranges] = (Elf64_Phdr){
+			.p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+			.p_offset = j->offset[t] + (j->l->text_paddr - src->ranges[t].gpa),
+			.p_paddr = j->l->text_paddr, .p_vaddr = j->l->text_vaddr,
+			.p_filesz = j->l->text_size, .p_memsz = j->l->text_size };
 }
 
+/* Each range's data at the next page after the last; the file's end. */
+static uint64_t job__offsets(struct core_job *j)
+{
+	const struct core_source *src = j->src;
+	uint64_t off = sizeof(Elf64_Ehdr) + nr_phdrs(j) * sizeof(Elf64_Phdr) + j->notes.len;
 
+	for (int i = 0; i < src->nr_ranges; i++) {
+		off = (off + CORE_PAGE - 1) & ~(CORE_PAGE - 1);
+		j->offset[i] = off;
+		off += src->ranges[i].size;
+	}
+	return off;
+}
 
 /* World held: notes, RAM, headers, size. */
 static int job__write(void *arg)
 {
 	struct core_job *j = arg;
+	const struct core_source *src = j->src;
+	uint64_t end, ram = 0;
 	Elf64_Ehdr e;
-	Elf64_Phdr ph[3];
-	uint64_t data;
+	Elf64_Phdr *ph;
 	int64_t n;
 	int r = job__notes(j);
 
 	if (r)
 		return r;
-	data = (sizeof(e) + core__nr_phdrs(j->l) * sizeof(ph[0]) + j->notes.len +
-		CORE_PAGE - 1) & ~(CORE_PAGE - 1);
+	end = job__offsets(j);
 	*j->step = "write";
-	n = write_ram(j->vm, j->fd, data);
+	n = write_ram(j);
 	if (n < 0)
 		return (int)n;
-	headers(j, data, &e, ph);
-	r = write_all(j->fd, &e, sizeof(e), 0);
-	r = r ? r : write_all(j->fd, ph, e.e_phnum * sizeof(ph[0]), sizeof(e));
-	r = r ? r : write_all(j->fd, j->notes.p, j->notes.len, ph[0].p_offset);
-	if (!r && ftruncate(j->fd, data + vm__mem_size(j->vm)))
+	ph = calloc(nr_phdrs(j), sizeof(*ph));
+	if (!ph)
+		return -ENOMEM;
+	headers(j, &e, ph);
+	r = afile__pwrite(j->fd, &e, sizeof(e), 0);
+	r = r ? r : afile__pwrite(j->fd, ph, e.e_phnum * sizeof(*ph), sizeof(e));
+	r = r ? r : afile__pwrite(j->fd, j->notes.p, j->notes.len, ph[0].p_offset);
+	free(ph);
+	if (!r && ftruncate(j->fd, end))
 		r = -errno;
-	j->res->size = data + vm__mem_size(j->vm);
-	j->res->sparse = vm__mem_size(j->vm) - (uint64_t)n;
+	for (int i = 0; i < src->nr_ranges; i++)
+		ram += src->ranges[i].size;
+	j->res->size = end;
+	j->res->sparse = ram - (uint64_t)n;
 	return r;
 }
 
@@ -308,16 +402,14 @@ int core__check_target(const char *path, char *err, size_t err_len)
 
 static int core__held(struct core_job *j)
 {
-	int r = 0;
+	const struct core_source *src = j->src;
+	int r;
 
 	*j->step = "hold of the vCPUs";
-	if (!j->o->stopped)
-		r = vm__hold(j->vm);
-	/* The debugger's int3s are out meanwhile (vm__capture_held). */
+	r = src->ops->hold(src->ctx);
 	if (!r)
-		r = vm__capture_held(j->vm, job__write, j);
-	if (!j->o->stopped)
-		vm__release(j->vm);
+		r = src->ops->held(src->ctx, job__write, j);
+	src->ops->release(src->ctx);
 	return r;
 }
 
@@ -337,22 +429,26 @@ static int core__target(struct core_job *j, const char *path, struct afile *t,
 	return r ? r : afile__commit("core", path, t, j->step, why, why_len);
 }
 
-int core__write(struct vm *vm, const char *path, const struct core_opts *o,
-		struct core_result *res, char *err, size_t err_len)
+int core__write_from(const struct core_source *src, const char *path,
+		     const struct core_opts *o, struct core_result *res, char *err,
+		     size_t err_len)
 {
 	struct vm_core_layout *l = calloc(1, sizeof(*l));
-	struct kvmdbg_vcpu_state *st = calloc(vm__nr_vcpus(vm), sizeof(*st));
+	struct kvmdbg_vcpu_state *st = calloc(src->nr_vcpus, sizeof(*st));
 	const char *step = NULL;
-	struct core_job j = { .vm = vm, .o = o, .res = res, .step = &step, .st = st, .l = l };
+	struct core_job j = { .src = src, .o = o, .res = res, .step = &step, .st = st, .l = l,
+			      .buf = aligned_alloc(CORE_PAGE, CORE_CHUNK),
+			      .offset = calloc(src->nr_ranges + 1, sizeof(uint64_t)) };
 	struct afile t = { .fd = -1 };
 	char why[512];
-	int r = l && st ? 0 : -ENOMEM;
+	bool oom = !l || !st || !j.buf || !j.offset;
+	int r = oom ? -ENOMEM : 0;
 
 	memset(res, 0, sizeof(*res));
-	res->nr_vcpus = vm__nr_vcpus(vm);
+	res->nr_vcpus = src->nr_vcpus;
 	if (!r)
 		r = core__target(&j, path, &t, why, sizeof(why));
-	if (r && (!l || !st))
+	if (r && oom)
 		snprintf(err, err_len, "core %s: out of memory", path);
 	else if (r && !step)
 		snprintf(err, err_len, "%s", why);
@@ -366,6 +462,8 @@ int core__write(struct vm *vm, const char *path, const struct core_opts *o,
 	}
 	afile__discard(&t);
 	free(j.notes.p);
+	free(j.offset);
+	free(j.buf);
 	free(st);
 	free(l);
 	return r;

@@ -195,6 +195,57 @@ static int afile__link(const char *path, struct afile *t)
 	return -EEXIST;
 }
 
+static int pwrite_all(int fd, const uint8_t *s, uint64_t len, uint64_t off, uint64_t max)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, s, len > max ? max : len, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		s += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+int afile__pwrite(int fd, const void *p, uint64_t len, uint64_t off)
+{
+	const uint64_t page = 4096;
+	int fl, r;
+
+	if (len >= AFILE_DIRECT_MIN && !((uintptr_t)p % page) && !(off % page) &&
+	    !(len % page) && (fl = fcntl(fd, F_GETFL)) >= 0 &&
+	    !fcntl(fd, F_SETFL, fl | O_DIRECT)) {
+		r = pwrite_all(fd, p, len, off, 1u << 30);
+		if (fcntl(fd, F_SETFL, fl) && !r)
+			r = -errno;
+		/* Blocks larger than a page, say: the page cache takes it. */
+		if (r != -EINVAL)
+			return r;
+	}
+	return pwrite_all(fd, p, len, off, AFILE_CHUNK);
+}
+
+int afile__monitor_file(const char *cmd, const char *what, const char *file,
+			void (*print)(void *out, const char *fmt, ...), void *out)
+{
+	if (!*file) {
+		print(out, "usage: %s FILE\n", cmd);
+		return -EINVAL;
+	}
+	if (*file != '/') {
+		print(out, "%s %s: give an absolute path (a relative one would land in the launcher's working directory)\n",
+		      what, file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 void afile__discard(struct afile *t)
 {
 	if (t->fd >= 0)

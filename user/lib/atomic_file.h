@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * May @path be written? Its directory must exist and be writable; an
@@ -45,6 +46,34 @@ int afile__open(const char *path, struct afile *t);
  */
 int afile__commit(const char *what, const char *path, struct afile *t,
 		  const char **step, char *why, size_t why_len);
+/*
+ * Write all @len bytes of @p at @off of @fd (EINTR and short writes
+ * retried): 0, or -errno. A large, page-aligned write (guest RAM: at least
+ * AFILE_DIRECT_MIN, @p, @off and @len multiples of the page) goes to the
+ * disk with O_DIRECT where the file system takes it; anything else goes
+ * through the page cache at most AFILE_CHUNK a write.
+ *
+ * Why: on a machine that is itself a VM whose host takes back long-free
+ * memory (virtio-balloon free page reporting), the first use of such a
+ * page faults on the host. A big buffered write takes its page-cache
+ * folios, large ones, from exactly that memory: the first 32 MiB snapshot
+ * or core after an idle spell took 3-4x the next ones. Direct I/O takes no
+ * page-cache page (and leaves fsync only metadata); small buffered writes
+ * get small folios, which were not hit. Direct I/O is not used for small
+ * writes: each would wait for the disk.
+ */
+#define AFILE_DIRECT_MIN	(1u << 20)
+#define AFILE_CHUNK		(128u << 10)
+int afile__pwrite(int fd, const void *p, uint64_t len, uint64_t off);
+/*
+ * The FILE of a monitor command that writes one ("snapshot FILE", "dump
+ * FILE"), for @cmd ("snapshot", "dump") writing a @what ("snapshot",
+ * "core"): 0 when it can be used; else -EINVAL after printing the usage
+ * (no FILE) or why a relative path is refused (the launcher's working
+ * directory is not the client's: no guessing).
+ */
+int afile__monitor_file(const char *cmd, const char *what, const char *file,
+			void (*print)(void *out, const char *fmt, ...), void *out);
 /* Close and remove whatever afile__open() left; safe to call twice. */
 void afile__discard(struct afile *t);
 

@@ -68,7 +68,7 @@ static int irqchip__create(struct vm *vm, char *err, size_t err_len)
 
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
 	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PIT2) <= 0) {
-		vm__errf(err, err_len, "%s lacks KVM_CAP_IRQCHIP or KVM_CAP_PIT2, which a Linux guest needs",
+		errf__set(err, err_len, "%s lacks KVM_CAP_IRQCHIP or KVM_CAP_PIT2, which a Linux guest needs",
 			 kvm__device());
 		return -EOPNOTSUPP;
 	}
@@ -77,18 +77,18 @@ static int irqchip__create(struct vm *vm, char *err, size_t err_len)
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0)) {
 		int e = errno;
 
-		vm__errf(err, err_len, "KVM_CREATE_IRQCHIP failed: %s", strerror(e));
+		errf__set(err, err_len, "KVM_CREATE_IRQCHIP failed: %s", strerror(e));
 		return -e;
 	}
 	r = irqchip__route(vm);
 	if (r < 0) {
-		vm__errf(err, err_len, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
+		errf__set(err, err_len, "KVM_SET_GSI_ROUTING failed: %s", strerror(-r));
 		return r;
 	}
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit)) {
 		int e = errno;
 
-		vm__errf(err, err_len, "KVM_CREATE_PIT2 failed: %s", strerror(e));
+		errf__set(err, err_len, "KVM_CREATE_PIT2 failed: %s", strerror(e));
 		return -e;
 	}
 	return 0;
@@ -104,7 +104,7 @@ int linux__init_vm(struct vm *vm, char *err, size_t err_len)
 	lg->com1 = serial__create(vm, VM_PORT_COM1, LINUX_IRQ_COM1, STDIN_FILENO,
 				  vm->console_fd);
 	if (!lg->com1) {
-		vm__errf(err, err_len, "cannot create the serial port: %s", strerror(errno));
+		errf__set(err, err_len, "cannot create the serial port: %s", strerror(errno));
 		return -ENOMEM;
 	}
 	return 0;
@@ -179,7 +179,7 @@ fail:
 	{
 		int e = errno;
 
-		vm__errf(err, err_len, "devices: %s failed: %s", what, strerror(e));
+		errf__set(err, err_len, "devices: %s failed: %s", what, strerror(e));
 		return -e;
 	}
 }

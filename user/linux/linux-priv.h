@@ -101,7 +101,7 @@ int linux__irq_line(struct vm *vm, int irq, int level);
 /* The devices for snapshots (struct vm_machine save/restore_devices). */
 int linux__save_devices(struct vm *vm, struct vm_devices *d);
 /* The core layout: VMCOREINFO and the direct map (linux_core.c). */
-void linux__core_layout(struct vm *vm, const struct kvm_sregs *sregs,
+void linux__core_layout(const struct vm_core_mem *mem, const struct kvm_sregs *sregs,
 			struct vm_core_layout *l);
 int linux__restore_devices(struct vm *vm, const struct vm_devices *d, char *err,
 			   size_t err_len);

@@ -66,7 +66,7 @@
 #define TSS_TYPE_BUSY		0xb
 
 #define li_err(cfg, fmt, ...) \
-	vm__errf((cfg)->err, (cfg)->err_len, fmt, ##__VA_ARGS__)
+	errf__set((cfg)->err, (cfg)->err_len, fmt, ##__VA_ARGS__)
 
 static uint16_t rd16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }

@@ -26,66 +26,79 @@
 
 #define KERNEL_HALF	0xffff800000000000ULL
 #define GIB		(1ULL << 30)
+#define PML4_SPAN	(1ULL << 39)
 #define START_KERNEL_MAP	0xffffffff80000000ULL
 #define KERNEL_IMAGE_MAX	GIB	/* x86-64's KERNEL_IMAGE_SIZE with KASLR */
 
 static int read_phys(void *ctx, uint64_t gpa, void *buf, unsigned int size)
 {
-	void *p = vm__gpa_to_hva(ctx, gpa, size);
+	const struct vm_core_mem *m = ctx;
 
-	if (!p)
-		return -EFAULT;
-	memcpy(buf, p, size);
-	return 0;
+	return core_mem__avail(m, gpa) >= size ? m->read(m->ctx, gpa, buf, size) : -EFAULT;
 }
 
-static int gva_to_gpa(struct vm *vm, const struct kvm_sregs *s, uint64_t gva,
-		      uint64_t *gpa)
+static int walk(const struct vm_core_mem *m, const struct kvm_sregs *s, uint64_t gva,
+		struct x86_walk *w)
 {
 	struct x86_paging p = { s->cr0, s->cr3, s->cr4, s->efer };
-	struct x86_walk w = { 0 };
-	int r = x86_pagewalk(&p, gva, read_phys, vm, &w);
+
+	memset(w, 0, sizeof(*w));
+	return x86_pagewalk(&p, gva, read_phys, (void *)m, w);
+}
+
+static int gva_to_gpa(const struct vm_core_mem *m, const struct kvm_sregs *s, uint64_t gva,
+		      uint64_t *gpa)
+{
+	struct x86_walk w;
+	int r = walk(m, s, gva, &w);
 
 	*gpa = w.gpa;
 	return r;
 }
 
 /* The u64 at kernel address @sym + slide. */
-static int read_sym(struct vm *vm, const struct kvm_sregs *s,
+static int read_sym(const struct vm_core_mem *m, const struct kvm_sregs *s,
 		    const struct vm_core_layout *l, const char *sym, uint64_t *val)
 {
 	uint64_t link, gpa;
 	int r = elf__symbol(l->symbols, sym, &link, NULL, 0);
 
-	r = r ? r : gva_to_gpa(vm, s, link + l->slide, &gpa);
-	return r ? r : read_phys(vm, gpa, val, sizeof(*val));
+	r = r ? r : gva_to_gpa(m, s, link + l->slide, &gpa);
+	return r ? r : read_phys((void *)m, gpa, val, sizeof(*val));
 }
 
 /* With symbols: the note vmcoreinfo_note points to. -1 if none. */
-static int64_t note_by_symbol(struct vm *vm, const struct kvm_sregs *s,
+static int64_t note_by_symbol(const struct vm_core_mem *m, const struct kvm_sregs *s,
 			      struct vm_core_layout *l)
 {
 	uint64_t ptr, gpa;
 
-	if (!l->symbols || !l->have_slide || read_sym(vm, s, l, "vmcoreinfo_note", &ptr) ||
-	    gva_to_gpa(vm, s, ptr, &gpa))
+	if (!l->symbols || !l->have_slide || read_sym(m, s, l, "vmcoreinfo_note", &ptr) ||
+	    gva_to_gpa(m, s, ptr, &gpa))
 		return -1;
 	return (int64_t)gpa;
 }
 
-static bool direct_map(struct vm *vm, const struct kvm_sregs *s,
+/*
+ * The lowest 1 GiB-aligned kernel address that maps gpa 0; a PML4 entry
+ * that is not present skips its 512 GiB (a guest without a direct map,
+ * e.g. a foreign VM's bare-metal guest, costs 256 walks, not 2^17).
+ */
+static bool direct_map(const struct vm_core_mem *m, const struct kvm_sregs *s,
 		       struct vm_core_layout *l)
 {
-	uint64_t gpa;
+	struct x86_walk w;
 
 	if (l->symbols && l->have_slide &&
-	    !read_sym(vm, s, l, "page_offset_base", &l->vaddr_base))
+	    !read_sym(m, s, l, "page_offset_base", &l->vaddr_base))
 		return true;
-	for (uint64_t va = KERNEL_HALF; va >= KERNEL_HALF; va += GIB)
-		if (!gva_to_gpa(vm, s, va, &gpa) && gpa == 0) {
+	for (uint64_t va = KERNEL_HALF; va >= KERNEL_HALF;) {
+		if (!walk(m, s, va, &w) && w.gpa == 0) {
 			l->vaddr_base = va;
 			return true;
 		}
+		va = w.levels == 4 && w.level == 4 ? (va | (PML4_SPAN - 1)) + 1 : va + GIB;
+	}
 	return false;
 }
 
@@ -121,10 +134,11 @@ static bool note_value(const struct vm_core_layout *l, const char *key, int base
  * vmcore has; without one it has no way to its page tables. A core
  * without _stext or phys_base in VMCOREINFO gets none.
  */
-static void kernel_text(struct vm *vm, const struct kvm_sregs *s, struct vm_core_layout *l)
+static void kernel_text(const struct vm_core_mem *m, const struct kvm_sregs *s,
+			struct vm_core_layout *l)
 {
 	int64_t stext, phys_base;
-	uint64_t size = vm__mem_size(vm), gpa, va;
+	uint64_t gpa, va;
 
 	if (!note_value(l, "SYMBOL(_stext)=", 16, &stext) ||
 	    !note_value(l, "NUMBER(phys_base)=", 10, &phys_base) ||
@@ -133,34 +147,30 @@ static void kernel_text(struct vm *vm, const struct kvm_sregs *s, struct vm_core
 	l->text_vaddr = (uint64_t)stext;
 	l->text_paddr = (uint64_t)stext - START_KERNEL_MAP + (uint64_t)phys_base;
 	for (va = l->text_vaddr; va - l->text_vaddr < KERNEL_IMAGE_MAX; va += 4096)
-		if (gva_to_gpa(vm, s, va, &gpa) ||
-		    gpa != l->text_paddr + (va - l->text_vaddr) || gpa + 4096 > size)
+		if (gva_to_gpa(m, s, va, &gpa) || gpa != l->text_paddr + (va - l->text_vaddr) ||
+		    core_mem__avail(m, gpa) < 4096)
 			break;
 	l->text_size = va - l->text_vaddr;
 }
 
-void linux__core_layout(struct vm *vm, const struct kvm_sregs *sregs,
+void linux__core_layout(const struct vm_core_mem *m, const struct kvm_sregs *sregs,
 			struct vm_core_layout *l)
 {
-	uint64_t size = vm__mem_size(vm);
-	const uint8_t *mem = vm__gpa_to_hva(vm, 0, size);
-	int64_t gpa = note_by_symbol(vm, sregs, l);
+	int64_t gpa = note_by_symbol(m, sregs, l);
 	const char *how = "vmcoreinfo_note";
 
-	if (gpa < 0 || (uint64_t)gpa >= size ||
-	    !core__vmcoreinfo_len(mem + gpa, size - gpa)) {
-		gpa = core__find_vmcoreinfo(mem, size);
+	if (gpa < 0 || !core__read_vmcoreinfo(m, (uint64_t)gpa, l->note)) {
+		gpa = core__find_vmcoreinfo(m);
 		how = "a scan of guest RAM";
 	}
-	l->vaddr_valid = sregs->cr0 & (1u << 31) ? direct_map(vm, sregs, l) : false;
+	l->vaddr_valid = sregs->cr0 & (1u << 31) ? direct_map(m, sregs, l) : false;
 	if (gpa < 0) {
 		snprintf(l->what, sizeof(l->what), "not found (no note in guest RAM: the kernel has not booted that far, or lacks CONFIG_CRASH_CORE)");
 		return;
 	}
-	l->note_len = core__vmcoreinfo_len(mem + gpa, size - gpa);
+	l->note_len = core__read_vmcoreinfo(m, (uint64_t)gpa, l->note);
 	l->note_gpa = (uint64_t)gpa;
-	memcpy(l->note, mem + gpa, l->note_len);
 	snprintf(l->what, sizeof(l->what), "found at %#" PRIx64 " (by %s)", l->note_gpa, how);
 	if (l->vaddr_valid)
-		kernel_text(vm, sregs, l);
+		kernel_text(m, sregs, l);
 }

@@ -20,7 +20,7 @@ static int lm__open(struct vm *vm, const struct vm_config *cfg)
 	int r;
 
 	if (!lg) {
-		vm__errf(cfg->err, cfg->err_len, "out of memory");
+		errf__set(cfg->err, cfg->err_len, "out of memory");
 		return -ENOMEM;
 	}
 	vm->machine_data = lg;
@@ -35,7 +35,7 @@ static int lm__init(struct vm *vm, const struct vm_config *cfg)
 	if (!vm->machine_data)
 		vm->machine_data = calloc(1, sizeof(struct linux_guest));
 	if (!vm->machine_data) {
-		vm__errf(cfg->err, cfg->err_len, "out of memory");
+		errf__set(cfg->err, cfg->err_len, "out of memory");
 		return -ENOMEM;
 	}
 	return linux__init_vm(vm, cfg->err, cfg->err_len);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "user/lib/atomic_file.h"
 #include "user/vmm/guest_debug.h"
 #include "user/vmm/kvmdbg_mod.h"
 #include "user/snapshot/snapshot.h"
@@ -375,16 +376,9 @@ static int monitor_snapshot(struct snap_service *s, const char *file,
 	char err[512];
 	int r;
 
-	if (!*file) {
-		print(out, "usage: snapshot FILE\n");
-		return -EINVAL;
-	}
-	/* The launcher's working directory is not gdb's: no guessing. */
-	if (*file != '/') {
-		print(out, "snapshot %s: give an absolute path (a relative one would land in the launcher's working directory)\n",
-		      file);
-		return -EINVAL;
-	}
+	r = afile__monitor_file("snapshot", "snapshot", file, print, out);
+	if (r)
+		return r;
 	m.trigger = SNAP_TRIG_MONITOR;
 	r = snapshot__write(s->vm, file, &m, err, sizeof(err));
 	if (r) {

@@ -100,6 +100,8 @@ static bool page__zero(const uint8_t *p)
 }
 
 #define CHUNK_PAGES	(SNAP_CHUNK / SNAP_PAGE)
+/* The most one write takes from RAM the source maps. */
+#define SPAN_MAX	(64u << 20)
 
 /* n <= CHUNK_PAGES pages from gpa, inside one slot: the non-zero ones join the runs. */
 static int scan__chunk(const struct snapshot_source *src, uint64_t gpa, uint64_t n,
@@ -392,51 +394,53 @@ static uint64_t layout_runs(struct capture *c, uint64_t meta_len)
 	return c->runs.n ? off : meta_len;
 }
 
-static int write_all(int fd, const void *p, uint64_t len, uint64_t off)
-{
-	const uint8_t *s = p;
-
-	while (len) {
-		ssize_t n = pwrite(fd, s, len > (1u << 30) ? (1u << 30) : len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		s += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
-}
-
 /*
- * Each run in chunks, straight from RAM where the source maps it. The CRC
- * is of the bytes written: a foreign VMM's own threads (its devices) may
- * still write guest RAM while its vCPUs are frozen.
+ * Each run in chunks, straight from RAM where the source maps it: chunks
+ * that follow each other in memory go out as one write (fewer, larger
+ * requests for the disk). The CRC is of the bytes written: a foreign
+ * VMM's own threads (its devices) may still write guest RAM while its
+ * vCPUs are frozen, so that source copies each chunk into c->buf, which
+ * is written before the next chunk is read.
  */
 static int write_run(int fd, struct capture *c, struct snap_run *run)
 {
 	const struct snapshot_source *src = c->src;
-	uint64_t len = run->nr_pages * SNAP_PAGE;
+	uint64_t len = run->nr_pages * SNAP_PAGE, span_off = 0, span_len = 0;
+	const uint8_t *span = NULL;
 	uint32_t crc = 0;
 	int r = 0;
 
 	for (uint64_t off = 0; off < len && !r; off += SNAP_CHUNK) {
 		uint64_t n = len - off < SNAP_CHUNK ? len - off : SNAP_CHUNK;
-		const uint8_t *p = src->ops->ram(src->ctx, run->gpa + off, n, c->buf, &r);
+		const uint8_t *p;
 
+		if (span && span == c->buf) {
+			r = afile__pwrite(fd, span, span_len, run->offset + span_off);
+			span = NULL;
+			if (r)
+				break;
+		}
+		p = src->ops->ram(src->ctx, run->gpa + off, n, c->buf, &r);
 		if (!p)
 			return r ? r : -EFAULT;
 		crc = snapshot__crc32c(crc, p, n);
-		r = write_all(fd, p, n, run->offset + off);
+		if (span && p == span + span_len && span_len < SPAN_MAX) {
+			span_len += n;
+			continue;
+		}
+		if (span)
+			r = afile__pwrite(fd, span, span_len, run->offset + span_off);
+		span = p;
+		span_off = off;
+		span_len = n;
 	}
+	if (!r && span)
+		r = afile__pwrite(fd, span, span_len, run->offset + span_off);
 	run->crc = crc;
 	return r;
 }
 
+/* Large runs go to the disk with O_DIRECT: see afile__pwrite(). */
 static int write_runs(int fd, struct capture *c)
 {
 	int r = 0;
@@ -495,7 +499,7 @@ static int write_held(int fd, struct capture *c, uint64_t t0, uint64_t *size_out
 	((struct snap_header *)meta.p)->file_size = size;
 	((struct snap_header *)meta.p)->header_crc =
 		snapshot__crc32c(0, meta.p, sizeof(struct snap_header));
-	r = write_all(fd, meta.p, meta.len, 0);
+	r = afile__pwrite(fd, meta.p, meta.len, 0);
 	if (!r && ftruncate(fd, size))
 		r = -errno;
 out:
@@ -564,8 +568,10 @@ int snapshot__write_from(const struct snapshot_source *src, const char *path,
 	r = snapshot__check_target(path, why, sizeof(why));
 	if (!r) {
 		step = "allocation of the copy buffer";
-		c.buf = malloc(SNAP_CHUNK);
-		r = c.buf ? 0 : -ENOMEM;
+		void *buf = NULL;
+
+		r = -posix_memalign(&buf, SNAP_PAGE, SNAP_CHUNK);
+		c.buf = buf;
 	}
 	if (!r)
 		r = write_target(path, &c, size ? size : &dummy, &t, &step, why, sizeof(why));

@@ -69,13 +69,13 @@ int kvm__open(char *err, size_t err_len)
 	if (fd < 0) {
 		int e = errno;
 
-		vm__errf(err, err_len, "cannot open %s: %s%s", dev,
+		errf__set(err, err_len, "cannot open %s: %s%s", dev,
 			 strerror(e), kvm__hint(e));
 		return -e;
 	}
 	version = ioctl(fd, KVM_GET_API_VERSION, 0);
 	if (version != KVM_API_VERSION) {
-		vm__errf(err, err_len, "%s: KVM API version %d, need %d",
+		errf__set(err, err_len, "%s: KVM API version %d, need %d",
 			 dev, version, KVM_API_VERSION);
 		close(fd);
 		return -EINVAL;
@@ -89,7 +89,7 @@ int kvm__check_caps(int kvm_fd, char *err, size_t err_len)
 		const struct kvm_cap_desc *c = &kvm_caps[i];
 
 		if (c->required && ioctl(kvm_fd, KVM_CHECK_EXTENSION, c->cap) <= 0) {
-			vm__errf(err, err_len,
+			errf__set(err, err_len,
 				 "%s lacks KVM_CAP_%s (needed for %s); use a newer kernel",
 				 kvm__device(), c->name, c->why);
 			return -EOPNOTSUPP;

@@ -217,7 +217,7 @@ static int init_locked(bool verbose, char *err, size_t err_len)
 
 	snprintf(mod_path, sizeof(mod_path), "%s", path_user);
 	if (want && *want && strcmp(want, "userspace") && strcmp(want, "module")) {
-		vm__errf(err, err_len, "KVMDBG_PATH=%s: must be 'userspace' or 'module'",
+		errf__set(err, err_len, "KVMDBG_PATH=%s: must be 'userspace' or 'module'",
 			 want);
 		return -EINVAL;
 	}
@@ -229,7 +229,7 @@ static int init_locked(bool verbose, char *err, size_t err_len)
 	if (mod_fd >= 0)
 		return 0;
 	if (want && !strcmp(want, "module")) {
-		vm__errf(err, err_len, "KVMDBG_PATH=module: %s", mod_why);
+		errf__set(err, err_len, "KVMDBG_PATH=module: %s", mod_why);
 		return -ENODEV;
 	}
 	if (verbose)
@@ -245,7 +245,7 @@ int kvmdbg_mod__init(bool verbose, char *err, size_t err_len)
 		mod_ret = init_locked(verbose, err, err_len);
 		mod_done = true;
 	} else if (mod_ret) {
-		vm__errf(err, err_len, "KVMDBG_PATH=%s: the module is not usable: %s",
+		errf__set(err, err_len, "KVMDBG_PATH=%s: the module is not usable: %s",
 			 getenv("KVMDBG_PATH"), mod_why);
 	}
 	pthread_mutex_unlock(&mod_lock);
@@ -260,7 +260,7 @@ int kvmdbg_mod__setup_process(bool verbose, char *err, size_t err_len)
 		return r;
 	r = caps__drop_all();
 	if (r)
-		vm__errf(err, err_len, "cannot drop capabilities: %s", strerror(-r));
+		errf__set(err, err_len, "cannot drop capabilities: %s", strerror(-r));
 	return r;
 }
 

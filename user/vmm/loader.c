@@ -20,7 +20,7 @@
 #define MAX_PHNUM	1024
 
 #define img_err(img, fmt, ...) \
-	vm__errf((img)->err, (img)->err_len, "%s: " fmt, (img)->path, ##__VA_ARGS__)
+	errf__set((img)->err, (img)->err_len, "%s: " fmt, (img)->path, ##__VA_ARGS__)
 
 /* [addr, addr+len) must be RAM above the reserved area. */
 static int loader__check_range(struct vm *vm, struct image *img, const char *what,
@@ -237,7 +237,7 @@ int loader__open(struct vm *vm, const struct vm_config *cfg, struct image *img)
 	*img = (struct image) { .path = cfg->image, .fd = -1,
 				.err = cfg->err, .err_len = cfg->err_len };
 	if (!cfg->image) {
-		vm__errf(cfg->err, cfg->err_len, "no guest image given");
+		errf__set(cfg->err, cfg->err_len, "no guest image given");
 		return -EINVAL;
 	}
 	r = loader__map(img);

@@ -57,6 +57,24 @@ typedef void (*vm_print_fn)(void *out, const char *fmt, ...);
  * every PT_LOAD p_vaddr = vaddr_base + p_paddr (0 when !vaddr_valid).
  */
 #define VM_CORE_NOTE_MAX	8192
+
+/* One range of guest RAM a core holds: [gpa, gpa + size). */
+struct vm_core_range {
+	uint64_t gpa, size;
+};
+
+/*
+ * Guest RAM as the core_layout hook reads it: the launcher's own VM or
+ * one another VMM runs (user/attach/), in ranges (gpa order, apart).
+ */
+struct vm_core_mem {
+	void *ctx;
+	/* [gpa, gpa + len) inside one range into buf: 0, or -EFAULT. */
+	int (*read)(void *ctx, uint64_t gpa, void *buf, uint64_t len);
+	int nr_ranges;
+	const struct vm_core_range *ranges;
+};
+
 struct vm_core_layout {
 	bool vaddr_valid;
 	uint64_t vaddr_base;
@@ -125,9 +143,10 @@ struct vm_machine {
 	void (*devices_restored)(struct vm *vm);
 	/*
 	 * Optional: a core's layout (above), every vCPU held; @sregs is
-	 * vCPU 0's. NULL: p_vaddr 0 (unknown) and no note.
+	 * vCPU 0's, @mem the VM's RAM. NULL: p_vaddr 0 (unknown) and no
+	 * note. Only reads @mem (a foreign VM's core calls the Linux kind's).
 	 */
-	void (*core_layout)(struct vm *vm, const struct kvm_sregs *sregs,
+	void (*core_layout)(const struct vm_core_mem *mem, const struct kvm_sregs *sregs,
 			    struct vm_core_layout *l);
 	/* Optional: undo open, init and load (any subset of them ran). */
 	void (*destroy)(struct vm *vm);

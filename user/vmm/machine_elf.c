@@ -29,7 +29,7 @@ static int elf__open(struct vm *vm, const struct vm_config *cfg)
 	int r;
 
 	if (!img) {
-		vm__errf(cfg->err, cfg->err_len, "out of memory");
+		errf__set(cfg->err, cfg->err_len, "out of memory");
 		return -ENOMEM;
 	}
 	r = loader__open(vm, cfg, img);
@@ -155,10 +155,10 @@ static void elf__describe(struct vm *vm, vm_print_fn print, void *out)
 }
 
 /* The page tables the VMM built map all RAM 1:1 (vm.h): identity p_vaddr. */
-static void elf__core_layout(struct vm *vm, const struct kvm_sregs *sregs,
+static void elf__core_layout(const struct vm_core_mem *mem, const struct kvm_sregs *sregs,
 			     struct vm_core_layout *l)
 {
-	(void)vm;
+	(void)mem;
 	(void)sregs;
 	l->vaddr_valid = true;
 	l->vaddr_base = 0;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <sys/types.h>
 
+#include "user/lib/errf.h"
 #include "user/vmm/guest_debug.h"
 #include "user/vmm/machine.h"
 #include "user/vmm/vm.h"
@@ -193,8 +194,5 @@ int vm__regions(struct vm *vm, struct vm_region *r);
 /* vcpu.c */
 int vcpu__start(struct vcpu *vcpu);
 
-/* Formats a one-line error into err (may be NULL). */
-void vm__errf(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif /* KVMDBG_USER_VM_PRIV_H */

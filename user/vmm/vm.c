@@ -15,17 +15,6 @@
 #include "user/vmm/kvmdbg_mod.h"
 #include "user/vmm/vm-priv.h"
 
-void vm__errf(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
 uint64_t vm__stack_size(int nr_cpus)
 {
 	uint64_t sz = (VM_RESERVED_END - GPA_STACKS) / (nr_cpus > 0 ? nr_cpus : 1);
@@ -87,7 +76,7 @@ static int vm__check_mem(const struct vm_config *cfg, int nr_cpus, uint64_t mem)
 {
 	if (mem % PAGE_SIZE || mem < VM_MEM_MIN || mem > VM_MEM_MAX ||
 	    mem <= vm__reserved_end(nr_cpus)) {
-		vm__errf(cfg->err, cfg->err_len,
+		errf__set(cfg->err, cfg->err_len,
 			 "memory size %#llx: must be a multiple of 4K between 2M and 64G, above the %#llx bytes the VMM reserves",
 			 (unsigned long long)mem,
 			 (unsigned long long)vm__reserved_end(nr_cpus));
@@ -140,7 +129,7 @@ static int vm__alloc_ram(struct vm *vm, const struct vm_config *cfg)
 		int e = errno;
 
 		vm->mem = NULL;
-		vm__errf(cfg->err, cfg->err_len, "cannot allocate %llu bytes of guest RAM: %s",
+		errf__set(cfg->err, cfg->err_len, "cannot allocate %llu bytes of guest RAM: %s",
 			 (unsigned long long)vm->mem_size, strerror(e));
 		return -e;
 	}
@@ -175,7 +164,7 @@ static int vm__create_vcpus(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 fail:
 	r = errno;
-	vm__errf(cfg->err, cfg->err_len, "cannot create vCPUs: %s", strerror(r));
+	errf__set(cfg->err, cfg->err_len, "cannot create vCPUs: %s", strerror(r));
 	return -r;
 }
 
@@ -190,7 +179,7 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	if (r < 0)
 		return r;
 	if (vm->nr_vcpus > kvm__max_cpus(vm->kvm_fd)) {
-		vm__errf(cfg->err, cfg->err_len, "%d vCPUs requested; KVM allows 1 to %d",
+		errf__set(cfg->err, cfg->err_len, "%d vCPUs requested; KVM allows 1 to %d",
 			 vm->nr_vcpus, kvm__max_cpus(vm->kvm_fd));
 		return -EINVAL;
 	}
@@ -199,7 +188,7 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		r = errno;
-		vm__errf(cfg->err, cfg->err_len, "KVM_CREATE_VM failed: %s", strerror(r));
+		errf__set(cfg->err, cfg->err_len, "KVM_CREATE_VM failed: %s", strerror(r));
 		return -r;
 	}
 	/* No session: the userspace path, which gives the same results. */
@@ -240,13 +229,13 @@ int vm__create(const struct vm_config *cfg, struct vm **out)
 	int r;
 
 	if (nr_cpus < 1) {
-		vm__errf(cfg->err, cfg->err_len, "%d vCPUs requested; need at least 1",
+		errf__set(cfg->err, cfg->err_len, "%d vCPUs requested; need at least 1",
 			 nr_cpus);
 		return -EINVAL;
 	}
 	vm = vm__alloc(cfg, nr_cpus);
 	if (!vm) {
-		vm__errf(cfg->err, cfg->err_len, "out of memory");
+		errf__set(cfg->err, cfg->err_len, "out of memory");
 		return -ENOMEM;
 	}
 	vm->mem_size = cfg->mem_size ? cfg->mem_size : VM_MEM_DEFAULT;
