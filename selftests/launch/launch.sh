@@ -567,7 +567,7 @@ if $have_kvm; then
 	readelf -n -l -W "$TMP/cores/s.core" >"$TMP/readelf" 2>&1
 	if [ "$(grep -c NT_PRSTATUS "$TMP/readelf")" = 1 ] &&
 		[ "$(grep -c '^  LOAD ' "$TMP/readelf")" = 1 ] &&
-		grep -q '^  LOAD  *0x0*1000 0x0* 0x0* 0x0*4000000 0x0*4000000 RWE 0x1000$' "$TMP/readelf"; then
+		grep -q '^  LOAD  *0x0*1000 0x0* 0x0* 0x0*4000000 0x0*4000000 RWE 0$' "$TMP/readelf"; then
 		ok "readelf: one NT_PRSTATUS, one PT_LOAD of all RAM at p_paddr 0"
 	else
 		not_ok "readelf: one NT_PRSTATUS, one PT_LOAD of all RAM at p_paddr 0"
@@ -616,7 +616,7 @@ core_linux() {
 	if [ "$rc" = 0 ] && [ ! -s "$TMP/out" ] &&
 		grep -qx "$L: core written to $core: 1 vCPU, $((4096 + (256 << 20))) bytes ([0-9]* sparse), VMCOREINFO found at $note_gpa (by $how)" "$TMP/err" &&
 		grep -q "^  VMCOREINFO  *0x00000039	" "$TMP/readelf" &&
-		grep -q "^  LOAD  *0x0*1000 $vaddr 0x0* 0x0*10000000 0x0*10000000 RWE 0x1000$" "$TMP/readelf"; then
+		grep -q "^  LOAD  *0x0*1000 $vaddr 0x0* 0x0*10000000 0x0*10000000 RWE 0$" "$TMP/readelf"; then
 		ok "$desc"
 	else
 		not_ok "$desc"

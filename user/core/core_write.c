@@ -257,10 +257,40 @@ static int64_t write_ram(struct core_job *j)
 	return (int64_t)written;
 }
 
+/*
+ * The RAM range that holds the kind's kernel-image segment whole (its
+ * p_offset points into that range's bytes), or -1: no such segment.
+ */
+static int text_range(const struct core_job *j)
+{
+	const struct core_source *src = j->src;
+	const struct vm_core_layout *l = j->l;
+
+	for (int i = 0; l->text_size && i < src->nr_ranges; i++)
+		if (l->text_paddr >= src->ranges[i].gpa &&
+		    l->text_paddr + l->text_size <= src->ranges[i].gpa + src->ranges[i].size)
+			return i;
+	return -1;
+}
+
+/* PT_NOTE, a PT_LOAD per RAM range and, when the kind gives one, the kernel's. */
+static int nr_phdrs(const struct core_job *j)
+{
+	return 1 + j->src->nr_ranges + (text_range(j) >= 0);
+}
+
+/*
+ * p_align 0 on a PT_LOAD, as Linux's /proc/vmcore and QEMU's
+ * dump-guest-memory write it: crash(8) takes a core whose first PT_LOAD
+ * has a page-aligned p_offset and a non-zero p_align for a netdump one
+ * and then ignores VMCOREINFO's KERNELOFFSET (no KASLR relocation: it
+ * fails at once reading page_offset_base at its link address).
+ */
 static void headers(struct core_job *j, Elf64_Ehdr *e, Elf64_Phdr *ph)
 {
 	const struct core_source *src = j->src;
 	uint64_t base = j->l->vaddr_valid ? j->l->vaddr_base : 0;
+	int t;
 
 	memset(e, 0, sizeof(*e));
 	memcpy(e->e_ident, ELFMAG, SELFMAG);
@@ -274,7 +304,7 @@ static void headers(struct core_job *j, Elf64_Ehdr *e, Elf64_Phdr *ph)
 	e->e_phoff = sizeof(*e);
 	e->e_ehsize = sizeof(*e);
 	e->e_phentsize = sizeof(*ph);
-	e->e_phnum = 1 + src->nr_ranges;
+	e->e_phnum = nr_phdrs(j);
 	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE,
 			      .p_offset = sizeof(*e) + e->e_phnum * sizeof(*ph),
 			      .p_filesz = j->notes.len, .p_align = 4 };
@@ -284,17 +314,23 @@ static void headers(struct core_job *j, Elf64_Ehdr *e, Elf64_Phdr *ph)
 		ph[1 + i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
 					  .p_offset = j->offset[i], .p_paddr = rg->gpa,
 					  .p_vaddr = j->l->vaddr_valid ? base + rg->gpa : 0,
-					  .p_filesz = rg->size, .p_memsz = rg->size,
-					  .p_align = CORE_PAGE };
+					  .p_filesz = rg->size, .p_memsz = rg->size };
 	}
+	/* The kernel image's mapping of RAM: its bytes are its range's. */
+	t = text_range(j);
+	if (t >= 0)
+		ph[1 + src->nr_ranges] = (Elf64_Phdr){
+			.p_type = PT_LOAD, .p_flags = PF_R | PF_W | PF_X,
+			.p_offset = j->offset[t] + (j->l->text_paddr - src->ranges[t].gpa),
+			.p_paddr = j->l->text_paddr, .p_vaddr = j->l->text_vaddr,
+			.p_filesz = j->l->text_size, .p_memsz = j->l->text_size };
 }
 
 /* Each range's data at the next page after the last; the file's end. */
 static uint64_t job__offsets(struct core_job *j)
 {
 	const struct core_source *src = j->src;
-	uint64_t off = sizeof(Elf64_Ehdr) + (1 + src->nr_ranges) * sizeof(Elf64_Phdr) +
-		       j->notes.len;
+	uint64_t off = sizeof(Elf64_Ehdr) + nr_phdrs(j) * sizeof(Elf64_Phdr) + j->notes.len;
 
 	for (int i = 0; i < src->nr_ranges; i++) {
 		off = (off + CORE_PAGE - 1) & ~(CORE_PAGE - 1);
@@ -322,12 +358,12 @@ static int job__write(void *arg)
 	n = write_ram(j);
 	if (n < 0)
 		return (int)n;
-	ph = calloc(1 + src->nr_ranges, sizeof(*ph));
+	ph = calloc(nr_phdrs(j), sizeof(*ph));
 	if (!ph)
 		return -ENOMEM;
 	headers(j, &e, ph);
 	r = afile__pwrite(j->fd, &e, sizeof(e), 0);
-	r = r ? r : afile__pwrite(j->fd, ph, (1 + src->nr_ranges) * sizeof(*ph), sizeof(e));
+	r = r ? r : afile__pwrite(j->fd, ph, e.e_phnum * sizeof(*ph), sizeof(e));
 	r = r ? r : afile__pwrite(j->fd, j->notes.p, j->notes.len, ph[0].p_offset);
 	free(ph);
 	if (!r && ftruncate(j->fd, end))

@@ -10,10 +10,13 @@
  * Without: the note is found by scanning RAM for its page-aligned header,
  * and the direct map is the lowest 1 GiB-aligned kernel address vCPU 0's
  * page tables map to guest-physical 0 (KASLR aligns page_offset_base so).
+ * From the note's _stext and phys_base: the kernel image's PT_LOAD.
  */
+#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "user/core/core.h"
@@ -24,6 +27,8 @@
 #define KERNEL_HALF	0xffff800000000000ULL
 #define GIB		(1ULL << 30)
 #define PML4_SPAN	(1ULL << 39)
+#define START_KERNEL_MAP	0xffffffff80000000ULL
+#define KERNEL_IMAGE_MAX	GIB	/* x86-64's KERNEL_IMAGE_SIZE with KASLR */
 
 static int read_phys(void *ctx, uint64_t gpa, void *buf, unsigned int size)
 {
@@ -97,6 +102,57 @@ static bool direct_map(const struct vm_core_mem *m, const struct kvm_sregs *s,
 	return false;
 }
 
+/*
+ * The number after KEY= in the note's text (VMCOREINFO's lines are
+ * "KEY=VALUE\n": SYMBOL()s in hex, NUMBER()s in signed decimal).
+ */
+static bool note_value(const struct vm_core_layout *l, const char *key, int base,
+		       int64_t *val)
+{
+	static const size_t text_off = sizeof(Elf64_Nhdr) + 12;	/* "VMCOREINFO" */
+	size_t klen = strlen(key), len = l->note_len - text_off;
+	const char *t = (const char *)l->note + text_off, *end = t + len;
+	char num[32];
+
+	for (const char *p = t; p + klen < end; p++) {
+		if ((p != t && p[-1] != '\n') || memcmp(p, key, klen))
+			continue;
+		len = 0;
+		for (p += klen; p < end && *p != '\n' && len < sizeof(num) - 1; p++)
+			num[len++] = *p;
+		num[len] = 0;
+		*val = base == 16 ? (int64_t)strtoull(num, NULL, 16) : strtoll(num, NULL, 10);
+		return len != 0;
+	}
+	return false;
+}
+
+/*
+ * The kernel image's mapping (__START_KERNEL_map + phys_base), from _stext
+ * on as far as vCPU 0's page tables map it so: drgn reads the kernel's
+ * variables (init_task, swapper_pg_dir) through such a PT_LOAD, as a kdump
+ * vmcore has; without one it has no way to its page tables. A core
+ * without _stext or phys_base in VMCOREINFO gets none.
+ */
+static void kernel_text(const struct vm_core_mem *m, const struct kvm_sregs *s,
+			struct vm_core_layout *l)
+{
+	int64_t stext, phys_base;
+	uint64_t gpa, va;
+
+	if (!note_value(l, "SYMBOL(_stext)=", 16, &stext) ||
+	    !note_value(l, "NUMBER(phys_base)=", 10, &phys_base) ||
+	    (uint64_t)stext < START_KERNEL_MAP || (stext & 4095))
+		return;
+	l->text_vaddr = (uint64_t)stext;
+	l->text_paddr = (uint64_t)stext - START_KERNEL_MAP + (uint64_t)phys_base;
+	for (va = l->text_vaddr; va - l->text_vaddr < KERNEL_IMAGE_MAX; va += 4096)
+		if (gva_to_gpa(m, s, va, &gpa) || gpa != l->text_paddr + (va - l->text_vaddr) ||
+		    core_mem__avail(m, gpa) < 4096)
+			break;
+	l->text_size = va - l->text_vaddr;
+}
+
 void linux__core_layout(const struct vm_core_mem *m, const struct kvm_sregs *sregs,
 			struct vm_core_layout *l)
 {
@@ -115,4 +171,6 @@ void linux__core_layout(const struct vm_core_mem *m, const struct kvm_sregs *sre
 	l->note_len = core__read_vmcoreinfo(m, (uint64_t)gpa, l->note);
 	l->note_gpa = (uint64_t)gpa;
 	snprintf(l->what, sizeof(l->what), "found at %#" PRIx64 " (by %s)", l->note_gpa, how);
+	if (l->vaddr_valid)
+		kernel_text(m, sregs, l);
 }

@@ -86,6 +86,12 @@ struct vm_core_layout {
 	uint8_t note[VM_CORE_NOTE_MAX];
 	uint32_t note_len;
 	uint64_t note_gpa;
+	/*
+	 * out: a second PT_LOAD for the kernel image's own mapping of RAM
+	 * (Linux: __START_KERNEL_map + phys_base), as a kdump vmcore has;
+	 * text_size 0 for none
+	 */
+	uint64_t text_vaddr, text_paddr, text_size;
 	/* out: one line for the summary, e.g. "VMCOREINFO at 0x... (scan)" */
 	char what[160];
 };
