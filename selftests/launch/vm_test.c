@@ -19,6 +19,7 @@
 
 #include "kselftest_harness.h"
 #include "user/vmm/guest_debug.h"
+#include "user/vmm/ram_scan.h"
 #include "user/vmm/vm.h"
 
 #define SPIN_LOAD	0x100000ULL
@@ -547,6 +548,55 @@ TEST(gpa_to_hva_checks_bounds)
 	EXPECT_EQ(NULL, vm__gpa_to_hva(vm, 4 << 20, 1));
 	EXPECT_EQ(NULL, vm__gpa_to_hva(vm, UINT64_MAX, 2));
 	EXPECT_EQ(0, memcmp(spin_guest_start, vm__gpa_to_hva(vm, SPIN_LOAD, 16), 16));
+	vm__destroy(vm);
+}
+
+/*
+ * vm__ram_touched(): a page never touched is known zero; a page written,
+ * the loaded image, and a page mapped from a file (not yet faulted in)
+ * may hold data. Each in its own 2 MiB region, so a transparent huge page
+ * behind one does not decide for another.
+ */
+TEST(ram_scan_tells_untouched_pages)
+{
+	char path[] = "/tmp/kvmdbg-spin-XXXXXX", err[256];
+	char file[] = "/tmp/kvmdbg-ramscan-XXXXXX";
+	struct vm_config cfg = {
+		.image = path, .flat = true, .load_addr = SPIN_LOAD,
+		.mem_size = 8 << 20, .console_fd = 1, .err = err, .err_len = sizeof(err),
+	};
+	struct vm_ram_scan scan;
+	bool maybe[4];
+	struct vm *vm;
+	int fd;
+
+	REQUIRE_KVM();
+	write_spin_guest(_metadata, path);
+	ASSERT_EQ(0, vm__create(&cfg, &vm)) TH_LOG("%s", err);
+	unlink(path);
+	fd = mkstemp(file);
+	ASSERT_LE(0, fd);
+	unlink(file);
+	ASSERT_EQ(0, ftruncate(fd, 0x1000));
+	ASSERT_EQ(0, vm__map_file(vm, 0x700000, 0x1000, fd, 0));
+	close(fd);
+	memset(vm__gpa_to_hva(vm, 0x600000, 0x1000), 0x5a, 0x1000);
+
+	vm__ram_scan_open(vm, &scan);
+	memset(maybe, 1, sizeof(maybe));
+	vm__ram_touched(&scan, 0x480000, 1, &maybe[0]);
+	vm__ram_touched(&scan, 0x600000, 1, &maybe[1]);
+	vm__ram_touched(&scan, 0x700000, 1, &maybe[2]);
+	vm__ram_touched(&scan, SPIN_LOAD, 1, &maybe[3]);
+	EXPECT_FALSE(maybe[0]);
+	EXPECT_TRUE(maybe[1]);
+	EXPECT_TRUE(maybe[2]);
+	EXPECT_TRUE(maybe[3]);
+	/* Outside RAM nothing is decided: maybe[] stays as the caller set it. */
+	maybe[0] = true;
+	vm__ram_touched(&scan, 8 << 20, 1, &maybe[0]);
+	EXPECT_TRUE(maybe[0]);
+	vm__ram_scan_close(&scan);
 	vm__destroy(vm);
 }
 

@@ -14,111 +14,15 @@
 #include <unistd.h>
 
 #include "user/core/core.h"
+#include "user/vmm/ram_scan.h"
 #include "user/vmm/vcpu_state.h"
 #include "user/vmm/vm.h"
-
-/*
- * Which pages of RAM can hold data. /proc/self/pagemap marks the anonymous
- * pages never touched (neither present nor swapped): those are zero and
- * are not read, so the scan does not fault in every untouched page (the
- * first dump of a 256 MiB guest that touched 32 MiB spent ~40 ms there).
- * A file mapping (RAM resumed from a snapshot) has no entry for a page
- * not yet faulted in, so every range /proc/self/maps shows backed by a
- * file is read page by page. Without either file every page is read.
- */
-#define PM_PRESENT	(1ULL << 63)
-#define PM_SWAPPED	(1ULL << 62)
-#define SCAN_PAGES	512
-
-struct ram_scan {
-	const uint8_t *mem;
-	int pm;			/* /proc/self/pagemap, or -1 */
-	uintptr_t (*file)[2];	/* file-backed [lo, hi) in RAM, ascending */
-	size_t nr_file, next;
-	uint64_t ent[SCAN_PAGES];
-	uint64_t ent_gpa;	/* first gpa of ent[], or UINT64_MAX */
-};
-
-static int scan__files(struct ram_scan *s, uint64_t size)
-{
-	uintptr_t lo, hi, base = (uintptr_t)s->mem, end = base + size;
-	unsigned long inode;
-	char line[512];
-	FILE *f = fopen("/proc/self/maps", "re");
-	size_t cap = 0;
-	int r = 0;
-
-	if (!f)
-		return -errno;
-	while (!r && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " %*s %*s %*s %lu", &lo, &hi,
-			   &inode) != 3 || !inode || hi <= base || lo >= end)
-			continue;
-		if (s->nr_file == cap) {
-			void *p = realloc(s->file, (cap ? 2 * cap : 16) * sizeof(*s->file));
-
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			s->file = p;
-			cap = cap ? 2 * cap : 16;
-		}
-		s->file[s->nr_file][0] = lo;
-		s->file[s->nr_file++][1] = hi;
-	}
-	fclose(f);
-	return r;
-}
-
-static void scan__open(struct ram_scan *s, const uint8_t *mem, uint64_t size)
-{
-	*s = (struct ram_scan){ .mem = mem, .ent_gpa = UINT64_MAX,
-				.pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC) };
-	if (s->pm >= 0 && scan__files(s, size)) {
-		close(s->pm);
-		s->pm = -1;
-	}
-}
-
-static void scan__close(struct ram_scan *s)
-{
-	if (s->pm >= 0)
-		close(s->pm);
-	free(s->file);
-}
-
-/* The page at @gpa may hold data (gpa ascending from call to call). */
-static bool scan__maybe(struct ram_scan *s, uint64_t gpa)
-{
-	uintptr_t hva = (uintptr_t)s->mem + gpa;
-	uint64_t i = (gpa / CORE_PAGE) % SCAN_PAGES;
-
-	if (s->pm < 0)
-		return true;
-	while (s->next < s->nr_file && s->file[s->next][1] <= hva)
-		s->next++;
-	if (s->next < s->nr_file && s->file[s->next][0] <= hva)
-		return true;
-	if (s->ent_gpa != gpa - i * CORE_PAGE) {
-		s->ent_gpa = gpa - i * CORE_PAGE;
-		/* What a short read leaves out counts as present: read from RAM. */
-		memset(s->ent, 0xff, sizeof(s->ent));
-		if (pread(s->pm, s->ent, sizeof(s->ent), (hva / CORE_PAGE - i) * 8) < 0) {
-			close(s->pm);
-			s->pm = -1;
-			return true;
-		}
-	}
-	return s->ent[i] & (PM_PRESENT | PM_SWAPPED);
-}
-
 
 struct vsrc {
 	struct vm *vm;
 	bool stopped;
 	struct vm_core_range ram;
-	struct ram_scan scan;
+	struct vm_ram_scan scan;
 };
 
 static int vsrc__hold(void *ctx)
@@ -214,10 +118,7 @@ static void vsrc__layout(void *ctx, const struct kvmdbg_vcpu_state *st,
 
 static void vsrc__touched(void *ctx, uint64_t gpa, uint64_t n, bool *maybe)
 {
-	struct vsrc *v = ctx;
-
-	for (uint64_t i = 0; i < n; i++)
-		maybe[i] = scan__maybe(&v->scan, gpa + i * CORE_PAGE);
+	vm__ram_touched(&((struct vsrc *)ctx)->scan, gpa, n, maybe);
 }
 
 static const struct core_source_ops vsrc_ops = {
@@ -239,8 +140,8 @@ int core__write(struct vm *vm, const char *path, const struct core_opts *o,
 				   .nr_ranges = 1, .ranges = &v.ram };
 	int r;
 
-	scan__open(&v.scan, vm__gpa_to_hva(vm, 0, v.ram.size), v.ram.size);
+	vm__ram_scan_open(vm, &v.scan);
 	r = core__write_from(&src, path, o, res, err, err_len);
-	scan__close(&v.scan);
+	vm__ram_scan_close(&v.scan);
 	return r;
 }

@@ -22,6 +22,7 @@
 #include "user/lib/atomic_file.h"
 #include "user/lib/growbuf.h"
 #include "user/snapshot/snapshot.h"
+#include "user/vmm/ram_scan.h"
 
 struct runs {
 	struct snap_run *v;
@@ -126,19 +127,13 @@ static int scan__ram(const struct snapshot_source *src, uint8_t *buf, struct run
 }
 
 /*
- * The launcher's own VM as a source. /proc/self/pagemap says which pages
- * of our anonymous RAM were never touched (neither present nor swapped):
- * those are zero and need not be read, which keeps a 64 GiB guest that
- * touched little cheap to scan. Pages still mapped from a snapshot file
- * are always read.
+ * The launcher's own VM as a source. Pages never touched are zero and not
+ * read (user/vmm/ram_scan.h), which keeps a 64 GiB guest that touched
+ * little cheap to scan.
  */
-#define PM_PRESENT	(1ULL << 63)
-#define PM_SWAPPED	(1ULL << 62)
-
 struct vm_source {
 	struct vm *vm;
-	const struct snapshot *from;
-	int pm;			/* /proc/self/pagemap, or -1: read every page */
+	struct vm_ram_scan scan;
 	struct snap_slot ram;
 };
 
@@ -176,15 +171,7 @@ static const uint8_t *vm_source__ram(void *ctx, uint64_t gpa, uint64_t len,
 
 static void vm_source__touched(void *ctx, uint64_t gpa, uint64_t n, bool *maybe)
 {
-	struct vm_source *vs = ctx;
-	uint64_t ent[CHUNK_PAGES];
-	uintptr_t hva = (uintptr_t)vm__gpa_to_hva(vs->vm, gpa, n * SNAP_PAGE);
-
-	if (vs->pm < 0 || !hva || (vs->from && snapshot__maps(vs->from, gpa, n * SNAP_PAGE)) ||
-	    pread(vs->pm, ent, n * 8, hva / SNAP_PAGE * 8) != (ssize_t)(n * 8))
-		return;
-	for (uint64_t i = 0; i < n; i++)
-		maybe[i] = ent[i] & (PM_PRESENT | PM_SWAPPED);
+	vm__ram_touched(&((struct vm_source *)ctx)->scan, gpa, n, maybe);
 }
 
 static const struct snapshot_source_ops vm_source_ops = {
@@ -572,8 +559,7 @@ int snapshot__write(struct vm *vm, const char *path,
 		    const struct snapshot_meta *m, char *err, size_t err_len)
 {
 	struct vm_source vs = {
-		.vm = vm, .from = m->from,
-		.pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC),
+		.vm = vm,
 		.ram = { .gpa = 0, .size = vm__mem_size(vm) },
 	};
 	struct snapshot_source src = {
@@ -587,12 +573,10 @@ int snapshot__write(struct vm *vm, const char *path,
 		if (err)
 			snprintf(err, err_len, "snapshot %s: refused: the VM is %s", path,
 				 "a resumed snapshot of another VMM's VM, without the state KVM refuses to another process and without that VMM's devices");
-		if (vs.pm >= 0)
-			close(vs.pm);
 		return -EPERM;
 	}
+	vm__ram_scan_open(vm, &vs.scan);
 	r = snapshot__write_from(&src, path, m, NULL, err, err_len);
-	if (vs.pm >= 0)
-		close(vs.pm);
+	vm__ram_scan_close(&vs.scan);
 	return r;
 }
