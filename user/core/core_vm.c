@@ -6,12 +6,9 @@
  * the layout from its kind's core_layout hook.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "user/core/core.h"
 #include "user/vmm/ram_scan.h"
