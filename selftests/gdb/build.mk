@@ -8,7 +8,7 @@ GDB_HELPERS_TEST := $(O)/selftests/gdb/helpers_test
 ALL		+= $(GDB_HELPERS_TEST)
 
 $(GDB_HELPERS_TEST): user/debug/x86_regs.c user/debug/x86_pagewalk.c user/lib/x86_debugreg.c \
-	user/debug/debug_swbp.c
+	user/debug/debug_swbp.c user/linux/linux_core.c user/core/core_vmcoreinfo.c user/lib/elf.c
 
 # Test guests of our own, built like examples/guests (same flags, start.S
 # and lib.c): $(O)/selftests/gdb/<name>.elf from selftests/gdb/guests/.

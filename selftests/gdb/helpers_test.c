@@ -796,4 +796,70 @@ TEST(layout_linux_structures_exact)
 	EXPECT_STREQ("", owner(&l, 0x20000, 1));
 }
 
+/* ---- the Linux core layout's direct map, over a fake guest memory ---- */
+
+static int fake_core_read(void *ctx, uint64_t gpa, void *buf, uint64_t len)
+{
+	struct fake *f = ctx;
+
+	if (gpa + len > FAKE_MEM || gpa + len < gpa)
+		return -EFAULT;
+	memcpy(buf, f->mem + gpa, len);
+	return 0;
+}
+
+/*
+ * The direct map is the lowest 1 GiB-aligned kernel address mapping gpa
+ * 0: with 4-level paging above 0xffff8000_00000000, with 5-level (LA57)
+ * above 0xff000000_00000000. A 1 GiB page of gpa 0 at a lower user
+ * address and one at a higher kernel address are decoys.
+ */
+TEST(linux_core_direct_map_four_and_five_level)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct vm_core_range ram = { .gpa = 0, .size = FAKE_MEM };
+	struct vm_core_mem m = { .ctx = f, .read = fake_core_read, .nr_ranges = 1,
+				 .ranges = &ram };
+	struct kvm_sregs s = { .cr0 = 0x80000011, .cr3 = 0x1000, .cr4 = 0x20,
+			       .efer = 0x500 };
+	struct vm_core_layout *l = calloc(1, sizeof(*l));
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, l);
+	/* 4-level: PML4 0x1000; PML4[0] and PML4[0x1a0] -> PDPT 0x2000
+	 * (1 GiB page of gpa 0 in PDPT[3]); PML4[0x1ff] -> PDPT 0x3000
+	 * (gpa 0 in its last entry).
+	 */
+	put64(f, 0x1000, 0, 0x2000 | P | RW);
+	put64(f, 0x1000, 0x1a0, 0x2000 | P | RW);
+	put64(f, 0x1000, 0x1ff, 0x3000 | P | RW);
+	put64(f, 0x2000, 3, 0 | P | RW | PS);
+	put64(f, 0x3000, 0x1ff, 0 | P | RW | PS);
+	linux__core_layout(&m, &s, l);
+	EXPECT_TRUE(l->vaddr_valid);
+	EXPECT_EQ(0xffffd000c0000000ull, l->vaddr_base);
+
+	/* 5-level: PML5 0x5000; PML5[0x111] -> PML4 0x6000, whose [2] ->
+	 * PDPT 0x2000; PML5[0x1fe] -> PML4 0x1000 (the decoys above, higher).
+	 */
+	memset(l, 0, sizeof(*l));
+	s.cr4 |= 1 << 12;
+	s.cr3 = 0x5000;
+	put64(f, 0x5000, 0x111, 0x6000 | P | RW);
+	put64(f, 0x5000, 0x1fe, 0x1000 | P | RW);
+	put64(f, 0x6000, 2, 0x2000 | P | RW);
+	linux__core_layout(&m, &s, l);
+	EXPECT_TRUE(l->vaddr_valid);
+	EXPECT_EQ(0xff110100c0000000ull, l->vaddr_base);
+
+	/* Nothing maps gpa 0 in the kernel half: no direct map. */
+	memset(l, 0, sizeof(*l));
+	put64(f, 0x5000, 0x111, 0);
+	put64(f, 0x5000, 0x1fe, 0);
+	linux__core_layout(&m, &s, l);
+	EXPECT_FALSE(l->vaddr_valid);
+	free(l);
+	free(f);
+}
+
 TEST_HARNESS_MAIN

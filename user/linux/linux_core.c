@@ -25,6 +25,9 @@
 #include "user/linux/linux-priv.h"
 
 #define KERNEL_HALF	0xffff800000000000ULL
+#define KERNEL_HALF_LA57	0xff00000000000000ULL
+#define CR4_LA57	(1ULL << 12)
+#define PML5_SPAN	(1ULL << 48)
 #define GIB		(1ULL << 30)
 #define PML4_SPAN	(1ULL << 39)
 #define START_KERNEL_MAP	0xffffffff80000000ULL
@@ -80,24 +83,33 @@ static int64_t note_by_symbol(const struct vm_core_mem *m, const struct kvm_sreg
 }
 
 /*
- * The lowest 1 GiB-aligned kernel address that maps gpa 0; a PML4 entry
- * that is not present skips its 512 GiB (a guest without a direct map,
- * e.g. a foreign VM's bare-metal guest, costs 256 walks, not 2^17).
+ * The lowest 1 GiB-aligned kernel address that maps gpa 0; a PML5 or PML4
+ * entry that is not present skips its 256 TiB or 512 GiB (a guest without
+ * a direct map, e.g. a foreign VM's bare-metal guest, costs 256 walks,
+ * not 2^17). With 5-level paging (CR4.LA57, as QEMU's -cpu max and host
+ * guests on newer CPUs boot) the kernel half starts at 0xff00...: the
+ * direct map is at 0xff11... before KASLR.
  */
 static bool direct_map(const struct vm_core_mem *m, const struct kvm_sregs *s,
 		       struct vm_core_layout *l)
 {
+	uint64_t lo = s->cr4 & CR4_LA57 ? KERNEL_HALF_LA57 : KERNEL_HALF;
 	struct x86_walk w;
 
 	if (l->symbols && l->have_slide &&
 	    !read_sym(m, s, l, "page_offset_base", &l->vaddr_base))
 		return true;
-	for (uint64_t va = KERNEL_HALF; va >= KERNEL_HALF;) {
+	for (uint64_t va = lo; va >= lo;) {
 		if (!walk(m, s, va, &w) && w.gpa == 0) {
 			l->vaddr_base = va;
 			return true;
 		}
-		va = w.levels == 4 && w.level == 4 ? (va | (PML4_SPAN - 1)) + 1 : va + GIB;
+		if (w.levels == 5 && w.level == 5)
+			va = (va | (PML5_SPAN - 1)) + 1;
+		else if (w.levels >= 4 && w.level == 4)
+			va = (va | (PML4_SPAN - 1)) + 1;
+		else
+			va += GIB;
 	}
 	return false;
 }
