@@ -11,4 +11,4 @@ make -s all
 mkdir -p build/bench
 cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -I. -O2 -g \
 	-o build/bench/stw_bench bench/stw_bench.c build/libkvmdbg-vmm.a -lpthread -lkmod -lcap
-BENCH=1 selftests/vm/run.sh | sed -n 's/^# stw_bench: \{0,1\}//p'
+BENCH=1 VM_TESTS=${VM_TESTS:-90-stw-bench} selftests/vm/run.sh | sed -n 's/^# stw_bench: \{0,1\}//p'

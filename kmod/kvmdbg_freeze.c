@@ -32,9 +32,17 @@
  *
  * A kick can be lost: in the test VM (nested SVM under QEMU TCG) a vCPU
  * was seen to stay in the guest for minutes after its signal and IPI,
- * with the caller asleep on its mutex. So the wait for a mutex spins
- * briefly (a kicked vCPU leaves within microseconds), then polls and
+ * with the caller asleep on its mutex. So the wait for a mutex polls and
  * kicks again every KVMDBG_FREEZE_REKICK_MS.
+ *
+ * The wait spins only KVMDBG_FREEZE_SPIN_NS (a kicked vCPU on real
+ * hardware leaves within a few microseconds), then sleeps between polls,
+ * and does not use mutex_lock(): its optimistic spin lasts as long as the
+ * owner is on a CPU, which a vCPU in the guest is. In the test VM a
+ * spinning waiter delayed the vCPU it waited for by milliseconds when the
+ * host was busy (the VM's CPUs are host threads: the waiter's kept
+ * competing for the host's cores with the one that had to leave the
+ * guest); bench/stw_bench.c times a spinning and a sleeping waiter.
  *
  * Every vcpu->mutex is taken in vCPU index order, killable, so a VMM
  * killed mid-call does not hang and two sessions cannot deadlock. They are
@@ -52,7 +60,9 @@
 #include "kvmdbg.h"
 
 #define KVMDBG_VCPU_FILE_PREFIX	"kvm-vcpu:"
-#define KVMDBG_FREEZE_SPIN_NS	(200 * NSEC_PER_USEC)
+#define KVMDBG_FREEZE_SPIN_NS	(10 * NSEC_PER_USEC)
+#define KVMDBG_FREEZE_POLL_MIN_US	10
+#define KVMDBG_FREEZE_POLL_MAX_US	30
 #define KVMDBG_FREEZE_REKICK_MS	10
 
 struct kvmdbg_match {
@@ -155,7 +165,8 @@ static void kvmdbg_freeze_kick(struct kvm_vcpu *vcpu, int signo)
 
 /*
  * Takes @vcpu's mutex after its kick: spins for KVMDBG_FREEZE_SPIN_NS,
- * then polls, kicking it again every KVMDBG_FREEZE_REKICK_MS.
+ * then polls with short sleeps, kicking it again every
+ * KVMDBG_FREEZE_REKICK_MS.
  * Return: 0, or -EINTR when the caller was killed while waiting.
  */
 static int kvmdbg_freeze_lock(struct kvm_vcpu *vcpu, int signo)
@@ -173,7 +184,7 @@ static int kvmdbg_freeze_lock(struct kvm_vcpu *vcpu, int signo)
 			kvmdbg_freeze_kick(vcpu, signo);
 			kicked = ktime_get();
 		}
-		usleep_range(50, 150);
+		usleep_range(KVMDBG_FREEZE_POLL_MIN_US, KVMDBG_FREEZE_POLL_MAX_US);
 	}
 	return 0;
 }
