@@ -67,6 +67,8 @@ struct debug_vcpu {
 	 */
 	bool cached;
 	bool fpu_cached;
+	/* state.regs and state.sregs alone are valid (debug_regs__core). */
+	bool core_cached;
 	struct x86_kvm_state state;
 };
 
@@ -151,6 +153,8 @@ int debug_regs__init(struct debug *d);	/* before the vCPUs run */
 void debug_regs__free(struct debug *d);
 unsigned int debug_regs__sets(void *ctx);	/* gdb_target_ops.reg_sets */
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s);
+/* Only (*s)->regs and (*s)->sregs valid: a stop's cost is ~0 ioctls. */
+int debug_regs__core(struct debug *d, int vcpu, struct x86_kvm_state **s);
 int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty);
 void debug_regs__invalidate(struct debug *d);
 int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p);

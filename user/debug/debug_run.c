@@ -57,7 +57,7 @@ static void drop_stale(struct debug *d, const bool *run)
 		struct x86_kvm_state *s;
 		uint64_t rip;
 
-		if (!run[i] || !v->has_pending || debug_regs__get(d, i, &s))
+		if (!run[i] || !v->has_pending || debug_regs__core(d, i, &s))
 			continue;
 		rip = s->regs.rip;
 		if ((v->pending.reason == GDB_STOP_SWBREAK &&
@@ -113,7 +113,7 @@ static bool step_off(struct debug *d, int vcpu, bool *run)
 	pthread_mutex_lock(&d->lock);
 	sitting = d->vcpus[vcpu].on_reported_bp;
 	pthread_mutex_unlock(&d->lock);
-	if (!sitting || debug_regs__get(d, vcpu, &s))
+	if (!sitting || debug_regs__core(d, vcpu, &s))
 		return false;
 	b = swbp__find(&d->sw, s->regs.rip);
 	slot = x86_hw__find_exec(&d->hw, s->regs.rip);

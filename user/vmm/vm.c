@@ -185,6 +185,9 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	}
 	vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 				 KVM_CAP_READONLY_MEM) > 0;
+	r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	vm->sync_regs = r > 0 && (r & VCPU_SYNC_MASK) == VCPU_SYNC_MASK &&
+			!getenv("KVMDBG_NO_SYNC_REGS");
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		r = errno;
