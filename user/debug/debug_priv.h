@@ -37,6 +37,8 @@
 #define DEBUG_WATCH_MAX		(1u << 20)
 /* How long an internal single-step (stepping over a breakpoint) may take. */
 #define DEBUG_STEP_TIMEOUT_S	10
+/* How long a step's resume spins for its stop before it sleeps. */
+#define DEBUG_STEP_SPIN_US	200
 
 /* A write watchpoint kept by page protection (see debug_bp.c). */
 struct debug_watch {
@@ -120,6 +122,7 @@ struct debug {
 	bool resumed;		/* running on the client's behalf: a stop is owed */
 	bool report_ready;	/* report waits for the gdb thread */
 	struct gdb_stop report;
+	long step_spin_ns;	/* how long a step's resume spins for its stop */
 	int step_vcpu;		/* internal single-step in progress, or -1 */
 	bool step_done;
 	bool vm_over;		/* on_vm_exit seen */

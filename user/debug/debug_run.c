@@ -68,6 +68,14 @@ static void drop_stale(struct debug *d, const bool *run)
 	}
 }
 
+static bool stepping(struct debug *d, const struct gdb_resume *r)
+{
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (r->action[i] == GDB_ACT_STEP)
+			return true;
+	return false;
+}
+
 static void run_only(struct debug *d, int vcpu, bool *run)
 {
 	for (int i = 0; i < d->nr_vcpus; i++)
@@ -211,6 +219,30 @@ static bool report_if_pending(struct debug *d, const bool *run)
 	return p >= 0;
 }
 
+/*
+ * A single step is over within microseconds. Sleeping in poll() for its
+ * report costs a wakeup of this thread from another core (tens of us in
+ * a VM, where an idle core sits in HLT), so spin a little for it first:
+ * the stop is then already there when the server loop polls. The client
+ * waits for this reply and the stepping vCPU runs on the other core, so
+ * the spin takes no CPU anyone needs; a vCPU that does not stop in time
+ * (a long instruction, HLT) is waited for in poll() as before.
+ */
+static void spin_for_report(struct debug *d)
+{
+	struct timespec t0, t;
+	long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (__atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE))
+			return;
+		__builtin_ia32_pause();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ns = (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec;
+	} while (ns < d->step_spin_ns);
+}
+
 int debug_run__resume(void *ctx, const struct gdb_resume *r)
 {
 	struct debug *d = ctx;
@@ -243,7 +275,8 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 	d->resumed = true;
 	pthread_mutex_unlock(&d->lock);
 	/* -ESRCH: the guest is over; on_vm_exit reports that. */
-	vm__resume(d->vm, run);
+	if (!vm__resume(d->vm, run) && stepping(d, r))
+		spin_for_report(d);
 out:
 	free(run);
 	return ret;
