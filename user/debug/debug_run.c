@@ -11,6 +11,7 @@
  * of that vCPU, without running anything, so no breakpoint hit is lost.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,7 +238,7 @@ static void spin_for_report(struct debug *d)
 	do {
 		if (__atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE))
 			return;
-		__builtin_ia32_pause();
+		sched_yield();	/* a thread that needs this core gets it */
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ns = (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec;
 	} while (ns < d->step_spin_ns);
