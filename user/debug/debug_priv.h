@@ -39,6 +39,8 @@
 #define DEBUG_STEP_TIMEOUT_S	10
 /* How long a step's resume spins for its stop before it sleeps. */
 #define DEBUG_STEP_SPIN_US	200
+/* Every this many steps in a row, the other vCPUs start with the step. */
+#define DEBUG_DEFER_MAX		16
 
 /* A write watchpoint kept by page protection (see debug_bp.c). */
 struct debug_watch {
@@ -123,6 +125,7 @@ struct debug {
 	bool report_ready;	/* report waits for the gdb thread */
 	struct gdb_stop report;
 	long step_spin_ns;	/* how long a step's resume spins for its stop */
+	int deferred_steps;	/* steps in a row that started the others late */
 	int step_vcpu;		/* internal single-step in progress, or -1 */
 	bool step_done;
 	bool vm_over;		/* on_vm_exit seen */

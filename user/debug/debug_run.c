@@ -69,12 +69,72 @@ static void drop_stale(struct debug *d, const bool *run)
 	}
 }
 
-static bool stepping(struct debug *d, const struct gdb_resume *r)
+/*
+ * A single step is over within microseconds. Sleeping in poll() for its
+ * report costs a wakeup of this thread from another core (tens of us in
+ * a VM, where an idle core sits in HLT), so spin a little for it first:
+ * the stop is then already there when the server loop polls. The client
+ * waits for this reply and the stepping vCPU runs on the other core, so
+ * the spin takes no CPU anyone needs; a vCPU that does not stop in time
+ * (a long instruction, HLT) is waited for in poll() as before.
+ */
+static bool spin_for_report(struct debug *d)
 {
-	for (int i = 0; i < d->nr_vcpus; i++)
-		if (r->action[i] == GDB_ACT_STEP)
+	struct timespec t0, t;
+	long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (__atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE))
 			return true;
-	return false;
+		sched_yield();	/* a thread that needs this core gets it */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ns = (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec;
+	} while (ns < d->step_spin_ns);
+	return __atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE);
+}
+
+/* The one vCPU @r steps (the others continue or stay), or -1. */
+static int stepper(struct debug *d, const struct gdb_resume *r)
+{
+	int s = -1;
+
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		if (r->action[i] != GDB_ACT_STEP)
+			continue;
+		if (s >= 0)
+			return -1;
+		s = i;
+	}
+	return s;
+}
+
+/*
+ * gdb's stepi in all-stop with scheduler-locking off is vCont;s:N;c: the
+ * others may run while N steps, and stop again with it. Start N alone and
+ * the others only if its stop is not there within the spin: a step that
+ * ends at once then costs nothing for them, at any vCPU count (they
+ * never left their parking; as if the host had not scheduled them yet).
+ * Every DEBUG_DEFER_MAX-th step in a row they start with it, so a stepped
+ * vCPU that waits for another (a spinlock) still sees it move.
+ */
+static int resume_step(struct debug *d, const bool *run, int s)
+{
+	int r;
+
+	if (++d->deferred_steps >= DEBUG_DEFER_MAX) {
+		d->deferred_steps = 0;
+		r = vm__resume(d->vm, run);
+		if (!r)
+			spin_for_report(d);
+		return r;
+	}
+	r = vm__resume_first(d->vm, run, s);
+	if (r)
+		return r;
+	if (!spin_for_report(d))
+		vm__resume_rest(d->vm);
+	return 0;
 }
 
 static void run_only(struct debug *d, int vcpu, bool *run)
@@ -220,35 +280,11 @@ static bool report_if_pending(struct debug *d, const bool *run)
 	return p >= 0;
 }
 
-/*
- * A single step is over within microseconds. Sleeping in poll() for its
- * report costs a wakeup of this thread from another core (tens of us in
- * a VM, where an idle core sits in HLT), so spin a little for it first:
- * the stop is then already there when the server loop polls. The client
- * waits for this reply and the stepping vCPU runs on the other core, so
- * the spin takes no CPU anyone needs; a vCPU that does not stop in time
- * (a long instruction, HLT) is waited for in poll() as before.
- */
-static void spin_for_report(struct debug *d)
-{
-	struct timespec t0, t;
-	long ns;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
-		if (__atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE))
-			return;
-		sched_yield();	/* a thread that needs this core gets it */
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		ns = (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec;
-	} while (ns < d->step_spin_ns);
-}
-
 int debug_run__resume(void *ctx, const struct gdb_resume *r)
 {
 	struct debug *d = ctx;
 	bool *run = calloc(d->nr_vcpus, sizeof(*run));
-	int ret = 0;
+	int ret = 0, s;
 
 	if (!run)
 		return -ENOMEM;
@@ -276,8 +312,11 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 	d->resumed = true;
 	pthread_mutex_unlock(&d->lock);
 	/* -ESRCH: the guest is over; on_vm_exit reports that. */
-	if (!vm__resume(d->vm, run) && stepping(d, r))
-		spin_for_report(d);
+	s = stepper(d, r);
+	if (s >= 0)
+		resume_step(d, run, s);
+	else
+		vm__resume(d->vm, run);
 out:
 	free(run);
 	return ret;

@@ -43,7 +43,10 @@ struct vcpu {
 	bool started;		/* thread exists (joinable) */
 	pid_t tid;
 	/* The fields below are protected by vm->lock. */
-	bool parked;		/* outside KVM_RUN, waiting for vm->wake */
+	bool parked;		/* outside KVM_RUN, waiting for wake */
+	/* Let go by vm__resume_first() but not started yet (vm__resume_rest). */
+	bool deferred;
+	pthread_cond_t wake;	/* with vm->lock: it may run, or the VM ends */
 	bool allowed;		/* debugger's run set (vm__resume) */
 	bool halted;
 	/* Last exit needs KVM_RUN to complete it (PIO/MMIO); vCPU thread only. */
@@ -83,11 +86,13 @@ struct vm {
 	/*
 	 * lock protects the run state: paused, quiesce, exiting, status,
 	 * nr_parked, nr_halted, stop_gen and every vcpu's parked / allowed /
-	 * halted. vCPU threads wait on wake for permission to run; pause,
-	 * quiesce, stop and wait sleep on changed for vCPUs to park or exit.
+	 * halted / deferred. vCPU threads wait on their own vcpu->wake for
+	 * permission to run (one thread woken per vCPU let go, not all);
+	 * pause, quiesce, stop and wait sleep on changed for vCPUs to park
+	 * or exit.
 	 */
 	pthread_mutex_t lock;
-	pthread_cond_t wake, changed;
+	pthread_cond_t changed;
 	pthread_cond_t ended;		/* vm__wait(): broadcast once, at the end */
 	bool started;
 	bool waited;
