@@ -368,6 +368,41 @@ TEST_F(spin, sync_regs_after_a_step_equal_kvm_get_regs)
 	sem_destroy(&log.stopped);
 }
 
+/*
+ * vm__resume_first(): only the first vCPU starts; the others of the run
+ * set wait for vm__resume_rest(), and never run if the world stops first.
+ */
+TEST_F(spin, resume_first_holds_the_others_until_resume_rest)
+{
+	const bool both[2] = { true, true };
+	uint64_t c1;
+
+	REQUIRE_KVM();
+	self->cfg.start_paused = true;
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	EXPECT_EQ(-EINVAL, vm__resume_first(self->vm, both, 2));
+	ASSERT_EQ(0, vm__resume_first(self->vm, both, 0));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 100));
+	EXPECT_EQ(0, *counter(self->vm, 1)) TH_LOG("vCPU 1 ran before vm__resume_rest");
+	/* Stopped before vm__resume_rest: vCPU 1 stays where it was. */
+	ASSERT_EQ(0, vm__pause(self->vm));
+	vm__resume_rest(self->vm);
+	msleep(20);
+	EXPECT_EQ(0, *counter(self->vm, 1));
+	EXPECT_EQ(SPIN_LOAD, vcpu_rip(self->vm, 1));
+	/* Not stopped: vm__resume_rest lets it go. */
+	ASSERT_EQ(0, vm__resume_first(self->vm, both, 0));
+	vm__resume_rest(self->vm);
+	ASSERT_TRUE(counter_passes(self->vm, 1, 10));
+	c1 = *counter(self->vm, 1);
+	ASSERT_EQ(0, vm__pause(self->vm));
+	EXPECT_LE(c1, *counter(self->vm, 1));
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	finish(_metadata, self->vm, self->console[0]);
+}
+
 struct mmio_log {
 	int writes;
 	bool other;		/* an MMIO exit outside vCPU 0's counter */

@@ -39,7 +39,7 @@
 #define DEBUG_STEP_TIMEOUT_S	10
 /* How long a step's resume spins for its stop before it sleeps. */
 #define DEBUG_STEP_SPIN_US	200
-/* Every this many steps in a row, the other vCPUs start with the step. */
+/* On every this many-th step, the other vCPUs start with the step. */
 #define DEBUG_DEFER_MAX		16
 
 /* A write watchpoint kept by page protection (see debug_bp.c). */
@@ -125,7 +125,7 @@ struct debug {
 	bool report_ready;	/* report waits for the gdb thread */
 	struct gdb_stop report;
 	long step_spin_ns;	/* how long a step's resume spins for its stop */
-	int deferred_steps;	/* steps in a row that started the others late */
+	int deferred_steps;	/* single steps since the others last started with one */
 	int step_vcpu;		/* internal single-step in progress, or -1 */
 	bool step_done;
 	bool vm_over;		/* on_vm_exit seen */

@@ -115,7 +115,7 @@ static int stepper(struct debug *d, const struct gdb_resume *r)
  * the others only if its stop is not there within the spin: a step that
  * ends at once then costs nothing for them, at any vCPU count (they
  * never left their parking; as if the host had not scheduled them yet).
- * Every DEBUG_DEFER_MAX-th step in a row they start with it, so a stepped
+ * On every DEBUG_DEFER_MAX-th step they start with it, so a stepped
  * vCPU that waits for another (a spinlock) still sees it move.
  */
 static int resume_step(struct debug *d, const bool *run, int s)
