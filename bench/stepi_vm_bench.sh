@@ -23,7 +23,7 @@ if grep -q ' error' "$log.fig"; then
 fi
 awk '$4 != $5' "$log.fig" | grep -v error >"$log.ok" || true
 median() { sort -n | awk '{v[NR]=$1} END {if (!NR) print 0; else print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-echo "test VM (QEMU 7.2 TCG, nested SVM) on $(nproc) CPUs, $(uname -r), $(date -u +%F); stepi 100 timed by /proc/uptime, median of 3 rounds; steps/s"
+echo "test VM (QEMU 7.2 TCG, nested SVM) on $(nproc) CPUs, $(uname -r), $(date -u +%F); stepi 50 timed by /proc/uptime, median of 2 rounds (the hook's STEPS and ROUNDS); steps/s"
 printf '%-18s %6s %10s %10s\n' path vCPUs steps/s "vs 1 vCPU"
 for p in module/spin200 module/spin0 userspace/spin200 userspace/spin0; do
 	one=$(awk -v p=$p '$1==p && $2==1 {print $3}' "$log.ok" | median)
