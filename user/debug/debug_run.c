@@ -11,8 +11,8 @@
  * of that vCPU, without running anything, so no breakpoint hit is lost.
  */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,9 +74,10 @@ static void drop_stale(struct debug *d, const bool *run)
  * report costs a wakeup of this thread from another core (tens of us in
  * a VM, where an idle core sits in HLT), so spin a little for it first:
  * the stop is then already there when the server loop polls. The client
- * waits for this reply and the stepping vCPU runs on the other core, so
- * the spin takes no CPU anyone needs; a vCPU that does not stop in time
- * (a long instruction, HLT) is waited for in poll() as before.
+ * waits for this reply, and between looks the spin yields to any thread
+ * that wants this core (the stepping vCPU, on a busy host); a vCPU that
+ * does not stop in time (a long instruction, HLT) is waited for in
+ * poll() as before.
  */
 static bool spin_for_report(struct debug *d)
 {
