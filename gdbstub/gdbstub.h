@@ -129,6 +129,12 @@ typedef void (*gdb_print_fn)(void *out, const char *fmt, ...)
 struct gdb_target_ops {
 	int (*nr_threads)(void *ctx);
 	int (*read_regs)(void *ctx, int thread, struct gdb_x86_regs *regs);
+	/*
+	 * Optional: the registers a stop reply expedites (at least rip, rsp,
+	 * rbp; the rest may stay 0), for a backend where they come cheaper
+	 * than the whole set (a single step). NULL: read_regs.
+	 */
+	int (*read_stop_regs)(void *ctx, int thread, struct gdb_x86_regs *regs);
 	int (*write_regs)(void *ctx, int thread,
 			  const struct gdb_x86_regs *regs);
 	/*

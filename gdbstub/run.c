@@ -65,7 +65,9 @@ static void reply_stop(struct gdb_stub *stub)
 	gdb_reply_printf(stub, "T%02xthread:%x;", sig, tid);
 	reply_stop_reason(stub, s);
 	memset(&regs, 0, sizeof(regs));
-	if (stub->ops->read_regs(stub->ctx, tid, &regs) == 0)
+	if ((stub->ops->read_stop_regs ?
+	     stub->ops->read_stop_regs(stub->ctx, tid, &regs) :
+	     stub->ops->read_regs(stub->ctx, tid, &regs)) == 0)
 		gdb_reply_expedited(stub, &regs);
 	if (stub->list_threads) {
 		/* lldb's QListThreadsInStopReply: saves a qfThreadInfo. */

@@ -563,6 +563,31 @@ def stepi_and_continue():
 
 
 @test
+def register_write_between_steps():
+    """a register written between two stepi is what the next step runs on and reads back after it; a hbreak set between steps stops continue, and stepping goes on after it"""
+    vm = Launcher("callchain")
+    elf = Elf(vm.elf)
+    # _start: xor %ebp,%ebp (2 bytes); call main (5 bytes) pushes entry+7.
+    out = gdb(vm, ["stepi", "p/x $rsp", "set $rsp = $rsp - 0x100",
+                   "stepi", "p/x $rsp", "p/x *(unsigned long *)$rsp",
+                   "p/x $rip", "set $rsp = $rsp + 0x100 - 8",
+                   "set *(unsigned long *)$rsp = %#x" % (elf.entry + 7),
+                   "hbreak c", "continue", "p/x $rip", "delete",
+                   "stepi", "p/x $rip", "continue"])
+    v = values(out)
+    eq(len(v), 6, "six values printed")
+    rsp0 = int(v[0], 16)
+    eq(int(v[1], 16), rsp0 - 0x100 - 8, "rsp after the call from the written rsp")
+    eq(int(v[2], 16), elf.entry + 7, "return address pushed at the written rsp")
+    eq(int(v[3], 16), elf.sym("main"), "rip after the call")
+    eq(int(v[4], 16), elf.sym("c"), "hbreak set between steps stops continue")
+    ok = int(v[5], 16) > elf.sym("c")
+    eq(ok, True, "stepi after the hbreak moves past c's first instruction")
+    has(out, "[Inferior 1 (Remote target) exited normally]", "gdb sees the exit")
+    finishes_like_reference(vm, "callchain")
+
+
+@test
 def register_write_read_back():
     """GPR, RIP, eflags and xmm writes read back; the guest runs on them"""
     vm = Launcher("callchain")

@@ -20,6 +20,7 @@
 #include "kselftest_harness.h"
 #include "user/vmm/guest_debug.h"
 #include "user/vmm/ram_scan.h"
+#include "user/vmm/vcpu_state.h"
 #include "user/vmm/vm.h"
 
 #define SPIN_LOAD	0x100000ULL
@@ -279,6 +280,128 @@ TEST_F(spin, hook_stop_stops_the_world)
 	EXPECT_EQ(1, log.shutdowns);
 	EXPECT_EQ(-ESRCH, vm__pause(self->vm));
 	sem_destroy(&log.stopped);
+}
+
+static enum vm_hook_ret stop_on_debug(void *ctx, struct vm *vm, int vcpu,
+				      struct kvm_run *run)
+{
+	(void)ctx;
+	(void)vm;
+	(void)vcpu;
+	return run->exit_reason == KVM_EXIT_DEBUG ? VM_HOOK_STOP : VM_HOOK_UNHANDLED;
+}
+
+/* vm__vcpu_regs() of parked vCPU @i equals KVM_GET_REGS/KVM_GET_SREGS. */
+static void expect_regs_as_kvm(struct __test_metadata *_metadata,
+			       struct vm *vm, int i, struct kvm_regs *regs)
+{
+	struct kvm_regs kr;
+	struct kvm_sregs sr, ksr;
+
+	ASSERT_EQ(0, vm__vcpu_regs(vm, i, regs, &sr));
+	ASSERT_EQ(0, ioctl(vm__vcpu_fd(vm, i), KVM_GET_REGS, &kr));
+	ASSERT_EQ(0, ioctl(vm__vcpu_fd(vm, i), KVM_GET_SREGS, &ksr));
+	EXPECT_EQ(kr.rip, regs->rip);
+	EXPECT_EQ(kr.rbx, regs->rbx);
+	EXPECT_EQ(0, memcmp(&kr, regs, sizeof(kr))) TH_LOG("regs differ");
+	EXPECT_EQ(0, memcmp(&ksr, &sr, sizeof(sr))) TH_LOG("sregs differ");
+}
+
+/* One single-step of vCPU 0 alone; returns once the world is stopped. */
+static void step0(struct __test_metadata *_metadata, struct vm *vm,
+		  struct stop_log *log)
+{
+	const bool run[2] = { true, false };
+
+	ASSERT_EQ(0, vm__resume(vm, run));
+	ASSERT_EQ(0, sem_wait(&log->stopped));
+	EXPECT_EQ(0, log->vcpu);
+}
+
+/*
+ * With guest debugging on, a stopped vCPU's registers come from kvm_run's
+ * sync area (KVM_CAP_SYNC_REGS): after each step they equal what
+ * KVM_GET_REGS/SREGS say, and a KVM_SET_REGS between steps (announced
+ * with vm__vcpu_regs_written) is what the next read and the next step see.
+ */
+TEST_F(spin, sync_regs_after_a_step_equal_kvm_get_regs)
+{
+	struct vm_debug_hooks hooks = {
+		.on_exit = stop_on_debug, .on_stopped = log_stopped,
+	};
+	struct stop_log log = { .vcpu = -1, .exit_status = -1 };
+	struct kvm_regs regs;
+	uint64_t rip0;
+
+	REQUIRE_KVM();
+	sem_init(&log.stopped, 0, 0);
+	self->cfg.start_paused = true;
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__add_debug_hooks(self->vm, &hooks, &log));
+	ASSERT_EQ(0, guest_debug__set_vcpu(self->vm, 0, KVM_GUESTDBG_SINGLESTEP, NULL));
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	expect_regs_as_kvm(_metadata, self->vm, 0, &regs);	/* never ran */
+	rip0 = regs.rip;
+	for (int n = 0; n < 6; n++) {		/* lea, lea, incq, outb, ... */
+		step0(_metadata, self->vm, &log);
+		expect_regs_as_kvm(_metadata, self->vm, 0, &regs);
+	}
+	EXPECT_NE(rip0, regs.rip);
+	EXPECT_EQ(SPIN_COUNTERS, regs.rbx);	/* lea (%rbx,%rdi,8) with rdi 0 */
+	/* A register write between steps: read back, then kept by the step. */
+	regs.r12 = 0x1234567890abcdefULL;
+	ASSERT_EQ(0, ioctl(vm__vcpu_fd(self->vm, 0), KVM_SET_REGS, &regs));
+	vm__vcpu_regs_written(self->vm, 0);
+	ASSERT_EQ(0, vm__vcpu_regs(self->vm, 0, &regs, NULL));
+	EXPECT_EQ(0x1234567890abcdefULL, regs.r12);
+	step0(_metadata, self->vm, &log);
+	expect_regs_as_kvm(_metadata, self->vm, 0, &regs);
+	EXPECT_EQ(0x1234567890abcdefULL, regs.r12);
+	/* Debugging off: no sync area any more, KVM_GET_REGS still agrees. */
+	ASSERT_EQ(0, guest_debug__set_vcpu(self->vm, 0, 0, NULL));
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 10));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	expect_regs_as_kvm(_metadata, self->vm, 0, &regs);
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	finish(_metadata, self->vm, self->console[0]);
+	sem_destroy(&log.stopped);
+}
+
+/*
+ * vm__resume_first(): only the first vCPU starts; the others of the run
+ * set wait for vm__resume_rest(), and never run if the world stops first.
+ */
+TEST_F(spin, resume_first_holds_the_others_until_resume_rest)
+{
+	const bool both[2] = { true, true };
+	uint64_t c1;
+
+	REQUIRE_KVM();
+	self->cfg.start_paused = true;
+	ASSERT_EQ(0, vm__create(&self->cfg, &self->vm)) TH_LOG("%s", self->err);
+	ASSERT_EQ(0, vm__start(self->vm));
+	ASSERT_EQ(0, vm__pause(self->vm));
+	EXPECT_EQ(-EINVAL, vm__resume_first(self->vm, both, 2));
+	ASSERT_EQ(0, vm__resume_first(self->vm, both, 0));
+	ASSERT_TRUE(counter_passes(self->vm, 0, 100));
+	EXPECT_EQ(0, *counter(self->vm, 1)) TH_LOG("vCPU 1 ran before vm__resume_rest");
+	/* Stopped before vm__resume_rest: vCPU 1 stays where it was. */
+	ASSERT_EQ(0, vm__pause(self->vm));
+	vm__resume_rest(self->vm);
+	msleep(20);
+	EXPECT_EQ(0, *counter(self->vm, 1));
+	EXPECT_EQ(SPIN_LOAD, vcpu_rip(self->vm, 1));
+	/* Not stopped: vm__resume_rest lets it go. */
+	ASSERT_EQ(0, vm__resume_first(self->vm, both, 0));
+	vm__resume_rest(self->vm);
+	ASSERT_TRUE(counter_passes(self->vm, 1, 10));
+	c1 = *counter(self->vm, 1);
+	ASSERT_EQ(0, vm__pause(self->vm));
+	EXPECT_LE(c1, *counter(self->vm, 1));
+	ASSERT_EQ(0, vm__resume(self->vm, NULL));
+	finish(_metadata, self->vm, self->console[0]);
 }
 
 struct mmio_log {

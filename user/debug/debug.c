@@ -70,7 +70,8 @@ void debug__report(struct debug *d, const struct gdb_stop *stop)
 	uint64_t one = 1;
 
 	d->report = *stop;
-	d->report_ready = true;
+	/* Atomic: debug_run.c's spin after a step reads it without the lock. */
+	__atomic_store_n(&d->report_ready, true, __ATOMIC_RELEASE);
 	d->resumed = false;
 	if (stop->reason == GDB_STOP_EXITED)
 		d->exit_owed = true;
@@ -155,6 +156,24 @@ static void debug__free(struct debug *d)
 	free(d);
 }
 
+/*
+ * How long a step's resume spins for the stop (debug_run.c):
+ * DEBUG_STEP_SPIN_US, or KVMDBG_STEP_SPIN_US (0 turns it off; for
+ * measuring what it saves, bench/stepi_bench.sh).
+ */
+static long step_spin_ns(void)
+{
+	const char *e = getenv("KVMDBG_STEP_SPIN_US");
+	char *end;
+	long us = e ? strtol(e, &end, 10) : DEBUG_STEP_SPIN_US;
+
+	if (e && (*end || us < 0 || us > 100000)) {
+		fprintf(stderr, "kvmdbg-launch: KVMDBG_STEP_SPIN_US=%s ignored: want 0..100000\n", e);
+		us = DEBUG_STEP_SPIN_US;
+	}
+	return us * 1000;
+}
+
 static struct debug *debug__alloc(struct vm *vm)
 {
 	struct debug *d = calloc(1, sizeof(*d));
@@ -165,6 +184,7 @@ static struct debug *debug__alloc(struct vm *vm)
 	d->vm = vm;
 	d->nr_vcpus = vm__nr_vcpus(vm);
 	d->step_vcpu = -1;
+	d->step_spin_ns = step_spin_ns();
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));

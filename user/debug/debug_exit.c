@@ -19,6 +19,7 @@
 #include <sys/ioctl.h>
 
 #include "user/debug/debug_priv.h"
+#include "user/vmm/vcpu_state.h"
 
 #define BP_VECTOR	3
 #define DB_VECTOR	1
@@ -138,6 +139,8 @@ static enum vm_hook_ret on_int3(struct debug *d, int vcpu, bool emulation)
 	struct swbp *gone;
 	uint8_t byte = 0;
 
+	/* Every path below may write RIP or events: kvm_run's copy is old. */
+	vm__vcpu_regs_written(d->vm, vcpu);
 	if (ioctl(fd, KVM_GET_REGS, &regs))
 		return VM_HOOK_UNHANDLED;
 	if (d->attached && swbp__find(&d->sw, regs.rip))

@@ -40,6 +40,22 @@ static int read_regs(void *ctx, int thread, struct gdb_x86_regs *regs)
 	return 0;
 }
 
+/* A stop reply's rip/rsp/rbp: after a step, no vCPU ioctl (debug_regs.c). */
+static int read_stop_regs(void *ctx, int thread, struct gdb_x86_regs *regs)
+{
+	struct debug *d = ctx;
+	struct x86_kvm_state *s;
+	int v = vcpu_of(d, thread), r;
+
+	if (v < 0)
+		return v;
+	r = debug_regs__core(d, v, &s);
+	if (r)
+		return r;
+	x86_regs__from_kvm_core(&s->regs, &s->sregs, regs);
+	return 0;
+}
+
 static int write_regs(void *ctx, int thread, const struct gdb_x86_regs *regs)
 {
 	struct debug *d = ctx;
@@ -160,7 +176,7 @@ static int info_vcpus(struct debug *d, gdb_print_fn print, void *out)
 {
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		struct x86_kvm_state *s;
-		int r = debug_regs__get(d, i, &s);
+		int r = debug_regs__core(d, i, &s);
 
 		if (r)
 			return r;
@@ -264,6 +280,7 @@ static int monitor(void *ctx, const char *cmd, bool help, gdb_print_fn print,
 const struct gdb_target_ops debug_target_ops = {
 	.nr_threads = nr_threads,
 	.read_regs = read_regs,
+	.read_stop_regs = read_stop_regs,
 	.write_regs = write_regs,
 	.read_mem = read_mem,
 	.write_mem = write_mem,

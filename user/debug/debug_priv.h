@@ -37,6 +37,10 @@
 #define DEBUG_WATCH_MAX		(1u << 20)
 /* How long an internal single-step (stepping over a breakpoint) may take. */
 #define DEBUG_STEP_TIMEOUT_S	10
+/* How long a step's resume spins for its stop before it sleeps. */
+#define DEBUG_STEP_SPIN_US	200
+/* On every this many-th step, the other vCPUs start with the step. */
+#define DEBUG_DEFER_MAX		16
 
 /* A write watchpoint kept by page protection (see debug_bp.c). */
 struct debug_watch {
@@ -67,6 +71,8 @@ struct debug_vcpu {
 	 */
 	bool cached;
 	bool fpu_cached;
+	/* state.regs and state.sregs alone are valid (debug_regs__core). */
+	bool core_cached;
 	struct x86_kvm_state state;
 };
 
@@ -118,6 +124,8 @@ struct debug {
 	bool resumed;		/* running on the client's behalf: a stop is owed */
 	bool report_ready;	/* report waits for the gdb thread */
 	struct gdb_stop report;
+	long step_spin_ns;	/* how long a step's resume spins for its stop */
+	int deferred_steps;	/* single steps since the others last started with one */
 	int step_vcpu;		/* internal single-step in progress, or -1 */
 	bool step_done;
 	bool vm_over;		/* on_vm_exit seen */
@@ -151,6 +159,8 @@ int debug_regs__init(struct debug *d);	/* before the vCPUs run */
 void debug_regs__free(struct debug *d);
 unsigned int debug_regs__sets(void *ctx);	/* gdb_target_ops.reg_sets */
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s);
+/* Only (*s)->regs and (*s)->sregs valid: a stop's cost is ~0 ioctls. */
+int debug_regs__core(struct debug *d, int vcpu, struct x86_kvm_state **s);
 int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty);
 void debug_regs__invalidate(struct debug *d);
 int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p);

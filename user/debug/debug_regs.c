@@ -123,13 +123,46 @@ static int fetch(struct debug *d, int vcpu)
 	return n < 0 ? n : 0;
 }
 
+/*
+ * A stop report, a page walk, a step off a breakpoint need regs and
+ * sregs only: after a KVM_RUN with guest debugging on they come from
+ * kvm_run (vm__vcpu_regs), so a step costs no register ioctl.
+ */
+int debug_regs__core(struct debug *d, int vcpu, struct x86_kvm_state **s)
+{
+	struct debug_vcpu *v = &d->vcpus[vcpu];
+	int r;
+
+	if (!v->cached && !v->core_cached) {
+		r = vm__vcpu_regs(d->vm, vcpu, &v->state.regs, &v->state.sregs);
+		if (r)
+			return r;
+		v->core_cached = true;
+	}
+	*s = &v->state;
+	return 0;
+}
+
+/* The rest of the record once regs and sregs are cached: KERNEL_GS_BASE. */
+static int fetch_rest(struct debug *d, int vcpu)
+{
+	struct debug_vcpu *v = &d->vcpus[vcpu];
+	int r = vcpu__msr(vm__vcpu_fd(d->vm, vcpu), X86_MSR_KERNEL_GS_BASE,
+			  &v->state.k_gs_base, false);
+
+	if (r)
+		return r;
+	v->cached = true;
+	return 0;
+}
+
 int debug_regs__get(struct debug *d, int vcpu, struct x86_kvm_state **s)
 {
 	struct debug_vcpu *v = &d->vcpus[vcpu];
 	int r;
 
 	if (!v->cached) {
-		r = fetch(d, vcpu);
+		r = v->core_cached ? fetch_rest(d, vcpu) : fetch(d, vcpu);
 		if (r)
 			return r;
 	}
@@ -166,7 +199,9 @@ int debug_regs__put(struct debug *d, int vcpu, unsigned int dirty)
 		r = vcpu__msr(fd, X86_MSR_KERNEL_GS_BASE, &v->state.k_gs_base,
 			      true);
 	/* KVM may have adjusted what we wrote (reserved bits): re-read. */
+	vm__vcpu_regs_written(d->vm, vcpu);
 	v->cached = false;
+	v->core_cached = false;
 	v->fpu_cached = false;
 	return r;
 }
@@ -175,6 +210,7 @@ void debug_regs__invalidate(struct debug *d)
 {
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		d->vcpus[i].cached = false;
+		d->vcpus[i].core_cached = false;
 		d->vcpus[i].fpu_cached = false;
 	}
 }
@@ -182,7 +218,7 @@ void debug_regs__invalidate(struct debug *d)
 int debug_regs__paging(struct debug *d, int vcpu, struct x86_paging *p)
 {
 	struct x86_kvm_state *s;
-	int r = debug_regs__get(d, vcpu, &s);
+	int r = debug_regs__core(d, vcpu, &s);
 
 	if (r)
 		return r;

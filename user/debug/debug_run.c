@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,7 @@ static void drop_stale(struct debug *d, const bool *run)
 		struct x86_kvm_state *s;
 		uint64_t rip;
 
-		if (!run[i] || !v->has_pending || debug_regs__get(d, i, &s))
+		if (!run[i] || !v->has_pending || debug_regs__core(d, i, &s))
 			continue;
 		rip = s->regs.rip;
 		if ((v->pending.reason == GDB_STOP_SWBREAK &&
@@ -66,6 +67,75 @@ static void drop_stale(struct debug *d, const bool *run)
 		     x86_hw__find_exec(&d->hw, rip) < 0))
 			v->has_pending = false;
 	}
+}
+
+/*
+ * A single step is over within microseconds. Sleeping in poll() for its
+ * report costs a wakeup of this thread from another core (tens of us in
+ * a VM, where an idle core sits in HLT), so spin a little for it first:
+ * the stop is then already there when the server loop polls. The client
+ * waits for this reply, and between looks the spin yields to any thread
+ * that wants this core (the stepping vCPU, on a busy host); a vCPU that
+ * does not stop in time (a long instruction, HLT) is waited for in
+ * poll() as before.
+ */
+static bool spin_for_report(struct debug *d)
+{
+	struct timespec t0, t;
+	long ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (__atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE))
+			return true;
+		sched_yield();	/* a thread that needs this core gets it */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ns = (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec;
+	} while (ns < d->step_spin_ns);
+	return __atomic_load_n(&d->report_ready, __ATOMIC_ACQUIRE);
+}
+
+/* The one vCPU @r steps (the others continue or stay), or -1. */
+static int stepper(struct debug *d, const struct gdb_resume *r)
+{
+	int s = -1;
+
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		if (r->action[i] != GDB_ACT_STEP)
+			continue;
+		if (s >= 0)
+			return -1;
+		s = i;
+	}
+	return s;
+}
+
+/*
+ * gdb's stepi in all-stop with scheduler-locking off is vCont;s:N;c: the
+ * others may run while N steps, and stop again with it. Start N alone and
+ * the others only if its stop is not there within the spin: a step that
+ * ends at once then costs nothing for them, at any vCPU count (they
+ * never left their parking; as if the host had not scheduled them yet).
+ * On every DEBUG_DEFER_MAX-th step they start with it, so a stepped
+ * vCPU that waits for another (a spinlock) still sees it move.
+ */
+static int resume_step(struct debug *d, const bool *run, int s)
+{
+	int r;
+
+	if (++d->deferred_steps >= DEBUG_DEFER_MAX) {
+		d->deferred_steps = 0;
+		r = vm__resume(d->vm, run);
+		if (!r)
+			spin_for_report(d);
+		return r;
+	}
+	r = vm__resume_first(d->vm, run, s);
+	if (r)
+		return r;
+	if (!spin_for_report(d))
+		vm__resume_rest(d->vm);
+	return 0;
 }
 
 static void run_only(struct debug *d, int vcpu, bool *run)
@@ -113,7 +183,7 @@ static bool step_off(struct debug *d, int vcpu, bool *run)
 	pthread_mutex_lock(&d->lock);
 	sitting = d->vcpus[vcpu].on_reported_bp;
 	pthread_mutex_unlock(&d->lock);
-	if (!sitting || debug_regs__get(d, vcpu, &s))
+	if (!sitting || debug_regs__core(d, vcpu, &s))
 		return false;
 	b = swbp__find(&d->sw, s->regs.rip);
 	slot = x86_hw__find_exec(&d->hw, s->regs.rip);
@@ -215,7 +285,7 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 {
 	struct debug *d = ctx;
 	bool *run = calloc(d->nr_vcpus, sizeof(*run));
-	int ret = 0;
+	int ret = 0, s;
 
 	if (!run)
 		return -ENOMEM;
@@ -243,7 +313,11 @@ int debug_run__resume(void *ctx, const struct gdb_resume *r)
 	d->resumed = true;
 	pthread_mutex_unlock(&d->lock);
 	/* -ESRCH: the guest is over; on_vm_exit reports that. */
-	vm__resume(d->vm, run);
+	s = stepper(d, r);
+	if (s >= 0)
+		resume_step(d, run, s);
+	else
+		vm__resume(d->vm, run);
 out:
 	free(run);
 	return ret;

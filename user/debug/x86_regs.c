@@ -32,15 +32,17 @@ static void wr(uint8_t *p, uint64_t v, size_t n)
 	memcpy(p, &v, n);
 }
 
-static uint64_t *kvm_gpr(struct kvm_regs *r, int i)
+/*
+ * __u64 is unsigned long long, uint64_t unsigned long: a uint64_t pointer
+ * into struct kvm_regs breaks strict aliasing (GCC then reads a copied
+ * struct's fields before the copy), so the map keeps KVM's own type.
+ */
+static __u64 *kvm_gpr(struct kvm_regs *r, int i)
 {
-	uint64_t *const map[16] = {
-		(uint64_t *)&r->rax, (uint64_t *)&r->rbx, (uint64_t *)&r->rcx,
-		(uint64_t *)&r->rdx, (uint64_t *)&r->rsi, (uint64_t *)&r->rdi,
-		(uint64_t *)&r->rbp, (uint64_t *)&r->rsp, (uint64_t *)&r->r8,
-		(uint64_t *)&r->r9, (uint64_t *)&r->r10, (uint64_t *)&r->r11,
-		(uint64_t *)&r->r12, (uint64_t *)&r->r13, (uint64_t *)&r->r14,
-		(uint64_t *)&r->r15,
+	__u64 *const map[16] = {
+		&r->rax, &r->rbx, &r->rcx, &r->rdx, &r->rsi, &r->rdi,
+		&r->rbp, &r->rsp, &r->r8, &r->r9, &r->r10, &r->r11,
+		&r->r12, &r->r13, &r->r14, &r->r15,
 	};
 	return map[i];
 }
@@ -159,27 +161,35 @@ static void fpu_to_gdb(const struct kvm_fpu *f, struct gdb_x86_regs *g)
 	g->mxcsr = f->mxcsr;
 }
 
-void x86_regs__from_kvm(const struct x86_kvm_state *s,
-			struct gdb_x86_regs *g)
+void x86_regs__from_kvm_core(const struct kvm_regs *regs,
+			     const struct kvm_sregs *sregs,
+			     struct gdb_x86_regs *g)
 {
-	struct x86_kvm_state c = *s;	/* kvm_gpr() wants non-const */
+	struct kvm_regs r = *regs;	/* kvm_gpr() wants non-const */
+	struct kvm_sregs sr = *sregs;
 
 	memset(g, 0, sizeof(*g));
 	for (int i = 0; i < 16; i++)
-		g->gpr[i] = *kvm_gpr(&c.regs, i);
-	g->rip = s->regs.rip;
-	g->eflags = (uint32_t)s->regs.rflags;
+		g->gpr[i] = *kvm_gpr(&r, i);
+	g->rip = regs->rip;
+	g->eflags = (uint32_t)regs->rflags;
 	for (int i = 0; i < 6; i++)
-		g->seg[i] = kvm_seg(&c.sregs, i)->selector;
-	g->fs_base = s->sregs.fs.base;
-	g->gs_base = s->sregs.gs.base;
+		g->seg[i] = kvm_seg(&sr, i)->selector;
+	g->fs_base = sregs->fs.base;
+	g->gs_base = sregs->gs.base;
+	g->cr0 = sregs->cr0;
+	g->cr2 = sregs->cr2;
+	g->cr3 = sregs->cr3;
+	g->cr4 = sregs->cr4;
+	g->cr8 = sregs->cr8;
+	g->efer = sregs->efer;
+}
+
+void x86_regs__from_kvm(const struct x86_kvm_state *s,
+			struct gdb_x86_regs *g)
+{
+	x86_regs__from_kvm_core(&s->regs, &s->sregs, g);
 	g->k_gs_base = s->k_gs_base;
-	g->cr0 = s->sregs.cr0;
-	g->cr2 = s->sregs.cr2;
-	g->cr3 = s->sregs.cr3;
-	g->cr4 = s->sregs.cr4;
-	g->cr8 = s->sregs.cr8;
-	g->efer = s->sregs.efer;
 	if (s->xsave) {
 		struct kvm_fpu f;
 

@@ -55,6 +55,10 @@ enum {
 
 void x86_regs__from_kvm(const struct x86_kvm_state *s,
 			struct gdb_x86_regs *out);
+/* Only what regs and sregs hold (no x87/SSE, KERNEL_GS_BASE 0). */
+void x86_regs__from_kvm_core(const struct kvm_regs *regs,
+			     const struct kvm_sregs *sregs,
+			     struct gdb_x86_regs *out);
 
 /*
  * Fold @in into @s, touching only fields whose value differs, and return

@@ -252,6 +252,7 @@ int vm__restore_vcpu(struct vm *vm, int i, const struct vcpu_state *s,
 	SET(KVM_SET_DEBUGREGS, &s->dregs, "KVM_SET_DEBUGREGS");
 	if (s->halted)
 		vm__vcpu_set_halted(vm, i);
+	vm__vcpu_regs_written(vm, i);
 	return 0;
 }
 

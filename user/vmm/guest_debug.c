@@ -40,6 +40,19 @@ static void merge(const struct vm *vm, const struct guest_debug_vcpu *v,
 		g->control |= KVM_GUESTDBG_ENABLE;
 }
 
+/*
+ * gd_lock held. KVM has @g for @vcpu (when @sent). While guest debugging
+ * is on, its KVM_RUNs leave the registers in kvm_run (vcpu.c).
+ */
+static void set_sent(struct vcpu *vcpu, const struct kvm_guest_debug *g,
+		     bool sent)
+{
+	vcpu->gd.last = *g;
+	vcpu->gd.sent = sent;
+	__atomic_store_n(&vcpu->sync_want, sent && g->control != 0,
+			 __ATOMIC_RELAXED);
+}
+
 /* gd_lock held. Tell KVM @vcpu's merge unless it has it already. */
 static int apply_vcpu(struct vm *vm, int i)
 {
@@ -52,8 +65,7 @@ static int apply_vcpu(struct vm *vm, int i)
 	vcpu->gd.sent = false;
 	if (ioctl(vcpu->fd, KVM_SET_GUEST_DEBUG, &g))
 		return -errno;
-	vcpu->gd.last = g;
-	vcpu->gd.sent = true;
+	set_sent(vcpu, &g, true);
 	return 0;
 }
 
@@ -78,10 +90,8 @@ static int apply_all(struct vm *vm)
 		return r;
 	}
 	r = kvmdbg_sess__guest_debug(vm->kdbg, &g);
-	for (int i = 0; i < vm->nr_vcpus; i++) {
-		vm->vcpus[i].gd.last = g;
-		vm->vcpus[i].gd.sent = !r;
-	}
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		set_sent(&vm->vcpus[i], &g, !r);
 	return r;
 }
 

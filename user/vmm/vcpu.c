@@ -60,6 +60,13 @@ static void vm__kick_all(struct vm *vm)
 		vcpu__kick(&vm->vcpus[i]);
 }
 
+/* vm->lock held (or after a change under it): every parked vCPU re-checks. */
+static void vm__wake_all(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		pthread_cond_broadcast(&vm->vcpus[i].wake);
+}
+
 /* vm->lock held. The first end of the guest wins. */
 static void vm__end_locked(struct vm *vm, int status)
 {
@@ -68,7 +75,7 @@ static void vm__end_locked(struct vm *vm, int status)
 	vm->exiting = true;
 	vm->status = status;
 	vm__kick_all(vm);
-	pthread_cond_broadcast(&vm->wake);
+	vm__wake_all(vm);
 	pthread_cond_broadcast(&vm->changed);
 	pthread_cond_broadcast(&vm->ended);
 }
@@ -89,6 +96,26 @@ static bool vcpu__may_run(struct vcpu *vcpu)
 }
 
 /*
+ * KVM_RUN, asking KVM to leave regs and sregs in run->s.regs while guest
+ * debugging is on (a stepping debugger reads them there instead of two
+ * vCPU ioctls, ~6 us each here). KVM stores them on every return from
+ * KVM_RUN, -EINTR from immediate_exit or a kick included; other errors
+ * may return before that, so only those returns make them valid.
+ */
+static int vcpu__kvm_run(struct vcpu *vcpu)
+{
+	bool sync = vcpu->vm->sync_regs &&
+		    __atomic_load_n(&vcpu->sync_want, __ATOMIC_RELAXED);
+	int r;
+
+	vcpu->run->kvm_valid_regs = sync ? VCPU_SYNC_MASK : 0;
+	vcpu->sync_valid = false;
+	r = ioctl(vcpu->fd, KVM_RUN, 0);
+	vcpu->sync_valid = sync && (r == 0 || errno == EINTR || errno == EAGAIN);
+	return r;
+}
+
+/*
  * Let KVM finish the last PIO/MMIO exit without running the guest
  * (immediate_exit makes KVM_RUN return -EINTR right after completing it),
  * so a parked vCPU's RIP is past the instruction: what a debugger reads
@@ -100,7 +127,7 @@ static void vcpu__complete_io(struct vcpu *vcpu)
 		return;
 	vcpu->need_complete = false;
 	__atomic_store_n(&vcpu->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	ioctl(vcpu->fd, KVM_RUN, 0);
+	vcpu__kvm_run(vcpu);
 }
 
 static void vcpu__set_parked(struct vcpu *vcpu, bool parked)
@@ -130,7 +157,7 @@ static bool vcpu__wait_runnable(struct vcpu *vcpu)
 	}
 	vcpu__set_parked(vcpu, true);
 	while (!vcpu__may_run(vcpu) && !vm->exiting)
-		pthread_cond_wait(&vm->wake, &vm->lock);
+		pthread_cond_wait(&vcpu->wake, &vm->lock);
 	vcpu__set_parked(vcpu, false);
 	if (vm->exiting)
 		return false;
@@ -176,7 +203,12 @@ static void vcpu__stop_world(struct vcpu *vcpu)
 		return;		/* someone else's stop wins; ours is dropped */
 	vm->paused = true;
 	gen = ++vm->stop_gen;
-	if (!vm__freeze(vm))
+	/*
+	 * Only this vCPU is out of its parking (a step with the others held
+	 * back by vm__resume_first, or the others halted): nothing to stop.
+	 * The others cannot leave their parking while vm->paused is set.
+	 */
+	if (vm__nr_running(vm) > 1 && !vm__freeze(vm))
 		vm__kick_all(vm);
 	pthread_mutex_unlock(&vm->lock);
 	vcpu__complete_io(vcpu);
@@ -330,7 +362,7 @@ static enum vcpu_action vcpu__run_once(struct vcpu *vcpu)
 	char what[96];
 
 	vcpu->need_complete = false;
-	if (ioctl(vcpu->fd, KVM_RUN, 0) == 0)
+	if (vcpu__kvm_run(vcpu) == 0)
 		return vcpu__handle_exit(vcpu);
 	if (errno == EINTR || errno == EAGAIN)
 		return ACT_RUN;
@@ -447,22 +479,32 @@ unlock:
 	return r;
 }
 
-int vm__resume(struct vm *vm, const bool *run)
+/* vm->lock held. Let @run go; with @first >= 0 only it starts now. */
+static int vm__resume_locked(struct vm *vm, const bool *run, int first)
 {
-	int r = 0;
+	if (vm->exiting || vm->inspect_only)
+		return vm->exiting ? -ESRCH : -EPERM;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
 
-	pthread_mutex_lock(&vm->lock);
-	if (vm->exiting || vm->inspect_only) {
-		r = vm->exiting ? -ESRCH : -EPERM;
-		goto unlock;
+		v->allowed = run ? run[i] : true;
+		v->deferred = first >= 0 && i != first && v->allowed;
+		if (v->deferred)
+			v->allowed = false;
 	}
-	for (int i = 0; i < vm->nr_vcpus; i++)
-		vm->vcpus[i].allowed = run ? run[i] : true;
 	if (vm->kfrozen)
 		kvmdbg_sess__thaw(vm->kdbg);
 	vm->kfrozen = false;
 	vm->paused = false;
-unlock:
+	return 0;
+}
+
+int vm__resume(struct vm *vm, const bool *run)
+{
+	int r;
+
+	pthread_mutex_lock(&vm->lock);
+	r = vm__resume_locked(vm, run, -1);
 	pthread_mutex_unlock(&vm->lock);
 	/*
 	 * After unlocking: woken vCPU threads find the lock free instead of
@@ -471,8 +513,41 @@ unlock:
 	 * waiting when the lock was released.
 	 */
 	if (!r)
-		pthread_cond_broadcast(&vm->wake);
+		vm__wake_all(vm);
 	return r;
+}
+
+int vm__resume_first(struct vm *vm, const bool *run, int first)
+{
+	int r = -EINVAL;
+
+	if (first < 0 || first >= vm->nr_vcpus)
+		return r;
+	pthread_mutex_lock(&vm->lock);
+	r = vm__resume_locked(vm, run, first);
+	pthread_mutex_unlock(&vm->lock);
+	if (!r)
+		pthread_cond_broadcast(&vm->vcpus[first].wake);
+	return r;
+}
+
+void vm__resume_rest(struct vm *vm)
+{
+	bool go;
+
+	pthread_mutex_lock(&vm->lock);
+	/* Stopped again first: they never ran, and stay parked. */
+	go = !vm->paused && !vm->exiting;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->deferred && go)
+			v->allowed = true;
+		v->deferred = false;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (go)
+		vm__wake_all(vm);
 }
 
 bool vm__paused(struct vm *vm)
@@ -505,7 +580,7 @@ void vm__vcpu_wake(struct vm *vm, int i)
 	if (vm->vcpus[i].halted) {
 		vm->vcpus[i].halted = false;
 		vm->nr_halted--;
-		pthread_cond_broadcast(&vm->wake);
+		vm__wake_all(vm);
 	}
 	pthread_mutex_unlock(&vm->lock);
 }
@@ -550,6 +625,6 @@ void vm__release(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	vm->quiesce--;
-	pthread_cond_broadcast(&vm->wake);
+	vm__wake_all(vm);
 	pthread_mutex_unlock(&vm->lock);
 }

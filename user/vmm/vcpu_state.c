@@ -63,6 +63,33 @@ int vm__capture(struct vm *vm, int vcpu, struct kvmdbg_vcpu_state *out)
 	return r ? r : vm->nr_vcpus;
 }
 
+int vm__vcpu_regs(struct vm *vm, int i, struct kvm_regs *regs,
+		  struct kvm_sregs *sregs)
+{
+	struct vcpu *vcpu;
+
+	if (i < 0 || i >= vm->nr_vcpus)
+		return -EINVAL;
+	vcpu = &vm->vcpus[i];
+	if (vcpu->sync_valid) {
+		if (regs)
+			*regs = vcpu->run->s.regs.regs;
+		if (sregs)
+			*sregs = vcpu->run->s.regs.sregs;
+		return 0;
+	}
+	if ((regs && ioctl(vcpu->fd, KVM_GET_REGS, regs)) ||
+	    (sregs && ioctl(vcpu->fd, KVM_GET_SREGS, sregs)))
+		return -errno;
+	return 0;
+}
+
+void vm__vcpu_regs_written(struct vm *vm, int i)
+{
+	if (i >= 0 && i < vm->nr_vcpus)
+		vm->vcpus[i].sync_valid = false;
+}
+
 int vcpu__msr(int fd, uint32_t index, uint64_t *val, bool set)
 {
 	struct {

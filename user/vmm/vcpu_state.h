@@ -32,6 +32,20 @@ int vm__capture(struct vm *vm, int vcpu, struct kvmdbg_vcpu_state *out);
 /* One record through KVM_GET_REGS/SREGS/DEBUGREGS/FPU/VCPU_EVENTS/MSRS. */
 int vcpu__capture(int vcpu_fd, int vcpu_id, struct kvmdbg_vcpu_state *out);
 
+/*
+ * Parked vCPU @i's general-purpose and special registers (either pointer
+ * may be NULL): copied from kvm_run's sync area when its last KVM_RUN
+ * left them there (KVM_CAP_SYNC_REGS, while guest debugging is on) and
+ * nothing wrote them since, else KVM_GET_REGS/KVM_GET_SREGS. 0 or -errno.
+ */
+int vm__vcpu_regs(struct vm *vm, int i, struct kvm_regs *regs,
+		  struct kvm_sregs *sregs);
+/*
+ * Whoever sets @i's registers, sregs or MSRs with a vCPU ioctl calls this
+ * after it, so vm__vcpu_regs() no longer trusts kvm_run's copy.
+ */
+void vm__vcpu_regs_written(struct vm *vm, int i);
+
 /* One MSR by index, read (set false) or written. -EIO: KVM refused it. */
 int vcpu__msr(int vcpu_fd, uint32_t index, uint64_t *val, bool set);
 /*

@@ -18,6 +18,8 @@
 
 #define PAGE_SIZE		0x1000ULL
 #define HUGE_SIZE		(2ULL << 20)
+/* What the debugger reads back through kvm_run (KVM_CAP_SYNC_REGS). */
+#define VCPU_SYNC_MASK		(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS)
 
 /* Guest-physical layout; see the table in user/vmm/vm.h. */
 #define GPA_GDT			0x1000ULL
@@ -41,7 +43,10 @@ struct vcpu {
 	bool started;		/* thread exists (joinable) */
 	pid_t tid;
 	/* The fields below are protected by vm->lock. */
-	bool parked;		/* outside KVM_RUN, waiting for vm->wake */
+	bool parked;		/* outside KVM_RUN, waiting for wake */
+	/* Let go by vm__resume_first() but not started yet (vm__resume_rest). */
+	bool deferred;
+	pthread_cond_t wake;	/* with vm->lock: it may run, or the VM ends */
 	bool allowed;		/* debugger's run set (vm__resume) */
 	bool halted;
 	/* Last exit needs KVM_RUN to complete it (PIO/MMIO); vCPU thread only. */
@@ -50,6 +55,16 @@ struct vcpu {
 	int stop_hooks;
 	/* Guest debugging wished and programmed (guest_debug.c, its lock). */
 	struct guest_debug_vcpu gd;
+	/*
+	 * KVM_CAP_SYNC_REGS (vcpu_state.c). sync_want: guest debugging is on,
+	 * so KVM_RUN should leave regs and sregs in run->s.regs (set by
+	 * guest_debug.c, read by the vCPU thread; atomic). sync_valid:
+	 * run->s.regs holds what KVM has: the vCPU thread sets it after a
+	 * KVM_RUN that filled it, vm__vcpu_regs_written() clears it; only
+	 * read or cleared while the vCPU is parked (or on its own thread).
+	 */
+	bool sync_want;
+	bool sync_valid;
 };
 
 struct vm {
@@ -65,16 +80,19 @@ struct vm {
 	bool verbose;
 	const char *inspect_only;	/* vm_config's: never enters the guest */
 	bool readonly_mem;	/* KVM_CAP_READONLY_MEM */
+	bool sync_regs;		/* KVM_CAP_SYNC_REGS covers regs and sregs */
 	struct kvm_cpuid2 *cpuid;	/* KVM_GET_SUPPORTED_CPUID, fetched once */
 
 	/*
 	 * lock protects the run state: paused, quiesce, exiting, status,
 	 * nr_parked, nr_halted, stop_gen and every vcpu's parked / allowed /
-	 * halted. vCPU threads wait on wake for permission to run; pause,
-	 * quiesce, stop and wait sleep on changed for vCPUs to park or exit.
+	 * halted / deferred. vCPU threads wait on their own vcpu->wake for
+	 * permission to run (one thread woken per vCPU let go, not all);
+	 * pause, quiesce, stop and wait sleep on changed for vCPUs to park
+	 * or exit.
 	 */
 	pthread_mutex_t lock;
-	pthread_cond_t wake, changed;
+	pthread_cond_t changed;
 	pthread_cond_t ended;		/* vm__wait(): broadcast once, at the end */
 	bool started;
 	bool waited;

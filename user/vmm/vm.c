@@ -111,10 +111,10 @@ static struct vm *vm__alloc(const struct vm_config *cfg, int nr_cpus)
 		vm->vcpus[i].idx = i;
 		vm->vcpus[i].fd = -1;
 		vm->vcpus[i].allowed = true;
+		pthread_cond_init(&vm->vcpus[i].wake, NULL);
 	}
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->slots_lock, NULL);
-	pthread_cond_init(&vm->wake, NULL);
 	pthread_cond_init(&vm->changed, NULL);
 	pthread_cond_init(&vm->ended, NULL);
 	return vm;
@@ -185,6 +185,9 @@ static int vm__open_kvm(struct vm *vm, const struct vm_config *cfg)
 	}
 	vm->readonly_mem = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
 				 KVM_CAP_READONLY_MEM) > 0;
+	r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+	vm->sync_regs = r > 0 && (r & VCPU_SYNC_MASK) == VCPU_SYNC_MASK &&
+			!getenv("KVMDBG_NO_SYNC_REGS");
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0) {
 		r = errno;
@@ -287,7 +290,8 @@ void vm__destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	pthread_cond_destroy(&vm->changed);
 	pthread_cond_destroy(&vm->ended);
-	pthread_cond_destroy(&vm->wake);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		pthread_cond_destroy(&vm->vcpus[i].wake);
 	pthread_mutex_destroy(&vm->slots_lock);
 	pthread_mutex_destroy(&vm->lock);
 	free(vm->ro_pages);

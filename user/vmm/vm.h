@@ -182,6 +182,16 @@ int vm__pause(struct vm *vm);
  * once the guest is over.
  */
 int vm__resume(struct vm *vm, const bool *run);
+/*
+ * vm__resume(), but only vCPU @first starts now; the others of @run wait
+ * for vm__resume_rest(). If the world stops before that (a single step
+ * of @first that ended at once), they never ran, as if the host had not
+ * scheduled their threads yet, and stopping the world costs nothing for
+ * them. The caller must call vm__resume_rest() soon, or they starve.
+ */
+int vm__resume_first(struct vm *vm, const bool *run, int first);
+/* Start the vCPUs vm__resume_first() held back, unless stopped since. */
+void vm__resume_rest(struct vm *vm);
 
 /* True while every vCPU is parked by vm__pause() or a reported stop. */
 bool vm__paused(struct vm *vm);
