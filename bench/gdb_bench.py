@@ -385,7 +385,8 @@ def row(label, k, q, higher_better, prec, notes):
             if isinstance(v, str):
                 notes.append(f"{label}, {who}: {v[4:]}")
     else:
-        ratio = f"{(k / q if higher_better else q / k):.1f}x"
+        x = k / q if higher_better else q / k
+        ratio = f"{x:.1f}x" if x >= 1 else f"{x:.2f}x"
     print(f"  {label:<40} {fmt(k, prec):>10} {fmt(q, prec):>10} {ratio:>7}")
 
 
@@ -480,7 +481,7 @@ def show(accel, why, gres, lres, sres, fl, pcs):
             ("break", "break: continue to it, ms", False, 3)):
         row(label, g["kvmdbg"][k], g["qemu"][k], hb, prec, notes)
     floor_rows(fl, ("rtt_us", "tcp_mib_s", "memcpy_mib_s"))
-    print(f"\nlldb (one session with the work minus one without; {LLDB_STEPS} thread step-inst)")
+    print(f"\nlldb (a session with the work minus the quickest of 3 without it; {LLDB_STEPS} thread step-inst)")
     print(head)
     l = {s: {k: med([x[k] for x in lres[s]]) for k in ("read", "write", "steps")} for s in lres}
     for k, label, prec in (("read", "read 16 MiB random, MiB/s", 1),
