@@ -56,9 +56,17 @@ LOOP_BIN = os.path.join(ROOT, "build/examples/benchloop.bin")
 BIOS = os.path.join(ROOT, "build/examples/bench-bios.bin")
 FLOOR = os.path.join(ROOT, "build/bench/floor")
 MEASURE = os.path.join(ROOT, "bench/gdb_measure.py")
-ENV = lambda k, d: int(os.environ.get(k, d))
-ROUNDS, STEPS, REGS, BPS = ENV("ROUNDS", 5), ENV("STEPS", 2000), ENV("REGS", 100), ENV("BPS", 100)
-LLDB_STEPS, STOPS = ENV("LLDB_STEPS", 200), ENV("STOPS", 10)
+
+
+def env_int(key, default):
+    v = os.environ.get(key, str(default))
+    if not v.isdigit() or int(v) < 1:
+        sys.exit(f"bench: {key}={v}: give a whole number of at least 1")
+    return int(v)
+
+
+ROUNDS, STEPS, REGS, BPS = env_int("ROUNDS", 5), env_int("STEPS", 2000), env_int("REGS", 100), env_int("BPS", 100)
+LLDB_STEPS, STOPS = env_int("LLDB_STEPS", 200), env_int("STOPS", 10)
 LOOP, NINSN, SIZE, RAND_ADDR = 0x100000, 15, 16 << 20, 0x1000000
 VCPUS = (1, 2, 4, 8)
 TMP = tempfile.mkdtemp(prefix="kvmdbg-gdb-bench-")
@@ -176,6 +184,9 @@ def gdb_round(srv, skip):
             line = lines.get(timeout=BP_DEADLINE if stage in ("hbreak", "break") else 300)
         except queue.Empty:
             g.kill()
+            if stage not in ("hbreak", "break"):
+                die(f"gdb against {srv.kind} printed nothing for 300 s; last lines:\n"
+                    + "".join(tail))
             errs = srv.stderr().strip().splitlines() or ["nothing on its stderr"]
             first = next((e for e in errs if "error" in e.lower()), errs[-1])
             res[stage] = f"n/a no stop within {BP_DEADLINE} s ({srv.kind}: {first})"
@@ -206,7 +217,7 @@ def gdb_round(srv, skip):
 
 # --- lldb -----------------------------------------------------------------
 
-LLDB_DEADLINE = 60
+LLDB_DEADLINE = 30
 
 
 def lldb_session(srv, cmds):
