@@ -25,6 +25,7 @@ all: kmod
 include gdbstub/build.mk
 include user/build.mk
 include examples/build.mk
+include bench/build.mk
 include selftests/build.mk
 include selftests/kvmdbg/build.mk
 

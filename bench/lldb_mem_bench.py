@@ -15,7 +15,10 @@ without the read (connect, then kill), so connection set-up is left out:
   ms/MiB    the serving process's own CPU time (user + system, from
             wait4(2) rusage once it exits) with the read minus without,
             per MiB: what the stub spends per MiB it serves
-Rounds interleave every configuration; medians are printed.
+Rounds interleave every configuration; medians are printed. The table
+ends with the floor measured in the same rounds (build/bench/floor): a
+16 MiB loopback TCP stream and a 16 MiB memcpy (MiB/s), and the loopback
+round trip of a 16-byte message (the cost of one packet and its reply).
 
   bench/lldb_mem_bench.py                 kvmdbg-launch (build/) and QEMU
   BEFORE=/path/to/kvmdbg-launch bench/lldb_mem_bench.py
@@ -33,6 +36,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAUNCH = os.path.join(ROOT, "build/kvmdbg-launch")
+FLOOR = os.path.join(ROOT, "build/bench/floor")
 BEFORE = os.environ.get("BEFORE")
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 SIZE = 16 << 20
@@ -155,7 +159,7 @@ def main():
         if subprocess.run(["sh", "-c", f"command -v {tool}"],
                           stdout=subprocess.DEVNULL).returncode:
             sys.exit(f"bench: {tool} missing: run scripts/deps.sh")
-    if not os.access(LAUNCH, os.X_OK):
+    if not os.access(LAUNCH, os.X_OK) or not os.access(FLOOR, os.X_OK):
         sys.exit("bench: run 'make' first")
     with open(RAND, "wb") as f:
         f.write(os.urandom(SIZE))
@@ -165,7 +169,11 @@ def main():
     servers.append(("qemu", "qemu"))
     configs = [(n, s, c) for n, s in servers for c in ("lldb", "gdb")]
     res = {cfg: [] for cfg in configs}
+    floor = {}
     for r in range(ROUNDS):
+        out = subprocess.run([FLOOR], stdout=subprocess.PIPE, text=True, check=True).stdout
+        for k, v in (line.split() for line in out.splitlines()):
+            floor.setdefault(k, []).append(float(v))
         order = configs if r % 2 == 0 else configs[::-1]
         for cfg in order:
             res[cfg].append(measure(cfg[1], cfg[2]))
@@ -183,6 +191,11 @@ def main():
         ms = statistics.median(x[1] for x in res[cfg])
         med[cfg] = (mibs, ms)
         print(f"{cfg[0]:<15} {cfg[2]:<6} {mibs:8.1f} {ms:11.2f}")
+    fl = {k: statistics.median(v) for k, v in floor.items()}
+    print(f"{'floor':<15} {'tcp':<6} {fl['tcp_mib_s']:8.0f} {'-':>11}   "
+          "(16 MiB loopback TCP stream)")
+    print(f"{'floor':<15} {'memcpy':<6} {fl['memcpy_mib_s']:8.0f} {'-':>11}   (16 MiB)")
+    print(f"floor: loopback TCP round trip of 16 bytes {fl['rtt_us']:.1f} us")
     for client in ("lldb", "gdb"):
         k = med[("kvmdbg", LAUNCH, client)][0]
         q = med[("qemu", "qemu", client)][0]

@@ -44,3 +44,20 @@ $(O)/examples/%.elf: $(O)/examples/%.o $(GUEST_COMMON) examples/guests/guest.ld
 
 $(PLAIN_GUEST): $(O)/examples/plain.o $(GUEST_COMMON)
 	$(CC) $(GUEST_CFLAGS) -nostdlib -static -Wl,-Ttext=0x100000 -o $@ $^
+
+# examples/flat: raw images, no ELF (bench/gdb_bench.sh loads them with
+# kvmdbg-launch --flat and QEMU -device loader / -bios). Outputs:
+# $(O)/examples/benchloop.bin (linked at 0x100000), bench-bios.bin (64 KiB,
+# the reset vector in its last 16 bytes).
+FLAT_IMAGES	:= $(O)/examples/benchloop.bin $(O)/examples/bench-bios.bin
+ALL		+= $(FLAT_IMAGES)
+
+$(O)/examples/flat-%.o: examples/flat/%.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $@ $<
+
+$(O)/examples/benchloop.bin: $(O)/examples/flat-benchloop.o
+	$(LD) -Ttext=0x100000 --oformat binary -o $@ $<
+
+$(O)/examples/bench-bios.bin: $(O)/examples/flat-bench-bios.o
+	$(LD) -Ttext=0 --oformat binary -o $@ $<
