@@ -29,10 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gdbstub/server.h"
@@ -46,6 +48,7 @@ struct gdb_server {
 	bool client_dead;	/* a write failed: drop the client */
 	bool client_started;	/* it has sent a byte: a session is on */
 	bool is_unix;
+	long rx_spin_ns;	/* gdb_server_set_rx_spin() */
 	char *adopt_session;	/* gdb_server_adopt(): resume at run */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char addr[128];
@@ -400,6 +403,43 @@ static void resume_adopted(struct gdb_server *srv, struct gdb_stub *stub,
 	srv->adopt_session = NULL;
 }
 
+void gdb_server_set_rx_spin(struct gdb_server *srv, long ns)
+{
+	srv->rx_spin_ns = ns > 0 ? ns : 0;
+}
+
+static long elapsed_ns(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000000000L + t.tv_nsec - t0->tv_nsec;
+}
+
+/*
+ * After a reply the client's next packet often follows within tens of
+ * microseconds (stepi: the stop reply, then gdb reads the new pc). Look
+ * for it without sleeping for up to rx_spin_ns, yielding the core between
+ * looks: a thread that blocks in poll() is woken from the other core,
+ * which costs more than the wait when that core had gone idle (in a VM an
+ * idle vCPU halts, and its wakeup is an IPI through the hypervisor).
+ * True when something is ready in @pfd.
+ */
+static bool spin_poll(struct gdb_server *srv, struct pollfd *pfd)
+{
+	struct timespec t0;
+
+	if (!srv->rx_spin_ns)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (poll(pfd, 3, 0) > 0)
+			return true;
+		sched_yield();
+	} while (elapsed_ns(&t0) < srv->rx_spin_ns);
+	return false;
+}
+
 int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		   int event_fd, void (*on_event)(void *ctx),
 		   void (*on_connect)(void *ctx), void *ctx)
@@ -407,7 +447,7 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 	gdb_stub_set_output(stub, client_write, srv);
 	if (srv->adopt_session)
 		resume_adopted(srv, stub, on_connect, ctx);
-	for (;;) {
+	for (bool served = false;;) {
 		struct pollfd pfd[3] = {
 			{ .fd = srv->shutdown_fd, .events = POLLIN },
 			{ .fd = srv->client_fd >= 0 ? srv->client_fd :
@@ -416,11 +456,13 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		};
 
 		/* poll() skips a negative event_fd. */
-		if (poll(pfd, 3, -1) < 0) {
+		if (!(served && spin_poll(srv, pfd)) && poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		/* A reply went out (a packet served, or a stop reported). */
+		served = srv->client_fd >= 0 && (pfd[1].revents || pfd[2].revents);
 		if (pfd[0].revents)
 			break;
 		if (event_fd >= 0 && pfd[2].revents && on_event)

@@ -53,6 +53,13 @@ int gdb_server_client_fd(const struct gdb_server *srv);
  */
 int gdb_server_adopt(struct gdb_server *srv, int fd, const char *session);
 
+/*
+ * Before gdb_server_run(): after serving a client's packets, look for its
+ * next bytes without sleeping for up to @ns nanoseconds (yielding the CPU
+ * between looks) before blocking in poll(). 0 (the default) never spins.
+ */
+void gdb_server_set_rx_spin(struct gdb_server *srv, long ns);
+
 /* Thread-safe: makes gdb_server_run() return soon, even while it waits to
  * write to a client that stopped reading. A connected client is closed
  * without ops->detach (the caller is tearing the target down).

@@ -157,19 +157,24 @@ static void debug__free(struct debug *d)
 }
 
 /*
- * How long a step's resume spins for the stop (debug_run.c):
- * DEBUG_STEP_SPIN_US, or KVMDBG_STEP_SPIN_US (0 turns it off; for
- * measuring what it saves, bench/stepi_bench.sh).
+ * Spins, in us, from the environment, for measuring what they save
+ * (bench/stepi_bench.sh); 0 turns one off:
+ * KVMDBG_STEP_SPIN_US  how long a step's resume spins for the stop
+ *                      (debug_run.c), default DEBUG_STEP_SPIN_US;
+ * KVMDBG_RX_SPIN_US    how long the server looks for gdb's next packet
+ *                      before it sleeps in poll() (gdb_server_set_rx_spin),
+ *                      default DEBUG_RX_SPIN_US.
  */
-static long step_spin_ns(void)
+static long env_spin_ns(const char *name, long def_us)
 {
-	const char *e = getenv("KVMDBG_STEP_SPIN_US");
+	const char *e = getenv(name);
 	char *end;
-	long us = e ? strtol(e, &end, 10) : DEBUG_STEP_SPIN_US;
+	long us = e ? strtol(e, &end, 10) : def_us;
 
-	if (e && (*end || us < 0 || us > 100000)) {
-		fprintf(stderr, "kvmdbg-launch: KVMDBG_STEP_SPIN_US=%s ignored: want 0..100000\n", e);
-		us = DEBUG_STEP_SPIN_US;
+	if (e && (!*e || *end || us < 0 || us > 100000)) {
+		fprintf(stderr, "kvmdbg-launch: %s=%s ignored: want 0..100000 (microseconds)\n",
+			name, e);
+		us = def_us;
 	}
 	return us * 1000;
 }
@@ -184,7 +189,7 @@ static struct debug *debug__alloc(struct vm *vm)
 	d->vm = vm;
 	d->nr_vcpus = vm__nr_vcpus(vm);
 	d->step_vcpu = -1;
-	d->step_spin_ns = step_spin_ns();
+	d->step_spin_ns = env_spin_ns("KVMDBG_STEP_SPIN_US", DEBUG_STEP_SPIN_US);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->vcpus = calloc(d->nr_vcpus, sizeof(*d->vcpus));
@@ -258,8 +263,11 @@ static int debug__listen(struct debug *d, const char *spec)
 	int e;
 
 	d->srv = gdb_server_new(spec);
-	if (d->srv)
+	if (d->srv) {
+		gdb_server_set_rx_spin(d->srv, env_spin_ns("KVMDBG_RX_SPIN_US",
+							   DEBUG_RX_SPIN_US));
 		return 0;
+	}
 	e = errno;
 	spec_addr(spec, addr, sizeof(addr));
 	if (e == EADDRINUSE) {

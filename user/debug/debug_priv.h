@@ -39,6 +39,8 @@
 #define DEBUG_STEP_TIMEOUT_S	10
 /* How long a step's resume spins for its stop before it sleeps. */
 #define DEBUG_STEP_SPIN_US	200
+/* How long the server looks for the next packet before it sleeps. */
+#define DEBUG_RX_SPIN_US	100
 /* On every this many-th step, the other vCPUs start with the step. */
 #define DEBUG_DEFER_MAX		16
 
