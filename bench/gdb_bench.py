@@ -91,7 +91,7 @@ class Server:
     """One stub: kvmdbg-launch --gdb, or QEMU paused in the bench loop."""
 
     def __init__(self, kind, accel=None, cpus=1):
-        self.kind, self.port = kind, free_port()
+        self.kind, self.port, self.cpus = kind, free_port(), cpus
         self.log = os.path.join(TMP, f"{kind}-{self.port}.log")
         err = open(self.log, "wb")
         if kind == "kvmdbg":
@@ -319,6 +319,29 @@ class Rsp:
             self.buf += d
 
 
+def check_threads_in_loop(r, srv):
+    """Every one of the server's vCPUs is a thread whose pc is in the loop."""
+    ids, q = [], b"qfThreadInfo"
+    while True:
+        r.send(q)
+        reply = r.packet()
+        if not reply.startswith(b"m"):
+            break
+        ids += [t for t in reply[1:].split(b",") if t]
+        q = b"qsThreadInfo"
+    if len(ids) != srv.cpus:
+        die(f"stop: {srv.kind} lists {len(ids)} threads, wanted {srv.cpus}")
+    for t in ids:
+        r.send(b"Hg" + t)
+        r.packet()
+        r.send(b"g")	# amd64 layout on both: rip follows 16 8-byte GPRs
+        g = r.packet().decode()
+        pc = int.from_bytes(bytes.fromhex(g[256:272]), "little")
+        if not LOOP <= pc < LOOP + NINSN:
+            die(f"stop: {srv.kind} thread {t.decode()} stopped at {pc:#x}, "
+                f"not in the bench loop at {LOOP:#x}: it did not run the loop")
+
+
 def stop_round(srv):
     r = Rsp(srv.port)
     r.send(b"?")
@@ -336,6 +359,7 @@ def stop_round(srv):
         times.append((time.perf_counter() - t0) * 1000)
         if reply[:1] not in (b"T", b"S"):
             die(f"stop: {srv.kind} answered Ctrl-C with {reply[:40]!r}")
+    check_threads_in_loop(r, srv)
     r.send(b"k")
     r.s.close()
     if srv.p.poll() is None:

@@ -7,8 +7,8 @@
  * loader,cpu-num=0 would set eip alone, leaving CS at its reset base
  * 0xffff0000 (real mode), so it cannot start code at 0x100000. No stack,
  * no interrupts, SS left alone: nothing here needs them, and a mov to SS
- * would hide the next instruction from a single step. Runs 10 instructions
- * from the reset vector.
+ * would hide the next instruction from a single step. The BSP runs 19
+ * instructions from the reset vector, an AP 13 from 0xf0000.
  */
 	.code16
 	.text
@@ -22,6 +22,24 @@ _start:
 	movw	$0x10, %ax
 	movw	%ax, %ds
 	movw	%ax, %es
+	/*
+	 * The BSP (IA32_APIC_BASE bit 8) wakes the others: INIT, then two
+	 * start-up IPIs with vector 0xf0, so each AP starts here too, at
+	 * 0xf0000 (CS 0xf000: the low copy of this image), and runs the
+	 * bench loop like the BSP, as every vCPU of kvmdbg-launch --flat
+	 * does. Without it QEMU's APs wait for a SIPI and a multi-vCPU stop
+	 * there would stop one running vCPU instead of N.
+	 */
+	movl	$0x1b, %ecx
+	rdmsr
+	testw	$0x100, %ax
+	jz	1f
+	movl	$0x000c4500, %eax		/* INIT, all excluding self */
+	addr32 movl	%eax, 0xfee00300	/* local APIC ICR (low) */
+	movl	$0x000c46f0, %eax		/* start-up, vector 0xf0 */
+	addr32 movl	%eax, 0xfee00300
+	addr32 movl	%eax, 0xfee00300
+1:
 	ljmpl	$0x08, $0x100000
 
 	.balign	8
