@@ -49,6 +49,7 @@ struct gdb_server {
 	bool client_started;	/* it has sent a byte: a session is on */
 	bool is_unix;
 	long rx_spin_ns;	/* gdb_server_set_rx_spin() */
+	bool rx_fast;		/* the client's last packet came within it */
 	char *adopt_session;	/* gdb_server_adopt(): resume at run */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char addr[128];
@@ -406,6 +407,7 @@ static void resume_adopted(struct gdb_server *srv, struct gdb_stub *stub,
 void gdb_server_set_rx_spin(struct gdb_server *srv, long ns)
 {
 	srv->rx_spin_ns = ns > 0 ? ns : 0;
+	srv->rx_fast = true;
 }
 
 static long elapsed_ns(const struct timespec *t0)
@@ -423,13 +425,17 @@ static long elapsed_ns(const struct timespec *t0)
  * looks: a thread that blocks in poll() is woken from the other core,
  * which costs more than the wait when that core had gone idle (in a VM an
  * idle vCPU halts, and its wakeup is an IPI through the hypervisor).
+ * Only while the client answers that fast: when its last packet came
+ * later than the spin would have waited (a bulk read, where the client
+ * spends its time on each 128 KiB reply, or a client thinking), the
+ * next wait sleeps at once, so the spin costs no CPU there.
  * True when something is ready in @pfd.
  */
 static bool spin_poll(struct gdb_server *srv, struct pollfd *pfd)
 {
 	struct timespec t0;
 
-	if (!srv->rx_spin_ns)
+	if (!srv->rx_spin_ns || !srv->rx_fast)
 		return false;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
@@ -437,6 +443,7 @@ static bool spin_poll(struct gdb_server *srv, struct pollfd *pfd)
 			return true;
 		sched_yield();
 	} while (elapsed_ns(&t0) < srv->rx_spin_ns);
+	srv->rx_fast = false;
 	return false;
 }
 
@@ -444,6 +451,8 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		   int event_fd, void (*on_event)(void *ctx),
 		   void (*on_connect)(void *ctx), void *ctx)
 {
+	struct timespec t_reply = { 0 };	/* when the last reply went out */
+
 	gdb_stub_set_output(stub, client_write, srv);
 	if (srv->adopt_session)
 		resume_adopted(srv, stub, on_connect, ctx);
@@ -456,10 +465,14 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 		};
 
 		/* poll() skips a negative event_fd. */
-		if (!(served && spin_poll(srv, pfd)) && poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+		if (!(served && spin_poll(srv, pfd))) {
+			if (poll(pfd, 3, -1) < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			if (served && pfd[1].revents)
+				srv->rx_fast = elapsed_ns(&t_reply) < srv->rx_spin_ns;
 		}
 		/* A reply went out (a packet served, or a stop reported). */
 		served = srv->client_fd >= 0 && (pfd[1].revents || pfd[2].revents);
@@ -467,15 +480,19 @@ int gdb_server_run(struct gdb_server *srv, struct gdb_stub *stub,
 			break;
 		if (event_fd >= 0 && pfd[2].revents && on_event)
 			on_event(ctx);
-		if (pfd[1].revents && srv->client_fd < 0)
+		if (pfd[1].revents && srv->client_fd < 0) {
 			accept_client(srv);
-		else if (pfd[1].revents)
+			srv->rx_fast = true;
+		} else if (pfd[1].revents) {
 			serve_client(srv, stub, on_connect, ctx);
+		}
 		if (srv->client_fd >= 0 && srv->client_dead) {
 			if (srv->client_started)
 				gdb_stub_disconnected(stub);
 			close_client(srv);
 		}
+		if (served)
+			clock_gettime(CLOCK_MONOTONIC, &t_reply);
 	}
 	/* The caller is tearing the target down: no detach, just leave. */
 	if (srv->client_fd >= 0)
